@@ -1,0 +1,46 @@
+"""The body of every service's migrations/env.py: Alembic run against that service's own schema.
+
+The schema is created if missing, the version table lives inside it (so services never
+share one), and an advisory lock keeps two processes from migrating the same schema at once.
+"""
+from __future__ import annotations
+
+from alembic import context
+from flask import current_app
+from sqlalchemy import text
+
+
+def run_migrations() -> None:
+    db = current_app.extensions["migrate"].db
+    schema = db.metadata.schema
+
+    def only_own_schema(name, type_, parent_names):
+        if type_ == "schema":
+            return name == schema
+        return True
+
+    options = dict(
+        target_metadata=db.metadata,
+        version_table_schema=schema,
+        include_schemas=True,
+        include_name=only_own_schema,
+        compare_type=True,
+    )
+    if context.is_offline_mode():
+        context.configure(url=str(db.engine.url), literal_binds=True, **options)
+        with context.begin_transaction():
+            context.run_migrations()
+        return
+
+    with db.engine.connect() as connection:
+        connection.execute(text("SELECT pg_advisory_lock(hashtext(:key))"), {"key": f"salesync-migrate-{schema}"})
+        try:
+            connection.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
+            connection.commit()
+            context.configure(connection=connection, **options)
+            with context.begin_transaction():
+                context.run_migrations()
+            connection.commit()
+        finally:
+            connection.execute(text("SELECT pg_advisory_unlock(hashtext(:key))"), {"key": f"salesync-migrate-{schema}"})
+            connection.commit()

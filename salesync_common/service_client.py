@@ -1,0 +1,137 @@
+"""The one HTTP client for calls between Salesync services.
+
+Pooled connections, a connect and a read timeout on every call, retries with backoff
+and jitter for GET only (a POST is never sent twice by the client), the caller's
+Authorization and X-Request-ID forwarded, and any downstream failure raised as a
+502/503/504 UpstreamError that the error handlers turn into JSON.
+"""
+from __future__ import annotations
+
+import dataclasses
+import logging
+from typing import Any
+
+import requests
+from flask import current_app, has_request_context, request
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
+
+from .errors import UpstreamError
+from .request_log import REQUEST_ID_HEADER, current_request_id, new_request_id
+from .settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+@dataclasses.dataclass(frozen=True)
+class ServiceReply:
+    status: int
+    body: Any
+    headers: dict
+
+    @property
+    def ok(self) -> bool:
+        return 200 <= self.status < 300
+
+
+class ServiceClient:
+    def __init__(self, settings: Settings, *, pool_size: int = 20):
+        self.settings = settings
+        self.timeout = (settings.http_connect_timeout, settings.http_read_timeout)
+        get_retry = Retry(
+            total=settings.http_get_retries,
+            connect=settings.http_get_retries,
+            read=settings.http_get_retries,
+            status=settings.http_get_retries,
+            backoff_factor=0.05,
+            backoff_jitter=0.05,
+            backoff_max=1.0,
+            allowed_methods=frozenset({"GET"}),
+            status_forcelist=(502, 503, 504),
+            raise_on_status=False,
+            respect_retry_after_header=False,
+        )
+        self._retrying = self._session(get_retry, pool_size)
+        self._once = self._session(Retry(total=0, raise_on_status=False), pool_size)
+
+    @staticmethod
+    def _session(retry: Retry, pool_size: int) -> requests.Session:
+        session = requests.Session()
+        adapter = HTTPAdapter(max_retries=retry, pool_connections=8, pool_maxsize=pool_size)
+        session.mount("http://", adapter)
+        session.mount("https://", adapter)
+        return session
+
+    def url_for(self, service: str, path: str) -> str:
+        base = self.settings.service_urls[service].rstrip("/")
+        return base + path
+
+    def forwarded_headers(self, token: str | None = None) -> dict:
+        headers = {REQUEST_ID_HEADER: current_request_id.get() or new_request_id()}
+        if token is not None:
+            headers["Authorization"] = f"Bearer {token}"
+        elif has_request_context() and request.headers.get("Authorization"):
+            headers["Authorization"] = request.headers["Authorization"]
+        return headers
+
+    def call(self, method: str, service: str, path: str, *, params: dict | None = None,
+             json: Any = None, token: str | None = None, headers: dict | None = None,
+             timeout: tuple[float, float] | None = None) -> ServiceReply:
+        """Call another service; 4xx replies are returned, transport failures and 5xx raise."""
+        method = method.upper()
+        session = self._retrying if method == "GET" else self._once
+        all_headers = self.forwarded_headers(token)
+        all_headers.update(headers or {})
+        url = self.url_for(service, path)
+        try:
+            response = session.request(method, url, params=params, json=json, headers=all_headers,
+                                       timeout=timeout or self.timeout)
+        except (requests.ConnectTimeout, requests.ConnectionError) as exc:
+            # ConnectTimeout is a ConnectionError; a read timeout inside a retry also lands here.
+            if _is_read_timeout(exc):
+                raise self._failure(504, "upstream_timeout", service, "did not answer in time") from None
+            raise self._failure(503, "upstream_unavailable", service, "cannot be reached") from None
+        except requests.Timeout:
+            raise self._failure(504, "upstream_timeout", service, "did not answer in time") from None
+        except requests.RequestException as exc:
+            log.warning("call to %s failed: %s", service, exc)
+            raise self._failure(502, "upstream_failed", service, "failed") from None
+
+        if response.status_code >= 500:
+            log.warning("%s %s answered %s", method, url, response.status_code)
+            raise self._failure(502, "upstream_error", service, f"answered {response.status_code}")
+        try:
+            body = response.json() if response.content else None
+        except ValueError:
+            raise self._failure(502, "upstream_bad_reply", service, "sent a reply that is not JSON") from None
+        return ServiceReply(response.status_code, body, dict(response.headers))
+
+    def get(self, service: str, path: str, **kwargs) -> ServiceReply:
+        return self.call("GET", service, path, **kwargs)
+
+    def post(self, service: str, path: str, **kwargs) -> ServiceReply:
+        return self.call("POST", service, path, **kwargs)
+
+    def put(self, service: str, path: str, **kwargs) -> ServiceReply:
+        return self.call("PUT", service, path, **kwargs)
+
+    def delete(self, service: str, path: str, **kwargs) -> ServiceReply:
+        return self.call("DELETE", service, path, **kwargs)
+
+    @staticmethod
+    def _failure(status: int, error: str, service: str, what: str) -> UpstreamError:
+        return UpstreamError(f"the {service} service {what}", status=status, error=error, service=service)
+
+    def close(self) -> None:
+        self._retrying.close()
+        self._once.close()
+
+
+def _is_read_timeout(exc: Exception) -> bool:
+    reason = exc.args[0] if exc.args else None
+    inner = getattr(reason, "reason", None)
+    return "Read timed out" in str(inner or reason or "") and not isinstance(exc, requests.ConnectTimeout)
+
+
+def service_client() -> ServiceClient:
+    return current_app.extensions["salesync_client"]

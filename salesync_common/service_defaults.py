@@ -1,0 +1,30 @@
+"""What every Salesync service gets from one call: the operational defaults live here once."""
+from __future__ import annotations
+
+from flask import Flask
+from flask_sqlalchemy import SQLAlchemy
+
+from .database import configure_database
+from .errors import register_error_handlers
+from .health import health
+from .request_log import configure_logging, register_request_ids
+from .service_client import ServiceClient
+from .settings import Settings
+
+
+def init_service(app: Flask, settings: Settings, *, db: SQLAlchemy | None = None) -> None:
+    """Settings, JSON logs with request ids, JSON errors, health routes, the database and the service client."""
+    app.extensions["salesync_settings"] = settings
+    app.config["SECRET_KEY"] = settings.jwt_secret
+    app.config["MAX_CONTENT_LENGTH"] = 1024 * 1024
+    app.json.sort_keys = False
+    app.json.ensure_ascii = False
+    # A browser never follows a 308 on a POST preflight; serve /stores and /stores/ alike instead.
+    app.url_map.strict_slashes = False
+    configure_logging(settings.service, settings.log_level)
+    register_request_ids(app)
+    register_error_handlers(app)
+    app.register_blueprint(health)
+    if db is not None:
+        configure_database(app, db, settings)
+    app.extensions["salesync_client"] = ServiceClient(settings)

@@ -1,0 +1,144 @@
+"""Settings for every service, read from environment variables.
+
+Local defaults are safe for a laptop; production refuses to start without its secrets
+and says which variable is missing instead of failing later with a traceback.
+"""
+from __future__ import annotations
+
+import dataclasses
+import logging
+import os
+import secrets
+from typing import Mapping
+
+log = logging.getLogger(__name__)
+
+# Fixed local ports (issue 1): the BFF on 8000, then one port per service.
+LOCAL_PORTS = {
+    "bff": 8000,
+    "store": 8001,
+    "item": 8002,
+    "order": 8003,
+    "sale": 8004,
+    "dashboard": 8005,
+    "consulting": 8006,
+}
+
+# PostgreSQL schema owned by each service that keeps data.
+SCHEMAS = {
+    "store": "store",
+    "item": "item",
+    "order": "order",
+    "sale": "sale",
+    "dashboard": "dashboard",
+    "consulting": "consulting",
+}
+
+DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/salesync"
+MIN_JWT_SECRET_LENGTH = 32
+
+
+class ConfigError(RuntimeError):
+    """A setting is missing or wrong; the message names the variable."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    service: str
+    environment: str = "development"
+    database_url: str | None = DEFAULT_DATABASE_URL
+    db_schema: str | None = None
+    jwt_secret: str = ""
+    jwt_ttl_seconds: int = 24 * 3600
+    bcrypt_rounds: int = 12
+    service_urls: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    http_connect_timeout: float = 1.0
+    http_read_timeout: float = 5.0
+    http_get_retries: int = 2
+    log_level: str = "INFO"
+
+    @property
+    def is_production(self) -> bool:
+        return self.environment == "production"
+
+    @classmethod
+    def from_env(cls, service: str, env: Mapping[str, str] | None = None, **overrides) -> "Settings":
+        env = os.environ if env is None else env
+        environment = env.get("SALESYNC_ENV", "development").strip().lower()
+        if environment not in ("development", "production", "test"):
+            raise ConfigError(f"SALESYNC_ENV must be development, production or test, not {environment!r}")
+        production = environment == "production"
+
+        prefix = service.upper()
+        database_url = env.get(f"{prefix}_DATABASE_URL") or env.get("DATABASE_URL")
+        if not database_url:
+            if production and service in SCHEMAS:
+                raise ConfigError(f"{prefix}_DATABASE_URL or DATABASE_URL must be set in production")
+            database_url = DEFAULT_DATABASE_URL
+
+        jwt_secret = env.get("SALESYNC_JWT_SECRET", "")
+        if not jwt_secret:
+            if production:
+                raise ConfigError("SALESYNC_JWT_SECRET must be set in production")
+            # A throwaway secret keeps a lone dev process working; `make run` sets one shared secret.
+            jwt_secret = secrets.token_urlsafe(48)
+            log.warning("SALESYNC_JWT_SECRET is not set; using a random secret for this process only")
+        if len(jwt_secret) < MIN_JWT_SECRET_LENGTH:
+            raise ConfigError(f"SALESYNC_JWT_SECRET must be at least {MIN_JWT_SECRET_LENGTH} characters")
+
+        service_urls = {
+            name: env.get(f"{name.upper()}_SERVICE_URL", f"http://127.0.0.1:{port}")
+            for name, port in LOCAL_PORTS.items()
+        }
+        values = dict(
+            service=service,
+            environment=environment,
+            database_url=normalise_database_url(database_url),
+            db_schema=SCHEMAS.get(service),
+            jwt_secret=jwt_secret,
+            jwt_ttl_seconds=_int(env, "SALESYNC_JWT_TTL_SECONDS", 24 * 3600, minimum=60),
+            bcrypt_rounds=_int(env, "SALESYNC_BCRYPT_ROUNDS", 12, minimum=4),
+            service_urls=service_urls,
+            http_connect_timeout=_float(env, "SALESYNC_HTTP_CONNECT_TIMEOUT", 1.0),
+            http_read_timeout=_float(env, "SALESYNC_HTTP_READ_TIMEOUT", 5.0),
+            http_get_retries=_int(env, "SALESYNC_HTTP_GET_RETRIES", 2, minimum=0),
+            log_level=env.get("SALESYNC_LOG_LEVEL", "INFO").upper(),
+        )
+        values.update(overrides)
+        if values["database_url"]:
+            values["database_url"] = normalise_database_url(values["database_url"])
+        return cls(**values)
+
+
+def normalise_database_url(url: str) -> str:
+    """Accept the libpq form (postgres://, postgresql://) and pin the psycopg2 driver."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg2://" + url[len(prefix):]
+    return url
+
+
+def _int(env: Mapping[str, str], name: str, default: int, *, minimum: int) -> int:
+    raw = env.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be an integer, not {raw!r}") from None
+    if value < minimum:
+        raise ConfigError(f"{name} must be at least {minimum}")
+    return value
+
+
+def _float(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number, not {raw!r}") from None
+    if value <= 0:
+        raise ConfigError(f"{name} must be positive")
+    return value

@@ -1,0 +1,76 @@
+"""Access tokens: HS256 JWTs with a string `sub` (the store id), `iat`, `exp` and a `jti`.
+
+The store service issues them; every service verifies them with the same secret. Any
+token problem answers 401 JSON: missing header, `Bearer null`, a bad signature, expiry,
+`alg: none` or a `sub` that is not a store id.
+"""
+from __future__ import annotations
+
+import functools
+import time
+import uuid
+
+import jwt
+from flask import current_app, g, request
+
+from .errors import Unauthorized
+
+ALGORITHM = "HS256"
+
+
+def issue_token(*, store_id: int, secret: str, ttl_seconds: int, now: float | None = None) -> str:
+    issued_at = int(now if now is not None else time.time())
+    claims = {
+        "sub": str(store_id),
+        "iat": issued_at,
+        "exp": issued_at + ttl_seconds,
+        "jti": uuid.uuid4().hex,
+        "type": "access",
+    }
+    return jwt.encode(claims, secret, algorithm=ALGORITHM)
+
+
+def verify_token(token: str, *, secret: str) -> int:
+    """Return the store id the token was issued to, or raise Unauthorized."""
+    if not token or token in ("null", "undefined"):
+        raise Unauthorized("a login token is required", error="missing_token")
+    try:
+        claims = jwt.decode(
+            token, secret, algorithms=[ALGORITHM],
+            options={"require": ["sub", "exp", "iat"]},
+        )
+    except jwt.ExpiredSignatureError:
+        raise Unauthorized("the login token has expired", error="token_expired") from None
+    except jwt.InvalidTokenError:
+        raise Unauthorized("the login token is not valid", error="invalid_token") from None
+    sub = claims.get("sub")
+    if not isinstance(sub, str) or not sub.isdigit() or int(sub) <= 0:
+        raise Unauthorized("the login token is not valid", error="invalid_token")
+    return int(sub)
+
+
+def bearer_token_from_request() -> str:
+    header = request.headers.get("Authorization", "")
+    if not header:
+        raise Unauthorized("the Authorization header is missing", error="missing_token")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer":
+        raise Unauthorized("the Authorization header must be 'Bearer <token>'", error="invalid_token")
+    return token.strip()
+
+
+def authenticated_store_id() -> int:
+    """The store id of the verified token on this request (cached on flask.g)."""
+    if g.get("store_id") is None:
+        settings = current_app.extensions["salesync_settings"]
+        g.store_id = verify_token(bearer_token_from_request(), secret=settings.jwt_secret)
+    return g.store_id
+
+
+def login_required(view):
+    """Reject the request with 401 unless it carries a valid token; the view reads g.store_id."""
+    @functools.wraps(view)
+    def wrapper(*args, **kwargs):
+        authenticated_store_id()
+        return view(*args, **kwargs)
+    return wrapper

@@ -1,0 +1,21 @@
+"""The store service: sign-up, login (JWT), store profile."""
+from __future__ import annotations
+
+from flask import Flask
+from flask_migrate import Migrate
+
+from salesync_common import Settings, init_service
+
+from .models import db
+
+
+def create_app(settings: Settings | None = None) -> Flask:
+    settings = settings or Settings.from_env("store")
+    app = Flask(__name__)
+    init_service(app, settings, db=db)
+    Migrate(app, db)
+
+    from .api import internal, stores
+    app.register_blueprint(stores.bp)
+    app.register_blueprint(internal.bp)
+    return app

@@ -1,0 +1,115 @@
+"""Store accounts: sign-up, login, profile, password check and change."""
+from __future__ import annotations
+
+import dataclasses
+import secrets
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from salesync_common.errors import ApiError, Conflict, Forbidden, TooManyRequests, Unauthorized
+
+from . import login_throttle
+from .models import DEFAULT_TIME_ZONE, Store
+from .passwords import hash_password, password_matches
+from .schemas import SignUp, StoreUpdate
+
+
+class InvalidCredentials(ApiError):
+    status = 400
+    error = "invalid_credentials"
+
+
+@dataclasses.dataclass(frozen=True)
+class LoginResult:
+    store_id: int
+    csrf_token: str
+
+
+def public_profile(store: Store) -> dict:
+    return {
+        "store_id": store.store_id,
+        "username": store.username,
+        "owner_name": store.owner_name,
+        "phone": store.phone,
+        "store_name": store.store_name,
+        "address": store.address,
+        "store_type": store.store_type,
+        "time_zone": store.time_zone,
+    }
+
+
+def new_csrf_token() -> str:
+    # The frontend echoes it as X-CSRF-Token; it is accepted and never required (API.md Decision 2).
+    return secrets.token_urlsafe(24)
+
+
+def username_taken(*, session: Session, username: str) -> bool:
+    return session.scalar(select(func.count()).select_from(Store).where(Store.username == username)) > 0
+
+
+def sign_up(*, session: Session, form: SignUp, bcrypt_rounds: int) -> Store:
+    if username_taken(session=session, username=form.username):
+        raise Conflict("이미 존재하는 아이디입니다.", error="username_taken", field="username")
+    store = Store(
+        username=form.username,
+        password_hash=hash_password(form.password, rounds=bcrypt_rounds),
+        owner_name=form.owner_name,
+        phone=form.phone,
+        store_name=form.store_name,
+        address=form.address,
+        store_type=form.store_type,
+        time_zone=form.time_zone or DEFAULT_TIME_ZONE,
+    )
+    session.add(store)
+    try:
+        session.commit()
+    except IntegrityError:
+        # Two sign-ups raced for one username; the unique constraint picked the winner.
+        session.rollback()
+        raise Conflict("이미 존재하는 아이디입니다.", error="username_taken", field="username") from None
+    return store
+
+
+def log_in(*, session: Session, username: str, password: str, bcrypt_rounds: int) -> Store:
+    wait = login_throttle.seconds_until_allowed(session=session, username=username)
+    if wait:
+        raise TooManyRequests(
+            "too many failed logins; try again later", error="login_throttled",
+            headers={"Retry-After": str(wait)}, retry_after=wait)
+    store = session.scalar(select(Store).where(Store.username == username))
+    if not password_matches(password, store.password_hash if store else None, rounds=bcrypt_rounds):
+        login_throttle.record_failure(session=session, username=username)
+        session.commit()
+        raise InvalidCredentials("Invalid username or password")
+    login_throttle.forget_failures(session=session, username=username)
+    session.commit()
+    return store
+
+
+def get_store(*, session: Session, store_id: int) -> Store:
+    store = session.get(Store, store_id)
+    if store is None:
+        # A valid token for a store that no longer exists.
+        raise Unauthorized("this store no longer exists", error="unknown_store")
+    return store
+
+
+def password_is_correct(*, session: Session, store_id: int, password: str, bcrypt_rounds: int) -> bool:
+    store = get_store(session=session, store_id=store_id)
+    return password_matches(password, store.password_hash, rounds=bcrypt_rounds)
+
+
+def update_store(*, session: Session, caller_store_id: int, store_id: int, changes: StoreUpdate,
+                 bcrypt_rounds: int) -> Store:
+    store = get_store(session=session, store_id=caller_store_id)
+    if store_id != caller_store_id:
+        raise Forbidden("a store can change only its own account", error="not_your_store")
+    if changes.password is not None:
+        store.password_hash = hash_password(changes.password, rounds=bcrypt_rounds)
+        store.password_changed_at = func.now()
+    if changes.time_zone is not None:
+        store.time_zone = changes.time_zone
+    session.commit()
+    return store
