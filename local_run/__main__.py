@@ -1,0 +1,196 @@
+"""`make run`: Salesync on this machine.
+
+PostgreSQL is the one at DATABASE_URL, else an embedded server whose data lives in
+.salesync/pgdata (kept between runs). Migrations are applied, then every service that
+exists so far runs under gunicorn on its fixed port until Ctrl-C stops them all.
+"""
+from __future__ import annotations
+
+import os
+import pathlib
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+import requests
+
+from salesync_common.settings import LOCAL_PORTS
+
+from .postgres import ensure_database, start_embedded
+
+REPO = pathlib.Path(__file__).resolve().parent.parent
+STATE = REPO / ".salesync"
+PACKAGES = {
+    "bff": "bff",
+    "store": "store_service",
+    "item": "item_service",
+    "order": "order_service",
+    "sale": "sale_service",
+    "dashboard": "dashboard_service",
+    "consulting": "consulting_service",
+}
+READY_TIMEOUT_SECONDS = 60
+
+
+def say(message: str) -> None:
+    print(f"[salesync] {message}", flush=True)
+
+
+def jwt_secret() -> str:
+    """The secret every local service shares: from the environment, else one kept in .salesync/."""
+    if os.environ.get("SALESYNC_JWT_SECRET"):
+        return os.environ["SALESYNC_JWT_SECRET"]
+    path = STATE / "jwt-secret"
+    if not path.exists():
+        STATE.mkdir(exist_ok=True)
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def ports() -> dict[str, int]:
+    return {name: int(os.environ.get(f"{name.upper()}_PORT", port)) for name, port in LOCAL_PORTS.items()}
+
+
+def port_is_taken(port: int) -> bool:
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return True
+    return False
+
+
+def runnable_services() -> list[str]:
+    return [name for name, package in PACKAGES.items() if (REPO / package / "wsgi.py").exists()]
+
+
+def database_url() -> tuple[str, object | None]:
+    if os.environ.get("DATABASE_URL"):
+        say("PostgreSQL: using DATABASE_URL")
+        return os.environ["DATABASE_URL"], None
+    say(f"PostgreSQL: starting the embedded server (data in {STATE / 'pgdata'})")
+    STATE.mkdir(exist_ok=True)
+    server, server_url = start_embedded(STATE / "pgdata", delete_on_exit=False)
+    return ensure_database(server_url, "salesync"), server
+
+
+def service_environment(db_url: str, secret: str, port_map: dict[str, int]) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        DATABASE_URL=db_url,
+        SALESYNC_JWT_SECRET=secret,
+        PYTHONPATH=str(REPO),
+        PYTHONUNBUFFERED="1",
+    )
+    for name, port in port_map.items():
+        env.setdefault(f"{name.upper()}_SERVICE_URL", f"http://127.0.0.1:{port}")
+    return env
+
+
+def start_service(name: str, port: int, env: dict[str, str]) -> subprocess.Popen:
+    command = [
+        sys.executable, "-m", "gunicorn",
+        "--bind", f"127.0.0.1:{port}",
+        "--workers", os.environ.get("SALESYNC_WORKERS", "2"),
+        "--threads", os.environ.get("SALESYNC_THREADS", "4"),
+        "--worker-class", "gthread",
+        "--access-logfile", "-" if os.environ.get("SALESYNC_ACCESS_LOG") else "/dev/null",
+        "--graceful-timeout", "10",
+        "--no-control-socket",
+        f"{PACKAGES[name]}.wsgi:app",
+    ]
+    # A session of its own, so Ctrl-C reaches only this runner and it stops the services in order.
+    return subprocess.Popen(command, cwd=REPO, env=env, start_new_session=True)
+
+
+def wait_until_ready(name: str, port: int, process: subprocess.Popen) -> None:
+    deadline = time.monotonic() + READY_TIMEOUT_SECONDS
+    url = f"http://127.0.0.1:{port}/readyz"
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{name} exited with code {process.returncode} while starting")
+        try:
+            if requests.get(url, timeout=1).status_code == 200:
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"{name} did not become ready on {url} within {READY_TIMEOUT_SECONDS} s")
+
+
+def stop(processes: dict[str, subprocess.Popen]) -> None:
+    for process in processes.values():
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + 15
+    for name, process in processes.items():
+        try:
+            process.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            say(f"{name} did not stop in time; killing it")
+            process.kill()
+
+
+def main() -> int:
+    port_map = ports()
+    services = runnable_services()
+    taken = [f"{name} ({port_map[name]})" for name in services if port_is_taken(port_map[name])]
+    if taken:
+        say("cannot start: these ports are already in use: " + ", ".join(taken))
+        say("stop whatever holds them (another `make run`?) or choose others, e.g. STORE_PORT=9001 make run")
+        return 1
+
+    db_url, embedded = database_url()
+    secret = jwt_secret()
+    env = service_environment(db_url, secret, port_map)
+
+    say("applying migrations")
+    migrated = subprocess.run([sys.executable, "-m", "salesync_common.migrate"], cwd=REPO, env=env)
+    if migrated.returncode != 0:
+        say("migrations failed; nothing was started")
+        return 1
+
+    processes: dict[str, subprocess.Popen] = {}
+    stopping = False
+
+    def request_stop(signum, _frame):
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, request_stop)
+    signal.signal(signal.SIGTERM, request_stop)
+    try:
+        for name in services:
+            processes[name] = start_service(name, port_map[name], env)
+        for name in services:
+            wait_until_ready(name, port_map[name], processes[name])
+        say("ready:")
+        for name in services:
+            say(f"  {name:<10} http://127.0.0.1:{port_map[name]}")
+        say("press Ctrl-C to stop")
+        while not stopping:
+            for name, process in processes.items():
+                if process.poll() is not None:
+                    say(f"{name} stopped unexpectedly (exit code {process.returncode}); stopping everything")
+                    stopping = True
+                    break
+            time.sleep(0.5)
+        return 0
+    except RuntimeError as exc:
+        say(str(exc))
+        return 1
+    finally:
+        say("stopping")
+        stop(processes)
+        if embedded is not None:
+            embedded.cleanup()
+        say("stopped")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,53 @@
+import os
+import subprocess
+import sys
+import pathlib
+
+import pytest
+
+from salesync_common.settings import ConfigError, Settings
+
+REPO = pathlib.Path(__file__).resolve().parents[2]
+SECRET = "s" * 40
+
+
+def test_local_defaults_need_no_environment():
+    settings = Settings.from_env("store", env={})
+    assert settings.environment == "development"
+    assert settings.database_url == "postgresql+psycopg2://postgres@127.0.0.1:5432/salesync"
+    assert settings.db_schema == "store"
+    assert len(settings.jwt_secret) >= 32
+    assert settings.service_urls["item"] == "http://127.0.0.1:8002"
+    assert settings.service_urls["bff"] == "http://127.0.0.1:8000"
+
+
+def test_each_service_may_have_its_own_database_and_service_addresses():
+    env = {"DATABASE_URL": "postgres://shared/db", "ORDER_DATABASE_URL": "postgresql://orders-host/orders",
+           "ITEM_SERVICE_URL": "http://service-item.default.svc.cluster.local", "SALESYNC_JWT_SECRET": SECRET}
+    assert Settings.from_env("store", env=env).database_url == "postgresql+psycopg2://shared/db"
+    order = Settings.from_env("order", env=env)
+    assert order.database_url == "postgresql+psycopg2://orders-host/orders"
+    assert order.service_urls["item"] == "http://service-item.default.svc.cluster.local"
+
+
+@pytest.mark.parametrize("env,variable", [
+    ({"SALESYNC_ENV": "production", "DATABASE_URL": "postgresql://db/x"}, "SALESYNC_JWT_SECRET"),
+    ({"SALESYNC_ENV": "production", "SALESYNC_JWT_SECRET": SECRET}, "DATABASE_URL"),
+    ({"SALESYNC_JWT_SECRET": "short"}, "SALESYNC_JWT_SECRET"),
+    ({"SALESYNC_JWT_TTL_SECONDS": "a day"}, "SALESYNC_JWT_TTL_SECONDS"),
+    ({"SALESYNC_HTTP_READ_TIMEOUT": "-1"}, "SALESYNC_HTTP_READ_TIMEOUT"),
+    ({"SALESYNC_ENV": "staging"}, "SALESYNC_ENV"),
+])
+def test_a_missing_or_wrong_setting_is_a_clear_error_naming_the_variable(env, variable):
+    with pytest.raises(ConfigError, match=variable):
+        Settings.from_env("store", env=env)
+
+
+def test_production_without_a_secret_stops_with_one_line_and_no_traceback():
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SALESYNC_")}
+    env.update(SALESYNC_ENV="production", DATABASE_URL="postgresql://db/x", PYTHONPATH=str(REPO))
+    result = subprocess.run([sys.executable, "-c", "import store_service.wsgi"], env=env, cwd=REPO,
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 3
+    assert "configuration error: SALESYNC_JWT_SECRET must be set in production" in result.stderr
+    assert "Traceback" not in result.stderr
