@@ -17,6 +17,10 @@ NAMING_CONVENTION = {
 }
 
 
+# The largest id a PostgreSQL integer column holds; a larger id cannot name a row.
+MAX_ID = 2_147_483_647
+
+
 def make_database(schema: str) -> SQLAlchemy:
     """One SQLAlchemy object per service; its tables live in `schema` unless a model says otherwise."""
     return SQLAlchemy(
@@ -55,8 +59,11 @@ def database_is_reachable(db: SQLAlchemy) -> bool:
 
 
 def truncate_all(db: SQLAlchemy) -> None:
-    """Empty every table of this service and restart its ids (tests start from a clean state)."""
+    """Empty every table of this service (tests start from a clean state).
+
+    Ids keep counting: other services may still hold references to earlier rows.
+    """
     tables = ", ".join(f'"{t.schema}"."{t.name}"' for t in db.metadata.sorted_tables)
     if tables:
-        db.session.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        db.session.execute(text(f"TRUNCATE {tables} CASCADE"))
         db.session.commit()

@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, jsonify
+from sqlalchemy.exc import DataError
 from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger(__name__)
@@ -93,6 +94,12 @@ def register_error_handlers(app: Flask) -> None:
             if allowed:
                 headers["Allow"] = ", ".join(allowed)
         return error_response(exc.code or 500, _snake(exc.name), exc.description or exc.name, headers)
+
+    @app.errorhandler(DataError)
+    def _data_error(exc: DataError):
+        # A value the database cannot hold (a number out of range, say) slipped past validation.
+        log.warning("value refused by the database: %s", exc.orig)
+        return error_response(400, "value_out_of_range", "a value in the request is out of range")
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):

@@ -40,7 +40,29 @@ def parse_query(model: type[Model]) -> Model:
     return _validate(model, request.args.to_dict())
 
 
+def _nul_field(value, path: str = "") -> str | None:
+    """The first field holding a NUL character (PostgreSQL cannot store one in text)."""
+    if isinstance(value, str):
+        return path or "body" if "\x00" in value else None
+    if isinstance(value, dict):
+        items = value.items()
+    elif isinstance(value, list):
+        items = enumerate(value)
+    else:
+        return None
+    for key, inner in items:
+        if isinstance(key, str) and "\x00" in key:
+            return f"{path}.{key}".strip(".") or "body"
+        found = _nul_field(inner, f"{path}.{key}".strip("."))
+        if found:
+            return found
+    return None
+
+
 def _validate(model: type[Model], data: dict) -> Model:
+    nul_field = _nul_field(data)
+    if nul_field:
+        raise ValidationFailed(f"{nul_field} must not contain a NUL character", field=nul_field)
     try:
         return model.model_validate(data)
     except ValidationError as exc:

@@ -5,14 +5,23 @@ throwaway embedded server. Either way the session gets a fresh database of its o
 """
 from __future__ import annotations
 
+import importlib
+import itertools
 import os
 import secrets
+import socket
+import subprocess
+import sys
+import threading
+import time
 import uuid
 
 import pytest
+import requests
 from flask.testing import FlaskClient
+from werkzeug.serving import make_server
 
-from .migrate import upgrade
+from .migrate import REPO_ROOT, SERVICE_PACKAGES, upgrade
 from .settings import Settings
 
 TEST_JWT_SECRET = secrets.token_urlsafe(48)
@@ -65,3 +74,113 @@ class CheckedClient(FlaskClient):
             assert body["result"] == "failed" and body["error"] and body["message"], body
             assert "Traceback" not in response.get_data(as_text=True)
         return response
+
+
+class ServedApp:
+    """A Flask app served over real HTTP on a free loopback port, in a thread of the test process."""
+
+    def __init__(self, app):
+        self.server = make_server("127.0.0.1", 0, app, threaded=True)
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def shutdown(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def local_service_urls(**served: "ServedApp") -> dict[str, str]:
+    """The default service addresses, with the given running services put in."""
+    urls = dict(Settings.from_env("store", env={"SALESYNC_JWT_SECRET": TEST_JWT_SECRET}).service_urls)
+    urls.update({name: app.url for name, app in served.items()})
+    return urls
+
+
+def serve_service(service: str, database_url: str, **dependencies: "ServedApp") -> "ServedApp":
+    """Migrate and serve `service` over HTTP, calling the given running services."""
+    package = importlib.import_module(f"{SERVICE_PACKAGES[service]}.app")
+    settings = migrated_settings(service, database_url, service_urls=local_service_urls(**dependencies))
+    kwargs = {"reconcile_every": 0} if service == "sale" else {}
+    return ServedApp(package.create_app(settings, **kwargs))
+
+
+@pytest.fixture(scope="session")
+def store_service(database_url):
+    """The real store service over HTTP (migrated), for tests of services that call it."""
+    served = serve_service("store", database_url)
+    yield served
+    served.shutdown()
+
+
+@pytest.fixture(scope="session")
+def item_service(database_url, store_service):
+    served = serve_service("item", database_url, store=store_service)
+    yield served
+    served.shutdown()
+
+
+@pytest.fixture(scope="session")
+def order_service(database_url, store_service, item_service):
+    served = serve_service("order", database_url, store=store_service, item=item_service)
+    yield served
+    served.shutdown()
+
+
+@pytest.fixture(scope="session")
+def new_store(store_service):
+    """Sign a new store up through the real store service; returns (store_id, Authorization headers)."""
+    counter = itertools.count(1)
+
+    def _new_store(time_zone: str = "Asia/Seoul", **changes):
+        n = next(counter)
+        body = {
+            "username": f"owner{uuid.uuid4().hex[:6]}{n}",
+            "password": "Passw0rd!23",
+            "owner_name": "홍길동",
+            "phone": "01012345678",
+            "store_name": f"테스트가게{n}",
+            "address": "서울시 중구",
+            "store_type": "일반음식점",
+            "time_zone": time_zone,
+            **changes,
+        }
+        response = requests.post(store_service.url + "/stores/", json=body, timeout=10)
+        assert response.status_code == 201, response.text
+        token = response.json()["token"]["access_token"]
+        return response.json()["store_id"], {"Authorization": f"Bearer {token}"}
+
+    return _new_store
+
+
+class ServiceProcess:
+    """A service running under gunicorn in its own process (it can really die), ready when constructed."""
+
+    def __init__(self, service: str, database_url: str, *, env: dict[str, str] | None = None, workers: int = 1):
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+        self.url = f"http://127.0.0.1:{port}"
+        full_env = {**os.environ, "DATABASE_URL": database_url, "SALESYNC_JWT_SECRET": TEST_JWT_SECRET,
+                    "SALESYNC_BCRYPT_ROUNDS": "4", "SALESYNC_LOG_LEVEL": "WARNING", "PYTHONPATH": str(REPO_ROOT),
+                    **(env or {})}
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
+             "--no-control-socket", f"{SERVICE_PACKAGES[service]}.wsgi:app"],
+            cwd=REPO_ROOT, env=full_env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if requests.get(self.url + "/readyz", timeout=1).status_code == 200:
+                    return
+            except requests.ConnectionError:
+                pass
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError(f"{service} did not start: {self.process.stderr.read()[-2000:]}")
+            time.sleep(0.2)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=15)

@@ -1,0 +1,67 @@
+"""The store's business day: dates are days in the store's own time zone (default Asia/Seoul), not UTC."""
+from __future__ import annotations
+
+import datetime
+import re
+import zoneinfo
+
+from flask import g
+
+from .errors import ApiError, ValidationFailed
+from .service_client import service_client
+
+DEFAULT_TIME_ZONE = "Asia/Seoul"
+MAX_PERIOD_DAYS = 366
+
+
+def store_time_zone() -> zoneinfo.ZoneInfo:
+    """The caller's store time zone, read once per request from the store service with the forwarded token."""
+    if g.get("store_time_zone") is None:
+        reply = service_client().get("store", "/internal/stores/me")
+        if not reply.ok:
+            raise ApiError((reply.body or {}).get("message", "store lookup failed"), status=reply.status,
+                           error=(reply.body or {}).get("error", "store_lookup_failed"))
+        g.store_time_zone = zoneinfo.ZoneInfo(reply.body.get("time_zone") or DEFAULT_TIME_ZONE)
+    return g.store_time_zone
+
+
+def today_in(zone: zoneinfo.ZoneInfo, now: datetime.datetime | None = None) -> datetime.date:
+    now = now or datetime.datetime.now(datetime.timezone.utc)
+    return now.astimezone(zone).date()
+
+
+def day_start(day: datetime.date, zone: zoneinfo.ZoneInfo) -> datetime.datetime:
+    """The instant a business day begins, as an aware datetime."""
+    return datetime.datetime.combine(day, datetime.time.min, tzinfo=zone)
+
+
+def period_bounds(start: datetime.date, end: datetime.date, zone: zoneinfo.ZoneInfo):
+    """[from, to) instants covering the business days start..end inclusive."""
+    return day_start(start, zone), day_start(end + datetime.timedelta(days=1), zone)
+
+
+_ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def parse_day(value: str | None, field: str) -> datetime.date:
+    if not value:
+        raise ValidationFailed(f"{field} is required (YYYY-MM-DD)", error="missing_field", field=field)
+    try:
+        if _ISO_DAY.match(value):
+            return datetime.date.fromisoformat(value)
+    except ValueError:
+        pass
+    raise ValidationFailed(f"{field} must be a date as YYYY-MM-DD", field=field)
+
+
+def parse_period(start: str | None, end: str | None) -> tuple[datetime.date, datetime.date]:
+    first, last = parse_day(start, "start"), parse_day(end, "end")
+    if last < first:
+        raise ValidationFailed("end must not be before start", field="end")
+    if (last - first).days >= MAX_PERIOD_DAYS:
+        raise ValidationFailed(f"a period may cover at most {MAX_PERIOD_DAYS} days", field="end")
+    return first, last
+
+
+def days_of(start: datetime.date, end: datetime.date) -> list[datetime.date]:
+    return [start + datetime.timedelta(days=n) for n in range((end - start).days + 1)]

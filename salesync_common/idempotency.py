@@ -1,0 +1,153 @@
+"""Idempotency-Key support for write routes (POST/PUT orders, POST sales).
+
+The key is stored per store in the service's own `idempotency_keys` table, in the same
+transaction as the write and its response:
+- the same key with the same request replays the first response (header Idempotent-Replayed: true);
+- the same key with a different request answers 422;
+- while the first request with that key is still running, a duplicate answers 409.
+A request that fails with an error stores nothing, so it can be retried with the same key.
+A key whose request died half-way (no response after ABANDONED_AFTER) may be run again;
+the routes that use it are written to resume safely.
+"""
+from __future__ import annotations
+
+import datetime
+import functools
+import hashlib
+import json
+import re
+
+from flask import Response, make_response, request
+from flask_sqlalchemy import SQLAlchemy
+from sqlalchemy import DateTime, Integer, String, delete, func, select, text
+from sqlalchemy.dialects.postgresql import JSONB, insert
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Mapped, mapped_column
+
+from .errors import ApiError, Conflict, ValidationFailed
+from .tokens import authenticated_store_id
+
+HEADER = "Idempotency-Key"
+ABANDONED_AFTER = datetime.timedelta(seconds=30)
+_SANE_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
+
+
+def make_idempotency_model(db: SQLAlchemy):
+    class IdempotencyKey(db.Model):
+        __tablename__ = "idempotency_keys"
+
+        store_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+        key: Mapped[str] = mapped_column(String(255), primary_key=True)
+        request_hash: Mapped[str] = mapped_column(String(64), nullable=False)
+        response_status: Mapped[int | None] = mapped_column(Integer)
+        response_body: Mapped[dict | None] = mapped_column(JSONB)
+        created_at: Mapped[datetime.datetime] = mapped_column(
+            DateTime(timezone=True), nullable=False, server_default=func.now())
+
+    return IdempotencyKey
+
+
+def request_fingerprint() -> str:
+    try:
+        body = json.dumps(request.get_json(silent=True), sort_keys=True, separators=(",", ":"))
+    except (TypeError, ValueError):
+        body = request.get_data(as_text=True)
+    return hashlib.sha256(f"{request.method} {request.path}\n{body}".encode()).hexdigest()
+
+
+def idempotent(db: SQLAlchemy, model):
+    """Wrap a write view: it runs inside one transaction that this wrapper commits."""
+    def decorator(view):
+        @functools.wraps(view)
+        def wrapper(*args, **kwargs):
+            key = request.headers.get(HEADER)
+            if key is None:
+                return _run_and_commit(db, view, args, kwargs)
+            if not _SANE_KEY.match(key):
+                raise ValidationFailed("Idempotency-Key must be 1 to 255 visible ASCII characters", field=HEADER)
+            store_id = authenticated_store_id()
+            fingerprint = request_fingerprint()
+            replay = _claim(db, model, store_id, key, fingerprint)
+            if replay is not None:
+                return replay
+            try:
+                response = make_response(view(*args, **kwargs))
+            except Exception:
+                db.session.rollback()
+                _forget_unfinished(db, model, store_id, key)
+                raise
+            if response.status_code >= 400:
+                db.session.rollback()
+                _forget_unfinished(db, model, store_id, key)
+                return response
+            db.session.execute(
+                model.__table__.update()
+                .where(model.store_id == store_id, model.key == key)
+                .values(response_status=response.status_code, response_body=response.get_json())
+            )
+            db.session.commit()
+            return response
+        return wrapper
+    return decorator
+
+
+def _run_and_commit(db, view, args, kwargs):
+    try:
+        response = make_response(view(*args, **kwargs))
+    except Exception:
+        db.session.rollback()
+        raise
+    if response.status_code < 400:
+        db.session.commit()
+    else:
+        db.session.rollback()
+    return response
+
+
+def _claim(db, model, store_id: int, key: str, fingerprint: str) -> Response | None:
+    """Insert the key row (held uncommitted by this transaction); or return the response to replay."""
+    session = db.session
+    try:
+        # A duplicate that is still running holds the row: wait briefly, then answer 409.
+        session.execute(text("SET LOCAL lock_timeout = '300ms'"))
+        claimed = session.execute(
+            insert(model).values(store_id=store_id, key=key, request_hash=fingerprint)
+            .on_conflict_do_nothing().returning(model.key)
+        ).first()
+        session.execute(text("SET LOCAL lock_timeout = '5s'"))
+    except OperationalError:
+        session.rollback()
+        raise _in_progress() from None
+    if claimed is not None:
+        return None
+
+    row, now = session.execute(
+        select(model, func.now()).where(model.store_id == store_id, model.key == key).with_for_update(nowait=False)
+    ).one()
+    if row.request_hash != fingerprint:
+        session.rollback()
+        raise ApiError("this Idempotency-Key was already used for a different request",
+                       status=422, error="idempotency_key_reused")
+    if row.response_status is not None:
+        session.rollback()
+        response = make_response(row.response_body, row.response_status)
+        response.headers["Idempotent-Replayed"] = "true"
+        return response
+    if now - row.created_at < ABANDONED_AFTER:
+        session.rollback()
+        raise _in_progress()
+    # The first request died half-way: take the key over and run again (the row stays locked by us).
+    row.created_at = now
+    return None
+
+
+def _forget_unfinished(db, model, store_id: int, key: str) -> None:
+    """A failed request may have committed its key row mid-way; remove it so a retry runs again."""
+    db.session.execute(delete(model).where(
+        model.store_id == store_id, model.key == key, model.response_status.is_(None)))
+    db.session.commit()
+
+
+def _in_progress() -> Conflict:
+    return Conflict("a request with this Idempotency-Key is still being processed",
+                    error="idempotency_in_progress")
