@@ -1,0 +1,43 @@
+"""Cost routes (API.md §3.10-3.12), dated by the store's business day: parse, call one function, answer JSON."""
+from __future__ import annotations
+
+from flask import Blueprint, g, jsonify
+
+from salesync_common.business_day import store_time_zone, today_in
+from salesync_common.request_body import parse_body
+from salesync_common.tokens import login_required
+
+from .. import costs
+from ..models import db
+from ..schemas import CostForm, CostsForm
+
+bp = Blueprint("costs", __name__, url_prefix="/categories/items/costs")
+
+
+def _today():
+    return today_in(store_time_zone())
+
+
+@bp.get("")
+@login_required
+def list_costs():
+    found = costs.list_costs(session=db.session, store_id=g.store_id, today=_today())
+    return jsonify(result="success", message="원가 조회 성공", items=found)
+
+
+@bp.post("")
+@login_required
+def set_costs():
+    form = parse_body(CostsForm)
+    changed = costs.set_costs(session=db.session, store_id=g.store_id, lines=form.items,
+                              effective_date=form.effective_date, today=_today())
+    return jsonify(result="success", message="원가 등록 성공", items=changed)
+
+
+@bp.put("/<int:item_id>")
+@login_required
+def set_cost(item_id: int):
+    form = parse_body(CostForm)
+    item = costs.set_cost(session=db.session, store_id=g.store_id, item_id=item_id, cost=form.cost,
+                          effective_date=form.effective_date, today=_today())
+    return jsonify(result="success", message="원가 수정 성공", item=item)

@@ -1,0 +1,96 @@
+"""Menu categories of a store: list, create, rename and delete (soft, together with their items)."""
+from __future__ import annotations
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from salesync_common.errors import Conflict, NotFound
+
+from .models import CATEGORY_NAME_TAKEN, MAX_ID, Category, Item, violated_unique_index
+
+
+class CategoryNotFound(NotFound):
+    error = "category_not_found"
+
+    def __init__(self, message: str = "존재하지 않는 카테고리.", **extra):
+        super().__init__(message, **extra)
+
+
+class DuplicateCategory(Conflict):
+    error = "duplicate_category"
+
+    def __init__(self):
+        super().__init__("존재하는 카테고리", field="name")
+
+
+def list_categories(*, session: Session, store_id: int) -> list[Category]:
+    return list(session.scalars(
+        select(Category).where(Category.store_id == store_id, Category.enabled).order_by(Category.category_id)))
+
+
+def get_category(*, session: Session, store_id: int, category_id: int, lock: str | None = None,
+                 not_found: str = "존재하지 않는 카테고리.") -> Category:
+    """The store's enabled category; another store's, a deleted or an unknown id is a 404.
+
+    lock="share" holds the row until commit so a concurrent delete cannot disable the
+    category while an item goes into it; lock="update" is for the delete itself.
+    """
+    if not 0 < category_id <= MAX_ID:
+        raise CategoryNotFound(not_found)
+    query = select(Category).where(
+        Category.category_id == category_id, Category.store_id == store_id, Category.enabled)
+    if lock:
+        query = query.with_for_update(read=lock == "share")
+    category = session.scalar(query)
+    if category is None:
+        raise CategoryNotFound(not_found)
+    return category
+
+
+def create_category(*, session: Session, store_id: int, name: str) -> Category:
+    _refuse_taken_name(session=session, store_id=store_id, name=name)
+    category = Category(store_id=store_id, name=name)
+    session.add(category)
+    _commit(session)
+    return category
+
+
+def rename_category(*, session: Session, store_id: int, category_id: int, name: str) -> Category:
+    category = get_category(session=session, store_id=store_id, category_id=category_id)
+    _refuse_taken_name(session=session, store_id=store_id, name=name, except_id=category_id)
+    category.name = name
+    _commit(session)
+    return category
+
+
+def delete_category(*, session: Session, store_id: int, category_id: int) -> Category:
+    """Disable the category and every item in it, in one transaction."""
+    category = get_category(session=session, store_id=store_id, category_id=category_id, lock="update",
+                            not_found="카테고리가 존재하지 않습니다.")
+    category.enabled = False
+    session.flush()
+    session.execute(update(Item).where(Item.category_id == category_id, Item.store_id == store_id, Item.enabled)
+                    .values(enabled=False))
+    session.commit()
+    return category
+
+
+def _refuse_taken_name(*, session: Session, store_id: int, name: str, except_id: int | None = None) -> None:
+    query = select(Category.category_id).where(
+        Category.store_id == store_id, Category.name == name, Category.enabled)
+    if except_id is not None:
+        query = query.where(Category.category_id != except_id)
+    if session.scalar(query.limit(1)) is not None:
+        raise DuplicateCategory()
+
+
+def _commit(session: Session) -> None:
+    try:
+        session.commit()
+    except IntegrityError as exc:
+        session.rollback()
+        # Two requests raced for one name; the partial unique index picked the winner.
+        if violated_unique_index(exc) == CATEGORY_NAME_TAKEN:
+            raise DuplicateCategory() from None
+        raise

@@ -1,0 +1,122 @@
+"""Item costs as a history: each change records the business day it takes effect,
+so the cost in force on any past day can be read back (profit uses the cost of the day of sale)."""
+from __future__ import annotations
+
+import datetime
+
+from sqlalchemy import select, union_all
+from sqlalchemy.dialects.postgresql import distinct_on, insert
+from sqlalchemy.orm import Session
+
+from salesync_common.errors import ValidationFailed
+
+from .items import ItemNotFound, get_item
+from .models import MAX_ID, Category, Item, ItemCost
+from .schemas import CostLine
+
+MAX_DAYS_BACK = 366
+
+
+def costs_in_force(*, store_id: int, day: datetime.date, item_ids: list[int] | None = None):
+    """A subquery of (item_id, cost): each item's latest entry on or before day."""
+    query = select(ItemCost.item_id, ItemCost.cost).where(
+        ItemCost.store_id == store_id, ItemCost.effective_date <= day)
+    if item_ids is not None:
+        query = query.where(ItemCost.item_id.in_(item_ids))
+    return (query
+            .ext(distinct_on(ItemCost.item_id))
+            .order_by(ItemCost.item_id, ItemCost.effective_date.desc())
+            .subquery("cost_in_force"))
+
+
+def cost_view(item: Item, cost: int | None) -> dict:
+    return {"item_id": item.item_id, "name": item.name, "category_id": item.category_id,
+            "price": item.price, "cost": cost}
+
+
+def list_costs(*, session: Session, store_id: int, today: datetime.date) -> list[dict]:
+    in_force = costs_in_force(store_id=store_id, day=today)
+    rows = session.execute(
+        select(Item, Category.name, in_force.c.cost)
+        .join(Category, Category.category_id == Item.category_id)
+        .outerjoin(in_force, in_force.c.item_id == Item.item_id)
+        .where(Item.store_id == store_id, Item.enabled, Category.enabled)
+        .order_by(Item.category_id, Item.item_id))
+    return [{**cost_view(item, cost), "category_name": category_name} for item, category_name, cost in rows]
+
+
+def set_costs(*, session: Session, store_id: int, lines: list[CostLine], effective_date: datetime.date | None,
+              today: datetime.date) -> list[dict]:
+    """Record the costs of several items at once: all of them or, on any unknown item, none."""
+    day = _effective_day(effective_date, today)
+    ids = [line.item_id for line in lines]
+    possible = [item_id for item_id in ids if item_id <= MAX_ID]
+    items = {item.item_id: item for item in session.scalars(
+        select(Item).where(Item.store_id == store_id, Item.item_id.in_(possible), Item.enabled))}
+    missing = [item_id for item_id in ids if item_id not in items]
+    if missing:
+        raise ItemNotFound(field="items", item_ids=missing)
+    _record(session, store_id=store_id, day=day,
+            costs={line.item_id: line.cost for line in lines if line.cost is not None})
+    in_force = _costs_on(session, store_id=store_id, day=day, item_ids=ids)
+    session.commit()
+    return [cost_view(items[item_id], in_force.get(item_id)) for item_id in ids]
+
+
+def set_cost(*, session: Session, store_id: int, item_id: int, cost: int, effective_date: datetime.date | None,
+             today: datetime.date) -> dict:
+    item = get_item(session=session, store_id=store_id, item_id=item_id)
+    day = _effective_day(effective_date, today)
+    _record(session, store_id=store_id, day=day, costs={item_id: cost})
+    session.commit()
+    return cost_view(item, cost)
+
+
+def cost_history(*, session: Session, store_id: int, start: datetime.date, end: datetime.date) -> list[dict]:
+    """Every item of the store, deleted ones too, with the entries that set its cost during start..end:
+    the one in force on start, then each change after start up to end."""
+    items = session.execute(
+        select(Item.item_id, Item.name).where(Item.store_id == store_id).order_by(Item.item_id)).all()
+    in_force_at_start = (
+        select(ItemCost.item_id, ItemCost.effective_date, ItemCost.cost)
+        .where(ItemCost.store_id == store_id, ItemCost.effective_date <= start)
+        .ext(distinct_on(ItemCost.item_id))
+        .order_by(ItemCost.item_id, ItemCost.effective_date.desc())
+        .subquery())
+    changes = union_all(
+        select(in_force_at_start),
+        select(ItemCost.item_id, ItemCost.effective_date, ItemCost.cost)
+        .where(ItemCost.store_id == store_id, ItemCost.effective_date > start, ItemCost.effective_date <= end),
+    ).subquery()
+    history: dict[int, list[dict]] = {item_id: [] for item_id, _ in items}
+    for item_id, day, cost in session.execute(
+            select(changes).order_by(changes.c.item_id, changes.c.effective_date)):
+        history[item_id].append({"effective_date": day.isoformat(), "cost": cost})
+    return [{"item_id": item_id, "name": name, "costs": history[item_id]} for item_id, name in items]
+
+
+def _effective_day(effective_date: datetime.date | None, today: datetime.date) -> datetime.date:
+    if effective_date is None:
+        return today
+    if effective_date < today - datetime.timedelta(days=MAX_DAYS_BACK):
+        raise ValidationFailed(f"effective_date: may be at most {MAX_DAYS_BACK} days in the past",
+                               field="effective_date")
+    return effective_date
+
+
+def _record(session: Session, *, store_id: int, day: datetime.date, costs: dict[int, int]) -> None:
+    """Upsert one history entry per item: a second change on the same day replaces the first."""
+    if not costs:
+        return
+    statement = insert(ItemCost).values([
+        {"store_id": store_id, "item_id": item_id, "cost": cost, "effective_date": day}
+        for item_id, cost in costs.items()])
+    session.execute(statement.on_conflict_do_update(
+        index_elements=[ItemCost.item_id, ItemCost.effective_date], set_={"cost": statement.excluded.cost}))
+
+
+def _costs_on(session: Session, *, store_id: int, day: datetime.date, item_ids: list[int]) -> dict[int, int]:
+    if not item_ids:
+        return {}
+    in_force = costs_in_force(store_id=store_id, day=day, item_ids=item_ids)
+    return {item_id: cost for item_id, cost in session.execute(select(in_force.c.item_id, in_force.c.cost))}
