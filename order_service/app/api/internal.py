@@ -1,0 +1,62 @@
+"""Routes other services call with the forwarded (or re-issued) token of the store."""
+from __future__ import annotations
+
+from flask import Blueprint, g, jsonify, request
+
+from salesync_common.business_day import parse_period, store_time_zone
+from salesync_common.request_body import parse_body
+from salesync_common.tokens import login_required
+
+from .. import orders, reports
+from ..models import db
+from ..schemas import PaymentClaim
+
+bp = Blueprint("internal", __name__, url_prefix="/internal")
+
+
+@bp.get("/orders/open/<int:table_no>")
+@login_required
+def open_order(table_no: int):
+    order = orders.open_order(session=db.session, store_id=g.store_id, table_no=table_no)
+    if order is None:
+        raise orders.OrderNotFound("결제할 주문이 없는 테이블입니다.", table_no=table_no)
+    return jsonify(orders.payment_view(order))
+
+
+@bp.get("/orders/<int:order_id>")
+@login_required
+def order_state(order_id: int):
+    return jsonify(orders.payment_view(orders.get_order(session=db.session, store_id=g.store_id, order_id=order_id)))
+
+
+@bp.post("/orders/<int:order_id>/pay")
+@login_required
+def pay_order(order_id: int):
+    claim = parse_body(PaymentClaim)
+    order = orders.mark_paid(session=db.session, store_id=g.store_id, order_id=order_id,
+                             sale_id=claim.sale_id, total_price=claim.total_price)
+    db.session.commit()
+    return jsonify(orders.payment_view(order))
+
+
+def _period():
+    start, end = parse_period(request.args.get("start"), request.args.get("end"))
+    return dict(session=db.session, store_id=g.store_id, start=start, end=end, zone=store_time_zone())
+
+
+@bp.get("/reports/items")
+@login_required
+def item_report():
+    return jsonify(items=reports.item_totals(**_period()))
+
+
+@bp.get("/reports/days")
+@login_required
+def day_report():
+    return jsonify(days=reports.day_totals(**_period()))
+
+
+@bp.get("/reports/item-days")
+@login_required
+def item_day_report():
+    return jsonify(lines=reports.item_day_totals(**_period()))

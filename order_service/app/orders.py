@@ -1,0 +1,165 @@
+"""Table orders: open, change, cancel, and the payment close called by the sale service.
+
+Every function works on the caller's store only. Write functions flush but do not
+commit: the route's idempotency wrapper commits the write together with its response.
+"""
+from __future__ import annotations
+
+import collections
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from salesync_common.database import MAX_ID
+from salesync_common.errors import ApiError, Conflict, NotFound
+
+from .menu import MenuItem
+from .models import CANCELLED, OPEN, PAID, Order, OrderLine
+from .schemas import CartLine
+
+
+class OrderNotFound(NotFound):
+    error = "order_not_found"
+
+
+def merged_quantities(carts: list[CartLine]) -> dict[int, int]:
+    """One quantity per item: the POS may send an item on two lines."""
+    quantities: dict[int, int] = collections.defaultdict(int)
+    for line in carts:
+        quantities[line.item_id] += line.quantity
+    too_many = [item_id for item_id, quantity in quantities.items() if quantity > 999]
+    if too_many:
+        raise ApiError("quantity must be at most 999 per item", status=400, error="invalid_field",
+                       field="carts", item_ids=too_many)
+    return dict(quantities)
+
+
+def open_order(*, session: Session, store_id: int, table_no: int, lock: bool = False) -> Order | None:
+    query = select(Order).where(Order.store_id == store_id, Order.table_no == table_no, Order.status == OPEN)
+    if lock:
+        query = query.with_for_update()
+    return session.scalar(query)
+
+
+def open_orders(*, session: Session, store_id: int) -> list[Order]:
+    return list(session.scalars(
+        select(Order).where(Order.store_id == store_id, Order.status == OPEN).order_by(Order.table_no)))
+
+
+def _set_lines(order: Order, quantities: dict[int, int], menu: dict[int, MenuItem]) -> None:
+    """Make the order's lines match; an item already on the order keeps the name and price it was ordered at."""
+    existing = {line.item_id: line for line in order.lines}
+    for item_id, line in existing.items():
+        if item_id not in quantities:
+            order.lines.remove(line)
+    for item_id, quantity in quantities.items():
+        if item_id in existing:
+            existing[item_id].quantity = quantity
+        else:
+            item = menu[item_id]
+            order.lines.append(OrderLine(item_id=item_id, item_name=item.name, unit_price=item.price,
+                                         quantity=quantity))
+    order.total_price = sum(line.unit_price * line.quantity for line in order.lines)
+    order.updated_at = func.now()
+
+
+def place_order(*, session: Session, store_id: int, table_no: int, quantities: dict[int, int],
+                menu: dict[int, MenuItem]) -> Order:
+    if open_order(session=session, store_id=store_id, table_no=table_no) is not None:
+        raise Conflict("이미 주문이 있는 테이블입니다. 주문을 수정하세요.", error="table_has_open_order",
+                       table_no=table_no)
+    order = Order(store_id=store_id, table_no=table_no, status=OPEN, total_price=0)
+    session.add(order)
+    _set_lines(order, quantities, menu)
+    try:
+        session.flush()
+    except IntegrityError:
+        # Another terminal opened this table a moment ago; the partial unique index decided.
+        session.rollback()
+        raise Conflict("이미 주문이 있는 테이블입니다. 주문을 수정하세요.", error="table_has_open_order",
+                       table_no=table_no) from None
+    return order
+
+
+def change_order(*, session: Session, store_id: int, table_no: int, quantities: dict[int, int],
+                 menu: dict[int, MenuItem]) -> Order:
+    order = open_order(session=session, store_id=store_id, table_no=table_no, lock=True)
+    if order is None:
+        raise OrderNotFound("존재하지 않는 주문", table_no=table_no)
+    _set_lines(order, quantities, menu)
+    session.flush()
+    return order
+
+
+def cancel_open_order(*, session: Session, store_id: int, table_no: int) -> Order | None:
+    order = open_order(session=session, store_id=store_id, table_no=table_no, lock=True)
+    if order is None:
+        return None
+    order.status = CANCELLED
+    order.cancelled_at = func.now()
+    order.updated_at = func.now()
+    session.flush()
+    return order
+
+
+def get_order(*, session: Session, store_id: int, order_id: int, lock: bool = False) -> Order:
+    if order_id > MAX_ID:
+        raise OrderNotFound("존재하지 않는 주문")
+    query = select(Order).where(Order.order_id == order_id, Order.store_id == store_id)
+    if lock:
+        query = query.with_for_update()
+    order = session.scalar(query)
+    if order is None:
+        raise OrderNotFound("존재하지 않는 주문")
+    return order
+
+
+def mark_paid(*, session: Session, store_id: int, order_id: int, sale_id: int, total_price: int) -> Order:
+    """Close an open order for a sale. Safe to call again for the same sale (answers the same)."""
+    order = get_order(session=session, store_id=store_id, order_id=order_id, lock=True)
+    if order.status == PAID:
+        if order.sale_id == sale_id:
+            return order
+        raise Conflict("이미 결제된 주문입니다.", error="order_already_paid", order_id=order_id)
+    if order.status == CANCELLED:
+        raise Conflict("취소된 주문입니다.", error="order_cancelled", order_id=order_id)
+    if order.total_price != total_price:
+        raise Conflict("주문 금액이 변경되었습니다.", error="order_total_changed",
+                       order_total=order.total_price, payment_total=total_price)
+    order.status = PAID
+    order.sale_id = sale_id
+    order.paid_at = func.now()
+    order.updated_at = func.now()
+    try:
+        session.flush()
+    except IntegrityError:
+        session.rollback()
+        raise Conflict("이 결제는 이미 다른 주문에 쓰였습니다.", error="sale_already_used", sale_id=sale_id) from None
+    session.refresh(order)
+    return order
+
+
+def order_view(order: Order) -> dict:
+    return {
+        "order_id": order.order_id,
+        "order_date": order.created_at.isoformat() if order.created_at else None,
+        "table_no": order.table_no,
+        "total_price": order.total_price,
+        "carts": [
+            {"item_id": line.item_id, "item_name": line.item_name, "quantity": line.quantity,
+             "unit_price": line.unit_price}
+            for line in order.lines
+        ],
+    }
+
+
+def payment_view(order: Order) -> dict:
+    return {
+        "order_id": order.order_id,
+        "table_no": order.table_no,
+        "status": order.status,
+        "total_price": order.total_price,
+        "sale_id": order.sale_id,
+        "paid_at": order.paid_at.isoformat() if order.paid_at else None,
+    }

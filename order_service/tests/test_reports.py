@@ -1,0 +1,82 @@
+import pytest
+import psycopg2
+
+from local_run.postgres import libpq_url
+
+from .test_orders import order
+
+
+def pay_at(client, headers, database_url, table_no, lines, paid_at, sale_id):
+    """Place and pay an order, then set its payment instant (UTC) for the report."""
+    order_id = order(client, headers, table_no, lines).get_json()["order_id"]
+    total = client.get(f"/internal/orders/{order_id}", headers=headers).get_json()["total_price"]
+    assert client.post(f"/internal/orders/{order_id}/pay", json={"sale_id": sale_id, "total_price": total},
+                       headers=headers).status_code == 200
+    with psycopg2.connect(libpq_url(database_url)) as connection, connection.cursor() as cursor:
+        cursor.execute('UPDATE "order".orders SET paid_at = %s WHERE order_id = %s', (paid_at, order_id))
+    return order_id
+
+
+@pytest.fixture
+def paid_orders(client, shop, database_url):
+    headers, items = shop
+    latte, coffee = items["카페라떼"], items["아메리카노"]
+    # 2024-01-25 14:30 UTC is 23:30 in Seoul; 15:30 UTC is already 00:30 on the 26th.
+    pay_at(client, headers, database_url, 1, [(coffee, 2)], "2024-01-25 14:30:00+00", 101)
+    pay_at(client, headers, database_url, 2, [(coffee, 1), (latte, 1)], "2024-01-25 15:30:00+00", 102)
+    pay_at(client, headers, database_url, 3, [(latte, 3)], "2024-01-27 03:00:00+00", 103)
+    order(client, headers, 4, [(coffee, 10)])  # open: never counted
+    order(client, headers, 5, [(coffee, 10)])
+    client.delete("/orders/5", headers=headers)  # cancelled: never counted
+    return headers, items
+
+
+def test_days_are_the_stores_business_days_with_every_day_present(client, paid_orders):
+    headers, _ = paid_orders
+    days = client.get("/internal/reports/days?start=2024-01-25&end=2024-01-28", headers=headers).get_json()["days"]
+    assert days == [
+        {"date": "2024-01-25", "orders": 1, "quantity": 2, "sales_volume": 9000},
+        {"date": "2024-01-26", "orders": 1, "quantity": 2, "sales_volume": 9500},
+        {"date": "2024-01-27", "orders": 1, "quantity": 3, "sales_volume": 15000},
+        {"date": "2024-01-28", "orders": 0, "quantity": 0, "sales_volume": 0},
+    ]
+
+
+def test_item_totals_count_paid_orders_only(client, paid_orders):
+    headers, items = paid_orders
+    body = client.get("/internal/reports/items?start=2024-01-25&end=2024-01-31", headers=headers).get_json()
+    assert body["items"] == [
+        {"item_id": items["아메리카노"], "name": "아메리카노", "quantity": 3, "sales_volume": 13500},
+        {"item_id": items["카페라떼"], "name": "카페라떼", "quantity": 4, "sales_volume": 20000},
+    ]
+
+
+def test_item_day_totals_split_by_business_day(client, paid_orders):
+    headers, items = paid_orders
+    lines = client.get("/internal/reports/item-days?start=2024-01-26&end=2024-01-26",
+                       headers=headers).get_json()["lines"]
+    assert lines == [
+        {"date": "2024-01-26", "item_id": items["아메리카노"], "name": "아메리카노", "quantity": 1, "sales_volume": 4500},
+        {"date": "2024-01-26", "item_id": items["카페라떼"], "name": "카페라떼", "quantity": 1, "sales_volume": 5000},
+    ]
+
+
+def test_another_time_zone_moves_the_day_boundary(client, new_store, build_menu, database_url):
+    _, headers = new_store(time_zone="America/New_York")
+    items = build_menu(headers)
+    # 03:00 UTC on the 27th is still the evening of the 26th in New York.
+    pay_at(client, headers, database_url, 1, [(items["아메리카노"], 1)], "2024-01-27 03:00:00+00", 201)
+    days = client.get("/internal/reports/days?start=2024-01-26&end=2024-01-27", headers=headers).get_json()["days"]
+    assert [d["sales_volume"] for d in days] == [4500, 0]
+
+
+@pytest.mark.parametrize("query,field", [
+    ("", "start"), ("?start=2024-01-01", "end"), ("?start=2024-1-1&end=2024-01-02", "start"),
+    ("?start=2024-01-05&end=2024-01-01", "end"), ("?start=2023-01-01&end=2024-12-31", "end"),
+    ("?start=yesterday&end=2024-01-01", "start"), ("?start=2024-W01-1&end=2024-01-02", "start"),
+])
+def test_a_bad_period_is_a_400_naming_the_date(client, shop, query, field):
+    headers, _ = shop
+    response = client.get("/internal/reports/days" + query, headers=headers)
+    assert response.status_code == 400
+    assert response.get_json()["field"] == field
