@@ -105,6 +105,7 @@ BAD_FIELDS = [
     ("store_name", "", "empty"),
     ("store_name", "   ", "only spaces"),
     ("store_name", TOO_LONG, "too long"),
+    ("store_name", "피자\x00가게", "a NUL character"),
     ("address", "", "empty"),
     ("address", TOO_LONG, "too long"),
     ("address", {"city": "서울"}, "an object"),

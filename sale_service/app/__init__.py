@@ -1,0 +1,29 @@
+"""The sale service: payments (cash/card), refunds, revenue by day and period."""
+from __future__ import annotations
+
+import os
+
+from flask import Flask
+from flask_migrate import Migrate
+
+from salesync_common import Settings, init_service
+
+from .models import db
+
+
+def create_app(settings: Settings | None = None, *, reconcile_every: float | None = None) -> Flask:
+    """reconcile_every: seconds between passes of the pending-sale reconciler (0 turns it off)."""
+    settings = settings or Settings.from_env("sale")
+    app = Flask(__name__)
+    init_service(app, settings, db=db)
+    Migrate(app, db)
+
+    from .api import sales
+    app.register_blueprint(sales.bp)
+
+    if reconcile_every is None:
+        reconcile_every = float(os.environ.get("SALESYNC_RECONCILE_SECONDS", "15"))
+    if reconcile_every > 0:
+        from .reconciler import start_reconciler
+        start_reconciler(app, reconcile_every)
+    return app

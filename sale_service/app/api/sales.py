@@ -1,0 +1,62 @@
+"""Public sale routes (API.md §5): pay a table, list sales, refund, revenue by day and period."""
+from __future__ import annotations
+
+from flask import Blueprint, g, jsonify, request
+
+from salesync_common.business_day import parse_day, parse_period, store_time_zone
+from salesync_common.idempotency import idempotent
+from salesync_common.request_body import parse_body
+from salesync_common.service_client import service_client
+from salesync_common.tokens import login_required
+
+from .. import payments, revenue
+from ..models import IdempotencyKey, db
+from ..schemas import Payment
+
+bp = Blueprint("sales", __name__, url_prefix="/sales")
+
+
+@bp.post("/")
+@login_required
+@idempotent(db, IdempotencyKey)
+def pay():
+    form = parse_body(Payment)
+    sale = payments.pay_table(session=db.session, client=service_client(), store_id=g.store_id,
+                              table_no=form.table_no, payment_method=form.payment_type,
+                              client_total=form.total_price)
+    return jsonify(result="success", message="결제 등록 성공", id=sale.sale_id, order_id=sale.order_id,
+                   table_no=sale.table_no, total_price=sale.total_price), 201
+
+
+@bp.get("/")
+@login_required
+def list_sales():
+    return jsonify(sales=revenue.list_sales(session=db.session, store_id=g.store_id))
+
+
+@bp.delete("/<int:sale_id>")
+@login_required
+def refund(sale_id: int):
+    refund_row = revenue.refund_sale(session=db.session, store_id=g.store_id, sale_id=sale_id)
+    db.session.commit()
+    return jsonify(result="success", message="결제 취소 성공", sale_id=sale_id, refund_id=refund_row.refund_id,
+                   amount=refund_row.amount, refunded_at=refund_row.created_at.isoformat())
+
+
+@bp.get("/daily")
+@login_required
+def daily():
+    day = parse_day(request.args.get("date"), "date")
+    [totals] = revenue.daily_revenue(session=db.session, store_id=g.store_id, start=day, end=day,
+                                     zone=store_time_zone())
+    return jsonify(result="success", message="하루 매출 조회 성공", **totals)
+
+
+@bp.get("/period")
+@login_required
+def period():
+    start, end = parse_period(request.args.get("start"), request.args.get("end"))
+    days = revenue.daily_revenue(session=db.session, store_id=g.store_id, start=start, end=end,
+                                 zone=store_time_zone())
+    return jsonify(result="success", message="기간별 매출 조회 성공", start_date=start.isoformat(),
+                   end_date=end.isoformat(), sales_volume=sum(day["sales_volume"] for day in days), days=days)

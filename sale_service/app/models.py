@@ -1,0 +1,61 @@
+"""Tables of the sale schema."""
+from __future__ import annotations
+
+import datetime
+
+from sqlalchemy import BigInteger, CheckConstraint, DateTime, ForeignKey, Index, Integer, String, func, text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from salesync_common.database import make_database
+from salesync_common.idempotency import make_idempotency_model
+
+db = make_database("sale")
+
+PENDING, COMPLETED, FAILED = "pending", "completed", "failed"
+PAYMENT_LABELS = {"cash": "현금", "card": "카드"}
+
+
+class Sale(db.Model):
+    """A payment for one order. It is pending until the order service has closed the table for it."""
+    __tablename__ = "sales"
+    __table_args__ = (
+        CheckConstraint("status IN ('pending', 'completed', 'failed')", name="status_known"),
+        CheckConstraint("payment_method IN ('cash', 'card')", name="payment_method_known"),
+        CheckConstraint("total_price >= 0", name="total_not_negative"),
+        CheckConstraint("(status = 'completed') = (completed_at IS NOT NULL)", name="completed_has_time"),
+        # One live payment per order: a second one for the same order cannot exist.
+        Index("uq_sales_live_order", "order_id", unique=True, postgresql_where=text("status <> 'failed'")),
+        Index("ix_sales_store_completed_at", "store_id", "completed_at", postgresql_where=text("status = 'completed'")),
+        Index("ix_sales_pending", "created_at", postgresql_where=text("status = 'pending'")),
+    )
+
+    sale_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    store_id: Mapped[int] = mapped_column(Integer, nullable=False)
+    order_id: Mapped[int] = mapped_column(Integer, nullable=False)
+    table_no: Mapped[int] = mapped_column(Integer, nullable=False)
+    total_price: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    payment_method: Mapped[str] = mapped_column(String(10), nullable=False)
+    status: Mapped[str] = mapped_column(String(10), nullable=False, default=PENDING)
+    failure_reason: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime.datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, server_default=func.now())
+    completed_at: Mapped[datetime.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Refund(db.Model):
+    """A refund (void) of a completed sale: negative revenue on the business day it was made."""
+    __tablename__ = "refunds"
+    __table_args__ = (
+        CheckConstraint("amount >= 0", name="amount_not_negative"),
+        Index("ix_refunds_store_created_at", "store_id", "created_at"),
+    )
+
+    refund_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    sale_id: Mapped[int] = mapped_column(ForeignKey("sales.sale_id"), nullable=False, unique=True)
+    store_id: Mapped[int] = mapped_column(Integer, nullable=False)
+    amount: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    created_at: Mapped[datetime.datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, server_default=func.now())
+
+
+IdempotencyKey = make_idempotency_model(db)

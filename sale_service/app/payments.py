@@ -1,0 +1,125 @@
+"""Paying a table: the sale and the closed order are one outcome across two services.
+
+1. A pending sale is committed first; a partial unique index allows one live sale per order.
+2. The order service closes the order for that sale id; the call is idempotent.
+3. The sale is marked completed.
+A crash after 1 leaves a pending sale whose order is open or already closed for it; the
+reconciler (or a retry of the payment) finishes it, so a table is never paid without a
+sale and a sale never stays completed for an open table. While one request holds the
+pending sale (row lock), a concurrent payment of the same table answers 409.
+"""
+from __future__ import annotations
+
+import datetime
+import logging
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm import Session
+
+from salesync_common.errors import ApiError, Conflict, NotFound
+from salesync_common.failpoints import failpoint
+from salesync_common.service_client import ServiceClient
+from salesync_common.tokens import issue_token
+
+from .models import COMPLETED, FAILED, PENDING, Sale
+
+log = logging.getLogger(__name__)
+
+
+class PaymentInProgress(Conflict):
+    error = "payment_in_progress"
+
+
+def open_order_of_table(*, client: ServiceClient, table_no: int) -> dict:
+    reply = client.get("order", f"/internal/orders/open/{table_no}")
+    if reply.status == 404:
+        raise NotFound("결제할 주문이 없는 테이블입니다.", error="no_open_order", table_no=table_no)
+    if not reply.ok:
+        raise ApiError(reply.body.get("message", "order lookup failed"), status=reply.status,
+                       error=reply.body.get("error", "order_lookup_failed"))
+    return reply.body
+
+
+def pay_table(*, session: Session, client: ServiceClient, store_id: int, table_no: int,
+              payment_method: str, client_total: int) -> Sale:
+    order = open_order_of_table(client=client, table_no=table_no)
+    if client_total != order["total_price"]:
+        raise Conflict("결제 금액이 주문 금액과 다릅니다.", error="total_mismatch",
+                       order_total=order["total_price"], payment_total=client_total)
+
+    sale = _live_sale_for(session, order["order_id"])
+    if sale is None:
+        sale = Sale(store_id=store_id, order_id=order["order_id"], table_no=table_no,
+                    total_price=order["total_price"], payment_method=payment_method, status=PENDING)
+        session.add(sale)
+        try:
+            session.commit()  # step 1: the pending sale exists before the table is closed
+        except IntegrityError:
+            session.rollback()
+            raise PaymentInProgress("이 테이블의 결제가 진행 중입니다.", table_no=table_no) from None
+        failpoint("sale.after_pending_sale")
+    sale = _lock(session, sale.sale_id)
+    if sale.status == COMPLETED:
+        return sale
+    return finish(session=session, client=client, sale=sale)
+
+
+def _live_sale_for(session: Session, order_id: int) -> Sale | None:
+    return session.scalar(select(Sale).where(Sale.order_id == order_id, Sale.status != FAILED))
+
+
+def _lock(session: Session, sale_id: int) -> Sale:
+    """Hold the sale while its table is closed; a second request for it answers 409 at once."""
+    try:
+        return session.scalar(select(Sale).where(Sale.sale_id == sale_id)
+                              .with_for_update(nowait=True).execution_options(populate_existing=True))
+    except OperationalError:
+        session.rollback()
+        raise PaymentInProgress("이 테이블의 결제가 진행 중입니다.") from None
+
+
+def finish(*, session: Session, client: ServiceClient, sale: Sale, token: str | None = None) -> Sale:
+    """Steps 2 and 3 for a locked pending sale. Transport failures leave it pending for a retry."""
+    reply = client.post("order", f"/internal/orders/{sale.order_id}/pay",
+                        json={"sale_id": sale.sale_id, "total_price": sale.total_price}, token=token)
+    failpoint("sale.after_order_closed")
+    if reply.ok:
+        sale.status = COMPLETED
+        sale.completed_at = func.now()
+        session.flush()
+        session.refresh(sale)
+        return sale
+    reason = (reply.body or {}).get("error", f"order service answered {reply.status}")
+    sale.status = FAILED
+    sale.failure_reason = reason[:200]
+    session.commit()
+    raise Conflict("결제 등록 실패: 주문 상태가 바뀌었습니다.", error=reason, sale_id=sale.sale_id)
+
+
+def reconcile_pending(*, session: Session, client: ServiceClient, jwt_secret: str,
+                      older_than: datetime.timedelta = datetime.timedelta(seconds=30), limit: int = 100) -> dict:
+    """Finish payments a crash or an outage interrupted. Safe to run in many processes at once."""
+    outcome = {"completed": 0, "failed": 0, "still_pending": 0}
+    candidates = session.scalars(
+        select(Sale.sale_id).where(Sale.status == PENDING, Sale.created_at < func.now() - older_than)
+        .order_by(Sale.sale_id).limit(limit)).all()
+    session.rollback()
+    for sale_id in candidates:
+        sale = session.scalar(select(Sale).where(Sale.sale_id == sale_id, Sale.status == PENDING)
+                              .with_for_update(skip_locked=True).execution_options(populate_existing=True))
+        if sale is None:
+            session.rollback()
+            continue
+        token = issue_token(store_id=sale.store_id, secret=jwt_secret, ttl_seconds=60)
+        try:
+            finish(session=session, client=client, sale=sale, token=token)
+            session.commit()
+            outcome["completed"] += 1
+        except Conflict:
+            outcome["failed"] += 1  # finish() already recorded why
+        except ApiError as exc:
+            session.rollback()
+            outcome["still_pending"] += 1
+            log.warning("sale %s still pending: %s", sale_id, exc.message)
+    return outcome

@@ -1,0 +1,108 @@
+"""The atomic payment, proven by killing the sale service between its steps.
+
+Failure points covered (salesync_common.failpoints, os._exit like kill -9):
+- sale.after_pending_sale: the pending sale is committed, the table is still open;
+- sale.after_order_closed: the order service closed the table for the sale, the sale is not yet completed.
+In both, the reconciler (or the customer's retry) finishes the payment: one sale, table closed.
+"""
+import datetime
+
+import pytest
+import requests
+from sqlalchemy import select
+
+from salesync_common.testing import TEST_JWT_SECRET, ServiceProcess
+from sale_service.app.models import Sale, db
+from sale_service.app.payments import reconcile_pending
+
+from .test_payments import pay, sales
+
+
+@pytest.fixture
+def crashing_sale_service(database_url, urls, app):
+    """Start a real sale service process that dies at the given failpoint."""
+    started = []
+
+    def _start(failpoint):
+        env = {"SALESYNC_FAILPOINTS": failpoint, "SALESYNC_RECONCILE_SECONDS": "0",
+               **{f"{name.upper()}_SERVICE_URL": url for name, url in urls.items()}}
+        server = ServiceProcess("sale", database_url, env=env)
+        started.append(server)
+        return server
+
+    yield _start
+    for server in started:
+        server.stop()
+
+
+def crash_while_paying(server, terminal, table_no, total):
+    with pytest.raises(requests.ConnectionError):
+        requests.post(server.url + "/sales/", json={"table_no": table_no, "payment_type": "카드", "total_price": total},
+                      headers=terminal.headers, timeout=10)
+
+
+def sale_rows(app, order_id):
+    with app.app_context():
+        rows = db.session.scalars(select(Sale).where(Sale.order_id == order_id)).all()
+        db.session.remove()
+        return [(row.status, row.total_price) for row in rows]
+
+
+def order_status(terminal, order_id):
+    return requests.get(f"{terminal.urls['order']}/internal/orders/{order_id}", headers=terminal.headers,
+                        timeout=10).json()["status"]
+
+
+def reconcile(app):
+    with app.app_context():
+        outcome = reconcile_pending(session=db.session, client=app.extensions["salesync_client"],
+                                    jwt_secret=TEST_JWT_SECRET, older_than=datetime.timedelta(0))
+        db.session.remove()
+        return outcome
+
+
+@pytest.mark.parametrize("failpoint,status_after_crash", [("sale.after_pending_sale", "open"),
+                                                          ("sale.after_order_closed", "paid")])
+def test_a_payment_cut_off_by_a_crash_is_finished_by_the_reconciler(
+        app, client, pos, crashing_sale_service, failpoint, status_after_crash):
+    terminal = pos()
+    order = terminal.order(5, 김치찌개=2)
+
+    crash_while_paying(crashing_sale_service(failpoint), terminal, 5, 18000)
+
+    assert sale_rows(app, order["order_id"]) == [("pending", 18000)]
+    assert order_status(terminal, order["order_id"]) == status_after_crash
+    assert sales(client, terminal) == []  # a pending sale is not revenue yet
+
+    assert reconcile(app) == {"completed": 1, "failed": 0, "still_pending": 0}
+
+    assert sale_rows(app, order["order_id"]) == [("completed", 18000)]
+    assert order_status(terminal, order["order_id"]) == "paid"
+    assert terminal.table(5)["carts"] == []
+    assert [s["total_price"] for s in sales(client, terminal)] == [18000]
+    assert reconcile(app) == {"completed": 0, "failed": 0, "still_pending": 0}
+
+
+def test_the_cashiers_retry_after_a_crash_finishes_the_same_sale(app, client, pos, crashing_sale_service):
+    terminal = pos()
+    order = terminal.order(2, 제육볶음=1)
+    crash_while_paying(crashing_sale_service("sale.after_pending_sale"), terminal, 2, 11000)
+
+    retry = pay(client, terminal, 2, 11000)
+
+    assert retry.status_code == 201
+    assert sale_rows(app, order["order_id"]) == [("completed", 11000)]
+    assert [s["id"] for s in sales(client, terminal)] == [retry.get_json()["id"]]
+
+
+def test_a_pending_payment_whose_order_was_cancelled_is_voided(app, client, pos, crashing_sale_service):
+    terminal = pos()
+    order = terminal.order(3, 공기밥=4)
+    crash_while_paying(crashing_sale_service("sale.after_pending_sale"), terminal, 3, 4000)
+    requests.delete(f"{terminal.urls['order']}/orders/3", headers=terminal.headers, timeout=10)
+
+    assert reconcile(app) == {"completed": 0, "failed": 1, "still_pending": 0}
+
+    assert sale_rows(app, order["order_id"]) == [("failed", 4000)]
+    assert sales(client, terminal) == []
+    assert order_status(terminal, order["order_id"]) == "cancelled"
