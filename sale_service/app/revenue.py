@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime
 import zoneinfo
 
-from sqlalchemy import func, literal, select, union_all
+from sqlalchemy import case, func, literal, select, union_all
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -62,26 +62,30 @@ def refund_sale(*, session: Session, store_id: int, sale_id: int) -> Refund:
 
 def daily_revenue(*, session: Session, store_id: int, start: datetime.date, end: datetime.date,
                   zone: zoneinfo.ZoneInfo) -> list[dict]:
-    """Every business day of start..end with its revenue, payment count and refunds (one query)."""
+    """Every business day of start..end: revenue (payments − refunds), payment count, refunds,
+    and the cash and card parts of the revenue. One query, whatever the length of the period."""
     since, until = period_bounds(start, end, zone)
     payments = select(
         func.date(func.timezone(zone.key, Sale.completed_at)).label("day"),
-        Sale.total_price.label("amount"), literal(1).label("payments"),
+        Sale.total_price.label("amount"), literal(1).label("payments"), Sale.payment_method.label("method"),
     ).where(Sale.store_id == store_id, Sale.status == COMPLETED,
             Sale.completed_at >= since, Sale.completed_at < until)
     refunds = select(
         func.date(func.timezone(zone.key, Refund.created_at)).label("day"),
-        (-Refund.amount).label("amount"), literal(0).label("payments"),
-    ).where(Refund.store_id == store_id, Refund.created_at >= since, Refund.created_at < until)
-    movements = union_all(payments, refunds).subquery()
+        (-Refund.amount).label("amount"), literal(0).label("payments"), Sale.payment_method.label("method"),
+    ).join(Sale, Sale.sale_id == Refund.sale_id).where(
+        Refund.store_id == store_id, Refund.created_at >= since, Refund.created_at < until)
+    moves = union_all(payments, refunds).subquery()
+
+    def by_method(method):
+        return func.sum(case((moves.c.method == method, moves.c.amount), else_=0))
+
     rows = session.execute(
-        select(movements.c.day, func.sum(movements.c.amount), func.sum(movements.c.payments),
-               func.sum(func.least(movements.c.amount, 0)))
-        .group_by(movements.c.day)
+        select(moves.c.day, func.sum(moves.c.amount), func.sum(moves.c.payments),
+               -func.sum(func.least(moves.c.amount, 0)), by_method("cash"), by_method("card"))
+        .group_by(moves.c.day)
     ).all()
-    found = {day: (int(total), int(count), -int(refunded)) for day, total, count, refunded in rows}
-    return [
-        {"date": day.isoformat(), "sales_volume": found.get(day, (0, 0, 0))[0],
-         "payments": found.get(day, (0, 0, 0))[1], "refunds": found.get(day, (0, 0, 0))[2]}
-        for day in days_of(start, end)
-    ]
+    found = {row[0]: [int(value) for value in row[1:]] for row in rows}
+    keys = ("sales_volume", "payments", "refunds", "cash_total", "card_total")
+    return [{"date": day.isoformat(), **dict(zip(keys, found.get(day, [0] * len(keys))))}
+            for day in days_of(start, end)]

@@ -29,6 +29,7 @@ def test_revenue_of_the_day_is_the_sum_of_its_payments_to_the_won(client, pos):
 
     assert body["sales_volume"] == expected == 9000 + 24000 + 7000 + 27000
     assert body["payments"] == 4 and body["refunds"] == 0
+    assert body["card_total"] == 9000 + 7000 and body["cash_total"] == 24000 + 27000
     assert body["date"] == today().isoformat()
     assert sum(s["total_price"] for s in sales(client, terminal)) == expected
 
@@ -46,9 +47,10 @@ def test_a_period_lists_every_day_and_totals_them(client, pos, database_url):
     body = client.get("/sales/period?start=2024-03-01&end=2024-03-03", headers=terminal.headers).get_json()
 
     assert body["days"] == [
-        {"date": "2024-03-01", "sales_volume": 9000, "payments": 1, "refunds": 0},
-        {"date": "2024-03-02", "sales_volume": 18000, "payments": 1, "refunds": 0},
-        {"date": "2024-03-03", "sales_volume": 0, "payments": 0, "refunds": 0},
+        {"date": "2024-03-01", "sales_volume": 9000, "payments": 1, "refunds": 0, "cash_total": 0, "card_total": 9000},
+        {"date": "2024-03-02", "sales_volume": 18000, "payments": 1, "refunds": 0, "cash_total": 0,
+         "card_total": 18000},
+        {"date": "2024-03-03", "sales_volume": 0, "payments": 0, "refunds": 0, "cash_total": 0, "card_total": 0},
     ]
     assert body["sales_volume"] == 27000
     assert body["start_date"] == "2024-03-01" and body["end_date"] == "2024-03-03"
@@ -67,6 +69,7 @@ def test_a_refund_is_negative_revenue_on_its_day_and_reopens_nothing(client, pos
     assert refunded.get_json()["result"] == "success" and refunded.get_json()["amount"] == 11000
     assert daily(client, terminal, today())["sales_volume"] == -11000
     assert daily(client, terminal, today())["refunds"] == 11000
+    assert daily(client, terminal, today())["card_total"] == -11000
     assert daily(client, terminal, today() - datetime.timedelta(days=3))["sales_volume"] == 11000
     assert terminal.table(1)["carts"] == []
     assert sales(client, terminal)[0]["refunded_at"] is not None
