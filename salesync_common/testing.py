@@ -128,6 +128,41 @@ def order_service(database_url, store_service, item_service):
 
 
 @pytest.fixture(scope="session")
+def sale_service(database_url, store_service, item_service, order_service):
+    served = serve_service("sale", database_url, store=store_service, item=item_service, order=order_service)
+    yield served
+    served.shutdown()
+
+
+@pytest.fixture(scope="session")
+def dashboard_service(database_url, store_service, item_service, order_service, sale_service):
+    served = serve_service("dashboard", database_url, store=store_service, item=item_service,
+                           order=order_service, sale=sale_service)
+    yield served
+    served.shutdown()
+
+
+@pytest.fixture(scope="session")
+def kafka_broker():
+    """A real Kafka-protocol broker (Tansu) on a free loopback port, with the consulting topic."""
+    from local_run.kafka_broker import LocalBroker
+
+    broker = LocalBroker().start()
+    yield broker
+    broker.stop()
+
+
+@pytest.fixture
+def own_kafka_broker():
+    """A broker for one test, which it may stop and restart at will."""
+    from local_run.kafka_broker import LocalBroker
+
+    broker = LocalBroker().start()
+    yield broker
+    broker.stop()
+
+
+@pytest.fixture(scope="session")
 def new_store(store_service):
     """Sign a new store up through the real store service; returns (store_id, Authorization headers)."""
     counter = itertools.count(1)

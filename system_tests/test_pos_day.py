@@ -3,17 +3,7 @@ import datetime
 import uuid
 import zoneinfo
 
-import pytest
 import requests
-
-from salesync_common.testing import serve_service
-
-
-@pytest.fixture(scope="module")
-def sale_service(database_url, store_service, item_service, order_service):
-    served = serve_service("sale", database_url, store=store_service, item=item_service, order=order_service)
-    yield served
-    served.shutdown()
 
 
 class Terminal:

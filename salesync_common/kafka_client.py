@@ -1,0 +1,60 @@
+"""Kafka producers, consumers and topics, configured once for every service.
+
+Settings that matter on the local Tansu broker and are harmless on a real cluster:
+idempotent producers do not survive a broker restart there, so they are off (consumers
+dedupe by key instead); short fetch waits keep results quick to arrive.
+"""
+from __future__ import annotations
+
+import json
+import logging
+
+from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
+from kafka.admin import NewTopic
+from kafka.errors import KafkaError, TopicAlreadyExistsError
+
+log = logging.getLogger(__name__)
+
+CONSULTING_TOPIC = "consulting"
+
+
+def new_producer(bootstrap_servers: str) -> KafkaProducer:
+    return KafkaProducer(
+        bootstrap_servers=bootstrap_servers.split(","),
+        enable_idempotence=False,
+        acks="all",
+        retries=0,  # the outbox relay retries, with backoff, and only marks acknowledged rows sent
+        max_block_ms=3000,
+        request_timeout_ms=5000,
+        reconnect_backoff_max_ms=2000,
+        key_serializer=lambda key: key.encode(),
+        value_serializer=lambda value: json.dumps(value, ensure_ascii=False).encode(),
+    )
+
+
+def new_consumer(bootstrap_servers: str) -> KafkaConsumer:
+    """A consumer without a group: the caller assigns partitions and keeps its own positions."""
+    return KafkaConsumer(
+        bootstrap_servers=bootstrap_servers.split(","),
+        group_id=None,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        fetch_max_wait_ms=50,
+        request_timeout_ms=5000,
+        reconnect_backoff_max_ms=2000,
+    )
+
+
+def ensure_topic(bootstrap_servers: str, topic: str = CONSULTING_TOPIC, partitions: int = 1) -> None:
+    """Create the topic if the broker lacks it (a memory-only broker comes back empty after a restart)."""
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap_servers.split(","), request_timeout_ms=5000)
+    try:
+        admin.create_topics([NewTopic(topic, partitions, 1)])
+        log.info("created topic %s", topic)
+    except TopicAlreadyExistsError:
+        pass
+    finally:
+        admin.close()
+
+
+__all__ = ["CONSULTING_TOPIC", "KafkaError", "ensure_topic", "new_consumer", "new_producer"]
