@@ -6,12 +6,12 @@ dedupe by key instead); short fetch waits keep results quick to arrive.
 """
 from __future__ import annotations
 
-import json
 import logging
 
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
 from kafka.admin import NewTopic
 from kafka.errors import KafkaError, TopicAlreadyExistsError
+from kafka.serializer import DefaultSerializer, JsonSerializer
 
 log = logging.getLogger(__name__)
 
@@ -27,8 +27,8 @@ def new_producer(bootstrap_servers: str) -> KafkaProducer:
         max_block_ms=3000,
         request_timeout_ms=5000,
         reconnect_backoff_max_ms=2000,
-        key_serializer=lambda key: key.encode(),
-        value_serializer=lambda value: json.dumps(value, ensure_ascii=False).encode(),
+        key_serializer=DefaultSerializer(),  # str keys as UTF-8
+        value_serializer=JsonSerializer(),
     )
 
 

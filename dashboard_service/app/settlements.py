@@ -1,0 +1,146 @@
+"""정산: the figures of one business day sent to the owner's phone by SMS, and recorded.
+
+The first SMS of a day is sent once. A press claims the day by committing a `sending` row
+before it publishes; the partial unique index lets only one such claim exist, so of two
+concurrent presses one publishes and the other answers the claimed settlement. A crash
+after the claim leaves it `sending`: the day then counts as sent (never sent twice), and
+`resend=true` sends again. Without AWS credentials or a mobile number the text is only recorded.
+"""
+from __future__ import annotations
+
+import datetime
+import logging
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from salesync_common.business_day import today_in
+from salesync_common.errors import Conflict, UpstreamError, ValidationFailed
+from salesync_common.service_client import ServiceClient
+
+from . import reports, sms, sources
+from .models import FAILED, RECORDED, SENDING, SENT, SMS, Settlement
+
+log = logging.getLogger(__name__)
+
+MESSAGES = {
+    SENT: "정산 완료: 메시지 전송 완료",
+    "no_aws_credentials": "정산 완료: 문자 발송 설정(AWS)이 없어 메시지는 보내지 않고 기록만 했습니다.",
+    "phone_not_mobile": "정산 완료: 가게 전화번호가 휴대폰 번호가 아니어서 메시지는 보내지 않고 기록만 했습니다.",
+    "already_sent": "정산 완료: 이 날의 정산 메시지는 이미 보냈습니다. 다시 보내려면 resend=true로 요청하세요.",
+    "already_sending": "정산 진행 중: 이 날의 정산 메시지를 보내는 중입니다.",
+}
+
+
+class SettlementNotSent(UpstreamError):
+    status = 502
+    error = "sms_failed"
+
+
+def figures_for(*, client: ServiceClient, store: dict, day: datetime.date) -> dict:
+    """The day's revenue from the sale service and its profit from the paid order lines."""
+    revenue = sources.revenue_of_day(client=client, day=day)
+    lines = sources.paid_lines(client=client, start=day, end=day)
+    profit, cost_missing = reports.profit_of(lines, sources.cost_history(client=client, start=day, end=day))
+    return {"store_name": store["store_name"], "date": day.isoformat(), **revenue,
+            "profit": profit, "cost_missing": cost_missing}
+
+
+def settlement_text(figures: dict) -> str:
+    refunds = f", 환불 {figures['refunds']:,}원" if figures["refunds"] else ""
+    unknown_costs = " (원가 미등록 품목 있음)" if figures["cost_missing"] else ""
+    return (f"[Salesync] {figures['store_name']} {figures['date']} 정산\n"
+            f"총 매출 {figures['sales_volume']:,}원 (결제 {figures['payments']:,}건{refunds})\n"
+            f"현금 {figures['cash_total']:,}원 · 카드 {figures['card_total']:,}원\n"
+            f"순이익 {figures['profit']:,}원{unknown_costs}")
+
+
+def settle(*, session: Session, client: ServiceClient, store_id: int, day: datetime.date, resend: bool) -> dict:
+    store = sources.my_store(client=client)
+    if day > today_in(store["time_zone"]):
+        raise ValidationFailed("date must not be after today (the store's business day)", field="date")
+    if not resend:
+        earlier = _first_sms(session, store_id=store_id, day=day)
+        if earlier is not None:
+            return _answer(earlier, already_sent=True)
+
+    figures = figures_for(client=client, store=store, day=day)
+    settlement = Settlement(store_id=store_id, business_date=day, figures=figures, text=settlement_text(figures),
+                            resend=resend)
+    try:
+        settlement.phone = sms.e164(store["phone"])
+    except ValueError:
+        return _record_only(session, settlement, reason="phone_not_mobile")
+    if not sms.configured():
+        return _record_only(session, settlement, reason="no_aws_credentials")
+
+    settlement.channel, settlement.status = SMS, SENDING
+    session.add(settlement)
+    try:
+        session.commit()
+    except IntegrityError:  # another press of the same day claimed it first
+        session.rollback()
+        earlier = _first_sms(session, store_id=store_id, day=day)
+        if earlier is None:  # ... and failed meanwhile
+            raise Conflict("정산 메시지를 보내는 중에 상태가 바뀌었습니다. 다시 시도하세요.",
+                           error="settlement_in_progress") from None
+        return _answer(earlier, already_sent=True)
+
+    try:
+        settlement.sns_message_id = sms.publish(phone=settlement.phone, text=settlement.text)
+    except sms.SmsFailed as exc:
+        log.warning("settlement SMS %s of store %s failed: %s", settlement.settlement_id, store_id, exc.reason)
+        _finish(session, settlement, FAILED, failure_reason=exc.reason[:500])
+        raise SettlementNotSent(f"정산 메시지를 보내지 못했습니다: {exc.reason}", reason=exc.reason,
+                                **_view(settlement, already_sent=False)) from None
+    _finish(session, settlement, SENT)
+    return _answer(settlement, already_sent=False)
+
+
+def _first_sms(session: Session, *, store_id: int, day: datetime.date) -> Settlement | None:
+    return session.scalar(select(Settlement).where(
+        Settlement.store_id == store_id, Settlement.business_date == day,
+        Settlement.status.in_([SENDING, SENT]), Settlement.resend.is_(False)))
+
+
+def _record_only(session: Session, settlement: Settlement, *, reason: str) -> dict:
+    settlement.channel, settlement.status = RECORDED, RECORDED
+    settlement.failure_reason = reason
+    settlement.finished_at = _now()
+    session.add(settlement)
+    session.commit()
+    return {"message": MESSAGES[reason], **_view(settlement, already_sent=False), "reason": reason}
+
+
+def _finish(session: Session, settlement: Settlement, status: str, failure_reason: str | None = None) -> None:
+    settlement.status = status
+    settlement.failure_reason = failure_reason
+    settlement.finished_at = _now()
+    session.commit()
+
+
+def _now() -> datetime.datetime:
+    return datetime.datetime.now(datetime.timezone.utc)
+
+
+def _answer(settlement: Settlement, *, already_sent: bool) -> dict:
+    if not already_sent:
+        message = MESSAGES[SENT]
+    else:
+        message = MESSAGES["already_sent" if settlement.status == SENT else "already_sending"]
+    return {"message": message, **_view(settlement, already_sent=already_sent), "reason": None}
+
+
+def _view(settlement: Settlement, *, already_sent: bool) -> dict:
+    return {
+        "sent": settlement.status == SENT,
+        "channel": settlement.channel,
+        "already_sent": already_sent,
+        "date": settlement.business_date.isoformat(),
+        "figures": settlement.figures,
+        "text": settlement.text,
+        "phone": settlement.phone,
+        "settlement_id": settlement.settlement_id,
+        "state": settlement.status,
+    }
