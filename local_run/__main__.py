@@ -21,6 +21,7 @@ import requests
 
 from salesync_common.settings import LOCAL_PORTS
 
+from .demo_seed import seed_demo_store
 from .kafka_broker import LocalBroker
 from .postgres import ensure_database, start_embedded
 
@@ -151,6 +152,18 @@ def wait_until_ready(name: str, port: int, process: subprocess.Popen) -> None:
     raise RuntimeError(f"{name} did not become ready on {url} within {READY_TIMEOUT_SECONDS} s")
 
 
+def seed_demo(db_url: str, port_map: dict[str, int], services: list[str]) -> dict | None:
+    """The demo cafe, on the first start (a later `make run` keeps and reprints it)."""
+    if not {"store", "item", "order", "sale"} <= set(services) or os.environ.get("SALESYNC_NO_DEMO"):
+        return None
+    urls = {name: f"http://127.0.0.1:{port_map[name]}" for name in services}
+    try:
+        return seed_demo_store(urls=urls, database_url=db_url, state=STATE)
+    except (requests.RequestException, OSError) as exc:
+        say(f"could not seed the demo store: {exc}")
+        return None
+
+
 def stop(processes: dict[str, subprocess.Popen]) -> None:
     for process in processes.values():
         if process.poll() is None:
@@ -209,9 +222,14 @@ def main() -> int:
             wait_until_ready(name, port_map[name], processes[name])
         for name, module in runnable_workers():
             processes[name] = start_worker(module, env)
+        demo = seed_demo(db_url, port_map, services)
         say("ready:")
         for name in services:
             say(f"  {name:<10} http://127.0.0.1:{port_map[name]}")
+        if "bff" in services:
+            say(f"  API docs   http://127.0.0.1:{port_map['bff']}/docs")
+        if demo:
+            say(f"demo store: username {demo['username']}  password {demo['password']}")
         say("press Ctrl-C to stop")
         while not stopping:
             for name, process in processes.items():
