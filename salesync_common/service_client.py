@@ -76,10 +76,13 @@ class ServiceClient:
 
     def call(self, method: str, service: str, path: str, *, params: dict | None = None,
              json: Any = None, token: str | None = None, headers: dict | None = None,
-             timeout: tuple[float, float] | None = None) -> ServiceReply:
-        """Call another service; 4xx replies are returned, transport failures and 5xx raise."""
+             timeout: tuple[float, float] | None = None, retry: bool = True) -> ServiceReply:
+        """Call another service; 4xx replies are returned, transport failures and 5xx raise.
+
+        GETs are retried unless retry=False (a GET that starts work must not be sent twice).
+        """
         method = method.upper()
-        session = self._retrying if method == "GET" else self._once
+        session = self._retrying if method == "GET" and retry else self._once
         all_headers = self.forwarded_headers(token)
         all_headers.update(headers or {})
         url = self.url_for(service, path)

@@ -147,3 +147,15 @@ def test_a_downstream_4xx_is_handed_to_the_caller_to_decide(caller):
     assert response.status_code == 200
     assert response.get_json() == {"status": 404, "body": {"result": "failed", "error": "not_found",
                                                            "message": "no such thing"}}
+
+
+def test_a_get_that_starts_work_can_opt_out_of_retries(downstream):
+    settings = settings_for_tests("bff", None, http_get_retries=2, service_urls={"down": downstream.url})
+    app = Flask("caller-once")
+    init_service(app, settings)
+    downstream.failures_left = 5
+    with app.test_request_context():
+        with pytest.raises(Exception) as failed:
+            service_client().call("GET", "down", "/flaky", retry=False)
+    assert getattr(failed.value, "status", None) == 502
+    assert downstream.calls["flaky GET"] == 1

@@ -1,0 +1,23 @@
+"""The BFF: the one public entry of Salesync. It forwards each path of the POS frontend to the
+service that owns it, builds the cost page's nested view, and documents itself (no database)."""
+from __future__ import annotations
+
+from flask import Flask
+
+from salesync_common import Settings, init_service
+
+from .cors import enable_cors
+from .openapi import build_document
+from .routes import documented_routes
+
+
+def create_app(settings: Settings | None = None) -> Flask:
+    settings = settings or Settings.from_env("bff")
+    app = Flask(__name__, static_folder=None)
+    init_service(app, settings)
+    enable_cors(app)
+
+    from .api import gateway
+    app.register_blueprint(gateway.bp)
+    app.extensions["bff_openapi"] = build_document(documented_routes())
+    return app

@@ -1,0 +1,29 @@
+"""Every route of the table, registered once: check the token, then forward or run the route's own view."""
+from __future__ import annotations
+
+from flask import Blueprint
+
+from salesync_common.service_client import service_client
+from salesync_common.tokens import authenticated_store_id
+
+from ..forwarding import forward
+from ..routes import ROUTES, Route
+
+bp = Blueprint("gateway", __name__)
+
+
+def _view(route: Route):
+    def view(**path_args):
+        if route.auth:
+            # A missing, expired or forged token is refused here, before any service is called.
+            authenticated_store_id()
+        if route.handler is not None:
+            return route.handler(**path_args)
+        return forward(route, client=service_client(), path_args=path_args)
+    view.__name__ = route.endpoint
+    view.__doc__ = route.summary
+    return view
+
+
+for _route in ROUTES:
+    bp.add_url_rule(_route.path, endpoint=_route.endpoint, view_func=_view(_route), methods=[_route.method])

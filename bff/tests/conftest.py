@@ -1,0 +1,165 @@
+"""The BFF in front of the real store, item, order and sale services (and the dashboard and
+consulting services once they exist), all over HTTP on loopback: no mocks."""
+import pathlib
+import socket
+import urllib.parse
+import uuid
+
+import pytest
+from werkzeug.exceptions import HTTPException
+
+from bff.app import create_app
+from bff.app.routes import ROUTES
+from bff.app.schemas import Error
+from salesync_common.testing import CheckedClient, local_service_urls, serve_service, settings_for_tests
+
+REPO = pathlib.Path(__file__).resolve().parents[2]
+HAS_DASHBOARD = (REPO / "dashboard_service" / "app" / "__init__.py").exists()
+HAS_CONSULTING = (REPO / "consulting_service" / "app" / "__init__.py").exists()
+NO_DASHBOARD = "dashboard_service is not built yet (no dashboard_service/app/__init__.py)"
+NO_CONSULTING = "consulting_service is not built yet (no consulting_service/app/__init__.py)"
+
+ROUTE_BY_ENDPOINT = {f"gateway.{route.endpoint}": route for route in ROUTES}
+
+
+def closed_port_url() -> str:
+    """An address where nothing listens (a port the kernel just handed out and took back)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    return f"http://127.0.0.1:{port}"
+
+
+class ContractClient(CheckedClient):
+    """CheckedClient, and every answer through the BFF keeps the public contract:
+    CORS on every response, never a redirect, and the body matches the route's documented models."""
+
+    def open(self, *args, **kwargs):
+        response = super().open(*args, **kwargs)
+        method = kwargs.get("method", "GET")
+        assert response.status_code not in (301, 302, 307, 308), f"redirect to {response.headers.get('Location')}"
+        assert response.headers.get("Access-Control-Allow-Origin") == "*", dict(response.headers)
+        if method == "OPTIONS" or not args or not isinstance(args[0], str):
+            return response
+        if response.status_code >= 400:
+            Error.model_validate(response.get_json())
+            return response
+        route = self._route(method, urllib.parse.urlsplit(args[0]).path)
+        if route is not None and route.response is not None and response.is_json:
+            route.response.model_validate(response.get_json())
+            if route.body is not None and kwargs.get("json") is not None:
+                route.body.model_validate(kwargs["json"])
+        return response
+
+    def _route(self, method, path):
+        try:
+            endpoint, _ = self.application.url_map.bind("localhost").match(path, method=method)
+        except HTTPException:
+            return None
+        return ROUTE_BY_ENDPOINT.get(endpoint)
+
+
+def bff_app(service_urls):
+    app = create_app(settings_for_tests("bff", None, service_urls=service_urls))
+    app.test_client_class = ContractClient
+    return app
+
+
+@pytest.fixture(scope="session")
+def backends(store_service, item_service, order_service, sale_service):
+    """The four core services; dashboard and consulting at an address where nothing answers."""
+    urls = local_service_urls(store=store_service, item=item_service, order=order_service, sale=sale_service)
+    urls.update(dashboard=closed_port_url(), consulting=closed_port_url())
+    return urls
+
+
+@pytest.fixture(scope="session")
+def app(backends):
+    return bff_app(backends)
+
+
+@pytest.fixture(scope="session")
+def dashboard_urls(request, backends):
+    """The core services and the dashboard; skips the test while the dashboard is not built."""
+    if not HAS_DASHBOARD:
+        pytest.skip(NO_DASHBOARD)
+    return {**backends, "dashboard": request.getfixturevalue("dashboard_service").url}
+
+
+@pytest.fixture(scope="session")
+def dashboard_app(dashboard_urls):
+    return bff_app(dashboard_urls)
+
+
+@pytest.fixture(scope="session")
+def consulting_app(request, database_url, dashboard_urls, store_service):
+    """The BFF with the consulting service too; skips the test while that service is not built."""
+    if not HAS_CONSULTING:
+        pytest.skip(NO_CONSULTING)
+    try:
+        consulting = serve_service("consulting", database_url, store=store_service,
+                                   dashboard=request.getfixturevalue("dashboard_service"))
+    except ImportError as exc:  # being written right now: a module of it is still missing
+        pytest.skip(f"consulting_service cannot be imported yet: {exc}")
+    request.addfinalizer(consulting.shutdown)
+    return bff_app({**dashboard_urls, "consulting": consulting.url})
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+def owner(**changes):
+    return {"username": f"bff{uuid.uuid4().hex[:10]}", "password": "Passw0rd!23", "owner_name": "홍길동",
+            "phone": "01012345678", "store_name": "피자가게", "address": "서울시 중구", "store_type": "일반음식점",
+            **changes}
+
+
+class Pos:
+    """One store's POS frontend talking to the BFF as the browser does (API.md §12.1)."""
+
+    def __init__(self, client):
+        self.client = client
+        self.form = owner()
+        signed_up = self.call("POST", "/stores/", self.form, expect=201, auth=False)
+        self.store_id = signed_up["store_id"]
+        self.headers = {"Authorization": f"Bearer {signed_up['token']['access_token']}",
+                        "X-CSRF-Token": signed_up["token"]["csrf_token"]}
+
+    def request(self, method, path, body=None, auth=True, **headers):
+        sent = {**(self.headers if auth else {}), **headers}
+        return self.client.open(path, method=method, json=body, headers=sent)
+
+    def call(self, method, path, body=None, expect=200, auth=True, **headers):
+        response = self.request(method, path, body, auth=auth, **headers)
+        assert response.status_code == expect, (response.status_code, response.get_json())
+        return response.get_json()
+
+    def menu(self, categories):
+        """{category: {item: price}} -> {item: item_id}, through the BFF."""
+        ids = {}
+        for category, items in categories.items():
+            category_id = self.call("POST", "/categories/", {"name": category}, expect=201)["id"]
+            ids[category] = category_id
+            for name, price in items.items():
+                ids[name] = self.call("POST", f"/categories/{category_id}/items", {"name": name, "price": price},
+                                      expect=201)["id"]
+        return ids
+
+    def order(self, table_no, method="POST", expect=200, **quantities):
+        carts = [{"item_id": self.ids[name], "quantity": n} for name, n in quantities.items()]
+        return self.call(method, "/orders/", {"table_no": table_no, "carts": carts}, expect=expect)
+
+
+MENU = {"피자": {"포테이토 피자": 21000, "페퍼로니 피자": "24000"}, "음료": {"콜라": 2000}}
+
+
+@pytest.fixture
+def pos(client):
+    """A signed-up store (through the BFF) with a two-category menu; pos.ids maps names to ids."""
+    def _pos(menu=MENU):
+        terminal = Pos(client)
+        terminal.ids = terminal.menu(menu)
+        return terminal
+    return _pos
