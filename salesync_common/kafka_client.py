@@ -26,6 +26,9 @@ def new_producer(bootstrap_servers: str) -> KafkaProducer:
         retries=0,  # the outbox relay retries, with backoff, and only marks acknowledged rows sent
         max_block_ms=3000,
         request_timeout_ms=5000,
+        # A broker that is down must fail fast, not block the caller for 30 s (or close() for 120 s).
+        bootstrap_timeout_ms=3000,
+        delivery_timeout_ms=10000,
         reconnect_backoff_max_ms=2000,
         key_serializer=DefaultSerializer(),  # str keys as UTF-8
         value_serializer=JsonSerializer(),
@@ -41,13 +44,15 @@ def new_consumer(bootstrap_servers: str) -> KafkaConsumer:
         auto_offset_reset="earliest",
         fetch_max_wait_ms=50,
         request_timeout_ms=5000,
+        bootstrap_timeout_ms=3000,
         reconnect_backoff_max_ms=2000,
     )
 
 
 def ensure_topic(bootstrap_servers: str, topic: str = CONSULTING_TOPIC, partitions: int = 1) -> None:
     """Create the topic if the broker lacks it (a memory-only broker comes back empty after a restart)."""
-    admin = KafkaAdminClient(bootstrap_servers=bootstrap_servers.split(","), request_timeout_ms=5000)
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap_servers.split(","), request_timeout_ms=5000,
+                             bootstrap_timeout_ms=3000)
     try:
         admin.create_topics([NewTopic(topic, partitions, 1)])
         log.info("created topic %s", topic)

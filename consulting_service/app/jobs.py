@@ -1,0 +1,170 @@
+"""Consulting jobs: created by a request, worked out by the worker, announced through the outbox.
+
+A job is claimed with a lease. A job whose lease ran out (its worker died mid-job) is
+claimed again, at most MAX_ATTEMPTS times in all; then it fails with a reason. Every
+finish is fenced by the claim's attempt number, so a worker that lost its claim cannot
+overwrite the outcome of the one that took over, nor announce a second result. The status
+says "success" only once the result is on the Kafka topic, so the dashboard can have it.
+"""
+from __future__ import annotations
+
+import datetime
+import logging
+import uuid
+
+from openai import OpenAI
+from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.orm import Session
+
+from salesync_common.errors import NotFound
+from salesync_common.kafka_client import CONSULTING_TOPIC
+from salesync_common.service_client import ServiceClient
+
+from . import figures, outbox
+from .advice import Advice, AdviceFailed, ModelSettings, advise
+from .models import FAILED, MAX_REASON, PENDING, RUNNING, SUCCESS, ConsultingJob
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 3
+UNEXPECTED_FAILURE = "컨설팅 중 예기치 않은 오류가 발생했습니다"
+
+
+class JobNotFound(NotFound):
+    error = "consulting_not_found"
+
+
+def create_job(*, session: Session, store_id: int, start: datetime.date, end: datetime.date) -> ConsultingJob:
+    job = ConsultingJob(req_id=uuid.uuid4(), store_id=store_id, start_date=start, end_date=end, status=PENDING)
+    session.add(job)
+    session.flush()
+    return job
+
+
+def get_job(*, session: Session, store_id: int, req_id: str) -> ConsultingJob:
+    """The store's job; an unknown id, a malformed one or another store's job is not found alike."""
+    try:
+        wanted = uuid.UUID(req_id)
+    except ValueError:
+        raise JobNotFound("컨설팅 요청이 없습니다.") from None
+    job = session.scalar(select(ConsultingJob).where(ConsultingJob.req_id == wanted,
+                                                     ConsultingJob.store_id == store_id))
+    if job is None:
+        raise JobNotFound("컨설팅 요청이 없습니다.")
+    return job
+
+
+def status_of(*, session: Session, store_id: int, req_id: str) -> dict:
+    job = get_job(session=session, store_id=store_id, req_id=req_id)
+    if job.status == FAILED:
+        return {"result": "failed", "message": job.failure_reason, "error": "consulting_failed",
+                "req_id": str(job.req_id)}
+    if job.status == SUCCESS and outbox.is_sent(session=session, topic=CONSULTING_TOPIC, key=str(job.req_id)):
+        return {"result": "success", "message": "컨설팅 완료", "req_id": str(job.req_id), "source": job.source}
+    return {"result": "not completed", "message": "컨설팅 진행 중", "req_id": str(job.req_id)}
+
+
+def claim_next_job(*, session: Session, lease: datetime.timedelta,
+                   max_attempts: int = MAX_ATTEMPTS) -> ConsultingJob | None:
+    """Take the oldest pending job, or a running one whose lease ran out; commits the claim."""
+    while True:
+        found = session.execute(
+            select(ConsultingJob.req_id, ConsultingJob.attempts)
+            .where(or_(ConsultingJob.status == PENDING,
+                       and_(ConsultingJob.status == RUNNING, ConsultingJob.lease_until < func.now())))
+            .order_by(ConsultingJob.created_at, ConsultingJob.req_id).limit(1)
+            .with_for_update(skip_locked=True)).first()
+        if found is None:
+            session.rollback()
+            return None
+        if found.attempts >= max_attempts:
+            session.execute(
+                update(ConsultingJob).where(ConsultingJob.req_id == found.req_id)
+                .values(status=FAILED, lease_until=None, finished_at=func.now(),
+                        failure_reason=f"컨설팅 작업이 {found.attempts}번 중단되어 더 시도하지 않습니다"))
+            session.commit()
+            log.warning("consulting job %s gave up after %s attempts", found.req_id, found.attempts)
+            continue
+        job = session.scalar(
+            update(ConsultingJob).where(ConsultingJob.req_id == found.req_id)
+            .values(status=RUNNING, attempts=ConsultingJob.attempts + 1, started_at=func.now(),
+                    lease_until=func.now() + lease)
+            .returning(ConsultingJob),
+            execution_options={"populate_existing": True})
+        session.commit()
+        return job
+
+
+def _finish(session: Session, job: ConsultingJob, **values) -> datetime.datetime | None:
+    """Record the outcome if this claim is still the job's current one; returns the finish time."""
+    finished_at = session.scalar(
+        update(ConsultingJob)
+        .where(ConsultingJob.req_id == job.req_id, ConsultingJob.status == RUNNING,
+               ConsultingJob.attempts == job.attempts)
+        .values(lease_until=None, finished_at=func.now(), **values)
+        .returning(ConsultingJob.finished_at))
+    if finished_at is None:
+        session.rollback()
+        log.warning("consulting job %s was taken over by another claim; dropping this outcome", job.req_id)
+    return finished_at
+
+
+def complete_job(*, session: Session, job: ConsultingJob, advice: Advice) -> bool:
+    """Store the advice and its Kafka message in one transaction."""
+    finished_at = _finish(session, job, status=SUCCESS, source=advice.source, consulting=advice.text,
+                          failure_reason=None)
+    if finished_at is None:
+        return False
+    outbox.add_message(session=session, topic=CONSULTING_TOPIC, key=str(job.req_id), payload={
+        "req_id": str(job.req_id), "store_id": job.store_id, "source": advice.source,
+        "consulting": advice.text, "created_at": finished_at.isoformat()})
+    session.commit()
+    return True
+
+
+def fail_job(*, session: Session, job: ConsultingJob, reason: str) -> bool:
+    if _finish(session, job, status=FAILED, failure_reason=reason[:MAX_REASON]) is None:
+        return False
+    session.commit()
+    return True
+
+
+def release_job(*, session: Session, job: ConsultingJob) -> bool:
+    """Hand a claimed job back (the worker is stopping) so another worker takes it at once."""
+    released = session.execute(
+        update(ConsultingJob)
+        .where(ConsultingJob.req_id == job.req_id, ConsultingJob.status == RUNNING,
+               ConsultingJob.attempts == job.attempts)
+        .values(status=PENDING, lease_until=None)).rowcount
+    session.commit()
+    return released == 1
+
+
+def process_job(*, session: Session, job: ConsultingJob, client: ServiceClient, jwt_secret: str,
+                model: ModelSettings | None, model_client: OpenAI | None = None) -> str:
+    """Work a claimed job out and record the outcome; returns the job's status (or "lost" if taken over)."""
+    try:
+        report = figures.sales_report(client=client, store_id=job.store_id, start=job.start_date, end=job.end_date,
+                                      jwt_secret=jwt_secret)
+        advice = advise(figures=figures.period_figures(report, start=job.start_date, end=job.end_date),
+                        model=model, client=model_client)
+    except (figures.ReportUnavailable, AdviceFailed) as exc:
+        log.warning("consulting job %s failed: %s", job.req_id, exc.reason)
+        return FAILED if fail_job(session=session, job=job, reason=exc.reason) else "lost"
+    except Exception:
+        log.exception("consulting job %s failed unexpectedly", job.req_id)
+        return FAILED if fail_job(session=session, job=job, reason=UNEXPECTED_FAILURE) else "lost"
+    if not complete_job(session=session, job=job, advice=advice):
+        return "lost"
+    log.info("consulting job %s done (%s)", job.req_id, advice.source)
+    return SUCCESS
+
+
+def process_next_job(*, session: Session, client: ServiceClient, jwt_secret: str, model: ModelSettings | None,
+                     lease: datetime.timedelta, model_client: OpenAI | None = None) -> ConsultingJob | None:
+    """One worker step: claim the next job, if any, and work it out. Returns the job it took."""
+    job = claim_next_job(session=session, lease=lease)
+    if job is not None:
+        process_job(session=session, job=job, client=client, jwt_secret=jwt_secret, model=model,
+                    model_client=model_client)
+    return job

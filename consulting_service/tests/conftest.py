@@ -1,0 +1,142 @@
+import datetime
+import time
+import zoneinfo
+
+import pytest
+import requests
+from kafka import TopicPartition
+from sqlalchemy.orm import sessionmaker
+
+from salesync_common.database import truncate_all
+from salesync_common.kafka_client import CONSULTING_TOPIC, new_consumer
+from salesync_common.service_client import ServiceClient
+from salesync_common.testing import CheckedClient, TEST_JWT_SECRET, local_service_urls, migrated_settings, \
+    settings_for_tests
+from consulting_service.app import create_app, jobs
+from consulting_service.app.advice import ModelSettings
+from consulting_service.app.models import db
+
+from .fake_openai import FakeOpenAI
+
+LEASE = datetime.timedelta(seconds=60)
+# name: (price, cost or None). Chosen so that one item earns well, one barely, one loses and one has no cost.
+MENU = {"제육볶음": (11000, 4000), "김치찌개": (9000, 8500), "공기밥": (1000, 1200), "계란말이": (7000, None)}
+
+
+@pytest.fixture(scope="session")
+def app(database_url):
+    app = create_app(migrated_settings("consulting", database_url))
+    app.test_client_class = CheckedClient
+    return app
+
+
+@pytest.fixture(autouse=True)
+def clean_tables(app):
+    yield
+    with app.app_context():
+        truncate_all(db)
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture(scope="session")
+def sessions(app):
+    with app.app_context():
+        return sessionmaker(db.engine, expire_on_commit=False)
+
+
+@pytest.fixture(scope="session")
+def dashboard_client(database_url, dashboard_service):
+    """The client the worker calls the real dashboard with."""
+    urls = local_service_urls(dashboard=dashboard_service)
+    return ServiceClient(settings_for_tests("consulting", database_url, service_urls=urls))
+
+
+@pytest.fixture
+def fake_openai():
+    server = FakeOpenAI()
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def model(fake_openai):
+    return ModelSettings(api_key="sk-test-key", base_url=fake_openai.base_url, model="gpt-4o-mini", timeout=5,
+                         max_retries=2)
+
+
+@pytest.fixture
+def work_one_job(sessions, dashboard_client):
+    """One worker step: claim the next job and work it out against the real dashboard."""
+    def _work(model=None, client=None):
+        with sessions() as session:
+            job = jobs.process_next_job(session=session, client=client or dashboard_client, jwt_secret=TEST_JWT_SECRET,
+                                        model=model, lease=LEASE)
+        assert job is not None, "there was no job to work on"
+        return job.req_id
+    return _work
+
+
+class Shop:
+    """A store with a menu, costs and paid tables, made through the real item, order and sale services."""
+
+    def __init__(self, new_store, urls):
+        self.store_id, self.headers = new_store()
+        self.urls = urls
+        self.today = datetime.datetime.now(zoneinfo.ZoneInfo("Asia/Seoul")).date().isoformat()
+        category = self._call("POST", "item", "/categories/", {"name": "식사"})
+        self.items = {}
+        for name, (price, cost) in MENU.items():
+            item_id = self._call("POST", "item", f"/categories/{category['id']}/items",
+                                 {"name": name, "price": price})["id"]
+            self.items[name] = item_id
+            if cost is not None:
+                self._call("PUT", "item", f"/categories/items/costs/{item_id}", {"cost": cost})
+        self.pay(1, 제육볶음=3, 김치찌개=2)
+        self.pay(2, 공기밥=4, 계란말이=1, 제육볶음=1)
+
+    def _call(self, method, service, path, body=None):
+        response = requests.request(method, self.urls[service] + path, json=body, headers=self.headers, timeout=10)
+        assert response.status_code < 300, response.text
+        return response.json()
+
+    def pay(self, table_no, **quantities):
+        carts = [{"item_id": self.items[name], "quantity": n} for name, n in quantities.items()]
+        order = self._call("POST", "order", "/orders/", {"table_no": table_no, "carts": carts})
+        total = self._call("GET", "order", f"/orders/unpaids/{table_no}")["total_price"]
+        self._call("POST", "sale", "/sales/", {"table_no": table_no, "payment_type": "카드", "total_price": total})
+        return order
+
+    def profile(self):
+        return self._call("GET", "store", "/stores/")["store"]
+
+
+@pytest.fixture(scope="session")
+def shop(new_store, store_service, item_service, order_service, sale_service, dashboard_service):
+    urls = local_service_urls(store=store_service, item=item_service, order=order_service, sale=sale_service)
+    return Shop(new_store, urls)
+
+
+def read_topic(bootstrap_servers, *, timeout=10.0):
+    """Every record of the consulting topic, from the beginning (a plain consumer on partition 0)."""
+    consumer = new_consumer(bootstrap_servers)
+    partition = TopicPartition(CONSULTING_TOPIC, 0)
+    try:
+        consumer.assign([partition])
+        consumer.seek_to_beginning(partition)
+        end = consumer.end_offsets([partition])[partition]
+        records = []
+        deadline = time.monotonic() + timeout
+        while consumer.position(partition) < end and time.monotonic() < deadline:
+            for batch in consumer.poll(timeout_ms=200).values():
+                records.extend(batch)
+        return records
+    finally:
+        consumer.close()
+
+
+def records_with_key(bootstrap_servers, key):
+    return [record for record in read_topic(bootstrap_servers) if record.key == key.encode()]

@@ -1,0 +1,156 @@
+"""The worker as its own process (`python -m consulting_service.worker`): results reach the topic well within
+a second, a job a killed worker left is finished by the next one, SIGTERM stops it cleanly."""
+import json
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import uuid
+
+import pytest
+from kafka import TopicPartition
+from sqlalchemy import select
+
+from salesync_common.kafka_client import CONSULTING_TOPIC, new_consumer
+from salesync_common.migrate import REPO_ROOT
+from salesync_common.testing import TEST_JWT_SECRET
+from consulting_service.app.models import ConsultingJob
+
+
+class WorkerProcess:
+    def __init__(self, database_url, broker, dashboard, **env):
+        full_env = {key: value for key, value in os.environ.items() if not key.startswith("OPENAI_")}
+        full_env.update(DATABASE_URL=database_url, SALESYNC_JWT_SECRET=TEST_JWT_SECRET, PYTHONPATH=str(REPO_ROOT),
+                        KAFKA_BOOTSTRAP_SERVERS=broker.bootstrap_servers, DASHBOARD_SERVICE_URL=dashboard.url,
+                        SALESYNC_LOG_LEVEL="INFO", **env)
+        self.process = subprocess.Popen([sys.executable, "-m", "consulting_service.worker"], cwd=REPO_ROOT,
+                                        env=full_env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        self.lines: list[str] = []
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+        assert self.wait_for_log("consulting worker started"), self.lines
+
+    def _read(self):
+        for line in self.process.stderr:
+            self.lines.append(line.rstrip("\n"))
+
+    def wait_for_log(self, text, timeout=15.0):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if any(text in line for line in self.lines):
+                return True
+            if self.process.poll() is not None:
+                self.reader.join(timeout=2)
+                return any(text in line for line in self.lines)
+            time.sleep(0.02)
+        return False
+
+    def terminate(self):
+        self.process.send_signal(signal.SIGTERM)
+        return self.process.wait(timeout=15)
+
+    def kill(self):
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(timeout=10)
+
+
+@pytest.fixture
+def worker(database_url, kafka_broker, dashboard_service):
+    started = []
+
+    def _start(broker=kafka_broker, **env):
+        started.append(WorkerProcess(database_url, broker, dashboard_service, **env))
+        return started[-1]
+
+    yield _start
+    for process in started:
+        process.kill()
+
+
+def eventually(condition, timeout=2.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.01)
+    return False
+
+
+class TopicWatcher:
+    """A plain consumer at the end of the consulting topic, waiting for one key."""
+
+    def __init__(self, broker):
+        self.consumer = new_consumer(broker.bootstrap_servers)
+        self.partition = TopicPartition(CONSULTING_TOPIC, 0)
+        self.consumer.assign([self.partition])
+        self.consumer.seek_to_end(self.partition)
+        self.consumer.position(self.partition)
+
+    def wait_for(self, key, timeout=10.0):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for records in self.consumer.poll(timeout_ms=20).values():
+                for record in records:
+                    if record.key == key.encode():
+                        return record
+        raise AssertionError(f"{key} did not reach the topic in {timeout} s")
+
+    def close(self):
+        self.consumer.close()
+
+
+def test_results_reach_the_topic_well_within_a_second_and_sigterm_stops_the_worker(client, shop, kafka_broker,
+                                                                                   worker):
+    process = worker()
+    watcher = TopicWatcher(kafka_broker)
+    latencies = []
+    try:
+        for _ in range(5):
+            began = time.monotonic()
+            req_id = client.get(f"/consulting/test?start={shop.today}&end={shop.today}",
+                                headers=shop.headers).get_json()["req_id"]
+            record = watcher.wait_for(req_id)
+            latencies.append(time.monotonic() - began)
+            assert json.loads(record.value)["source"] == "rule_based"
+            # The relay marks the row sent just after the broker's acknowledgement.
+            assert eventually(lambda: client.get(f"/consulting/test/{req_id}",
+                                                 headers=shop.headers).get_json()["result"] == "success")
+    finally:
+        watcher.close()
+
+    print(f"\nrequest -> message on the topic through the worker process: "
+          f"median {statistics.median(latencies) * 1000:.0f} ms, max {max(latencies) * 1000:.0f} ms "
+          f"({', '.join(f'{latency * 1000:.0f}' for latency in latencies)} ms)")
+    assert max(latencies) < 1.0
+    began = time.monotonic()
+    assert process.terminate() == 0
+    assert time.monotonic() - began < 5
+    assert any("consulting worker stopped" in line for line in process.lines)
+    logged = [json.loads(line) for line in process.lines if line.strip()]  # every line is JSON
+    assert {line["service"] for line in logged} == {"consulting-worker"}
+
+
+def test_a_job_left_by_a_killed_worker_is_finished_by_the_next_one(client, shop, sessions, worker, fake_openai):
+    fake_openai.behaviour = "slow"
+    fake_openai.delay = 30
+    model = {"OPENAI_API_KEY": "sk-test-key", "OPENAI_BASE_URL": fake_openai.base_url, "OPENAI_MAX_RETRIES": "0",
+             "CONSULTING_LEASE_SECONDS": "1"}
+    first = worker(**model)
+    req_id = client.get(f"/consulting/?start={shop.today}&end={shop.today}", headers=shop.headers).get_json()["req_id"]
+    assert eventually(lambda: fake_openai.requests, timeout=10), "the first worker never asked the model"
+
+    first.kill()  # mid-job: the model has not answered
+    fake_openai.behaviour = "answer"
+    worker(**model)
+
+    def job():
+        with sessions() as session:
+            return session.scalar(select(ConsultingJob).where(ConsultingJob.req_id == uuid.UUID(req_id)))
+
+    assert eventually(lambda: job().status == "success", timeout=10)
+    assert (job().source, job().attempts) == ("openai", 2)
+    assert len(fake_openai.requests) == 2
