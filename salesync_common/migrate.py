@@ -22,6 +22,7 @@ SERVICE_PACKAGES = {
     "sale": "sale_service",
     "dashboard": "dashboard_service",
     "consulting": "consulting_service",
+    "bff": "bff",
 }
 
 

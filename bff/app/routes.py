@@ -10,11 +10,12 @@ from __future__ import annotations
 import dataclasses
 import re
 from typing import Callable
-from urllib.parse import quote
 
 from pydantic import BaseModel
 
 from . import schemas as s
+from .forwarding import path_segment
+from .api import consulting as consulting_views
 from .api import costs as cost_views
 from .api import docs as doc_views
 
@@ -52,13 +53,7 @@ class Route:
     def upstream_path(self, path_args: dict) -> str:
         """The path on the owning service, with the path arguments put in (each one URL-quoted)."""
         template = self.upstream or self.path
-        return PATH_PARAMETER.sub(lambda match: _segment(path_args[match["name"]]), template)
-
-
-def _segment(value) -> str:
-    segment = quote(str(value), safe="")
-    # "." and ".." would be resolved away by the HTTP client and reach another route of the service.
-    return segment.replace(".", "%2E") if segment in (".", "..") else segment
+        return PATH_PARAMETER.sub(lambda match: path_segment(path_args[match["name"]]), template)
 
 
 ROUTES: list[Route] = [
@@ -123,11 +118,11 @@ ROUTES: list[Route] = [
     Route("GET", "/consulting/", "consulting", "Start a consulting job over a period", s.ConsultingJob,
           query=s.PeriodQuery, starts_work=True),
     Route("GET", "/consulting/<req_id>", "consulting", "A consulting job's state", s.ConsultingStatus,
-          errors=(404,)),
+          errors=(404,), handler=consulting_views.consulting_status),
     Route("GET", "/consulting/test", "consulting", "Start a consulting job over a period", s.ConsultingJob,
           query=s.PeriodQuery, starts_work=True),
     Route("GET", "/consulting/test/<req_id>", "consulting", "A consulting job's state", s.ConsultingStatus,
-          errors=(404,)),
+          errors=(404,), handler=consulting_views.consulting_test_status),
 
     # this document
     Route("GET", "/openapi.json", None, "This API as an OpenAPI document", s.OpenApiDocument, auth=False,

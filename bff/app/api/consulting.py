@@ -1,0 +1,30 @@
+"""GET /consulting[/test]/<req_id>: the job's state, "success" only once the dashboard can show it.
+
+The consulting service says success when its result is on the Kafka topic; the dashboard
+stores it a moment later. The frontend reads the text once, right after it sees success,
+so until the dashboard has it the BFF keeps answering "not completed".
+"""
+from __future__ import annotations
+
+from salesync_common.service_client import service_client
+
+from ..forwarding import path_segment, reply_response
+
+
+def consulting_status(req_id: str):
+    return _status(req_id, "/consulting/")
+
+
+def consulting_test_status(req_id: str):
+    return _status(req_id, "/consulting/test/")
+
+
+def _status(req_id: str, prefix: str):
+    client = service_client()
+    reply = client.get("consulting", f"{prefix}{path_segment(req_id)}")
+    if reply.ok and isinstance(reply.body, dict) and reply.body.get("result") == "success":
+        shown = client.get("dashboard", f"/dashboard/consulting/{path_segment(req_id)}")
+        if shown.status == 404:
+            return reply_response(type(reply)(200, {"result": "not completed", "message": "컨설팅 진행 중",
+                                                    "req_id": req_id}, {}))
+    return reply_response(reply)
