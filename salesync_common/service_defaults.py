@@ -7,6 +7,7 @@ from flask_sqlalchemy import SQLAlchemy
 from .database import configure_database
 from .errors import register_error_handlers
 from .health import health
+from .metrics import init_metrics
 from .request_log import configure_logging, register_request_ids
 from .service_client import ServiceClient
 from .settings import Settings
@@ -28,3 +29,4 @@ def init_service(app: Flask, settings: Settings, *, db: SQLAlchemy | None = None
     if db is not None:
         configure_database(app, db, settings)
     app.extensions["salesync_client"] = ServiceClient(settings)
+    init_metrics(app, settings.service)

@@ -209,9 +209,9 @@ class ServiceProcess:
         deadline = time.monotonic() + 30
         while True:
             try:
-                if requests.get(self.url + "/readyz", timeout=1).status_code == 200:
+                if requests.get(self.url + "/readyz", timeout=2).status_code == 200:
                     return
-            except requests.ConnectionError:
+            except requests.RequestException:  # not listening yet, or busy starting
                 pass
             if self.process.poll() is not None or time.monotonic() > deadline:
                 self.stop()

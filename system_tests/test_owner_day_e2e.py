@@ -56,7 +56,7 @@ def system(database_url, kafka_broker, sns):
         for module in ("consulting_service.worker", "dashboard_service.consumer"):
             workers.append(subprocess.Popen([sys.executable, "-m", module], cwd=REPO_ROOT, env=worker_env,
                                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
-        yield started["bff"].url
+        yield {name: process.url for name, process in started.items()}
     finally:
         for process in workers:
             process.terminate()
@@ -102,7 +102,7 @@ def wait_until(read, done, timeout=20.0):
 
 
 def test_the_owners_day_and_a_second_store_that_sees_none_of_it(system, sns):
-    owner = Browser(system)
+    owner = Browser(system["bff"])
     owner.sign_up("owner" + uuid.uuid4().hex[:8], "종로카페")
 
     # The menu.
@@ -176,7 +176,7 @@ def test_the_owners_day_and_a_second_store_that_sees_none_of_it(system, sns):
     assert any(number == "+821098765432" and "23,500원" in text for number, text in messages)
 
     # A second store sees none of it, through any path that takes an id.
-    other = Browser(system)
+    other = Browser(system["bff"])
     other.sign_up("other" + uuid.uuid4().hex[:8], "다른가게")
     assert other.call("GET", "/categories/")["categories"] == []
     assert other.call("GET", "/categories/items")["categories"] == []
@@ -197,3 +197,18 @@ def test_the_owners_day_and_a_second_store_that_sees_none_of_it(system, sns):
     # ... and the owner's data is as it was.
     assert [c["name"] for c in owner.call("GET", "/categories/")["categories"]] == ["커피", "디저트"]
     assert len(owner.call("GET", "/sales/")["sales"]) == 2
+
+
+def test_every_service_exposes_its_metrics(system):
+    """Runs after the owner's day: the series Prometheus and the Grafana dashboard read are there."""
+    scraped = {name: requests.get(url + "/metrics", timeout=10).text for name, url in system.items()}
+    for name, body in scraped.items():
+        assert "http_request_duration_seconds_bucket" in body, name
+        assert "http_requests_in_flight" in body, name
+    for name in ("store", "item", "order", "sale", "dashboard", "consulting"):
+        assert 'db_pool_connections{state="checked_out"}' in scraped[name], name
+    assert 'route="/orders/",service="bff",status="200"' in scraped["bff"]
+    assert 'salesync_payments_total{method="card"} 1.0' in scraped["sale"]
+    assert 'salesync_outbox{figure="pending"} 0.0' in scraped["consulting"]
+    assert 'salesync_consulting_jobs{status="success"}' in scraped["consulting"]
+    assert 'salesync_consumer_position{partition="0",topic="consulting"}' in scraped["dashboard"]

@@ -18,4 +18,28 @@ def create_app(settings: Settings | None = None) -> Flask:
 
     from .api import consulting
     app.register_blueprint(consulting.bp)
+    _backlog_gauges(app)
     return app
+
+
+def _backlog_gauges(app: Flask) -> None:
+    """The consulting backlog, read from the database when Prometheus scrapes."""
+    from sqlalchemy import func, select
+
+    from salesync_common.metrics import scrape_gauges
+
+    from .models import ConsultingJob, OutboxMessage
+
+    def outbox():
+        count, oldest = db.session.execute(
+            select(func.count(), func.coalesce(func.extract("epoch", func.now() - func.min(OutboxMessage.created_at)), 0))
+            .where(OutboxMessage.sent_at.is_(None))).one()
+        return [(["pending"], count), (["oldest_age_seconds"], float(oldest))]
+
+    def jobs():
+        rows = db.session.execute(select(ConsultingJob.status, func.count()).group_by(ConsultingJob.status)).all()
+        return [([status], count) for status, count in rows]
+
+    gauges = scrape_gauges(app)
+    gauges.add("salesync_outbox", "Consulting results not yet acknowledged by Kafka", ["figure"], outbox)
+    gauges.add("salesync_consulting_jobs", "Consulting jobs by state", ["status"], jobs)

@@ -14,6 +14,7 @@ from typing import Mapping
 
 import openai
 
+from salesync_common.metrics import MODEL_CALLS
 from salesync_common.settings import ConfigError
 
 from .models import OPENAI, RULE_BASED
@@ -122,6 +123,16 @@ def prompt_messages(figures: dict) -> list[dict]:
 
 
 def ask_model(*, figures: dict, model: ModelSettings, client: openai.OpenAI | None = None) -> str:
+    try:
+        text = _ask_model(figures=figures, model=model, client=client)
+    except AdviceFailed:
+        MODEL_CALLS.labels("failure").inc()
+        raise
+    MODEL_CALLS.labels("success").inc()
+    return text
+
+
+def _ask_model(*, figures: dict, model: ModelSettings, client: openai.OpenAI | None) -> str:
     own_client = client is None
     client = client or new_model_client(model)
     tries = f"{model.max_retries + 1}회 시도"

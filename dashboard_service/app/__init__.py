@@ -21,4 +21,30 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(costs.bp)
     app.register_blueprint(settlements.bp)
     app.register_blueprint(consulting.bp)
+    _feed_gauges(app)
     return app
+
+
+def _feed_gauges(app: Flask) -> None:
+    """The Kafka consumer's stored position and what it has stored, read when Prometheus scrapes."""
+    from sqlalchemy import func, select
+
+    from salesync_common.metrics import scrape_gauges
+
+    from .models import ConsultingResult, ConsumerPosition
+
+    def positions():
+        rows = db.session.execute(select(ConsumerPosition.topic, ConsumerPosition.partition,
+                                         ConsumerPosition.next_offset)).all()
+        return [([topic, str(partition)], offset) for topic, partition, offset in rows]
+
+    def received():
+        count, newest = db.session.execute(select(
+            func.count(), func.coalesce(func.extract("epoch", func.now() - func.max(ConsultingResult.received_at)), 0))
+        ).one()
+        return [(["results"], count), (["seconds_since_last"], float(newest))]
+
+    gauges = scrape_gauges(app)
+    gauges.add("salesync_consumer_position", "Next offset the dashboard consumer will read", ["topic", "partition"],
+               positions)
+    gauges.add("salesync_consulting_feed", "Consulting results the dashboard has stored", ["figure"], received)

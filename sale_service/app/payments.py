@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from salesync_common.errors import ApiError, Conflict, NotFound
 from salesync_common.failpoints import failpoint
+from salesync_common.metrics import PAYMENTS
 from salesync_common.service_client import ServiceClient
 from salesync_common.tokens import issue_token
 
@@ -88,6 +89,7 @@ def finish(*, session: Session, client: ServiceClient, sale: Sale, token: str | 
         sale.status = COMPLETED
         sale.completed_at = func.now()
         session.flush()
+        PAYMENTS.labels(sale.payment_method).inc()
         session.refresh(sale)
         return sale
     reason = (reply.body or {}).get("error", f"order service answered {reply.status}")
