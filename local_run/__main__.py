@@ -103,8 +103,17 @@ def runnable_workers() -> list[tuple[str, str]]:
             if (REPO / (module.replace(".", "/") + ".py")).exists()]
 
 
-def start_worker(module: str, env: dict[str, str]) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", module], cwd=REPO, env=env, start_new_session=True)
+def log_file(name: str):
+    """Each process logs (one JSON object per line) to .salesync/logs/<name>.log, not over the terminal."""
+    folder = STATE / "logs"
+    folder.mkdir(parents=True, exist_ok=True)
+    return open(folder / f"{name}.log", "ab")
+
+
+def start_worker(name: str, module: str, env: dict[str, str]) -> subprocess.Popen:
+    output = log_file(name)
+    return subprocess.Popen([sys.executable, "-m", module], cwd=REPO, env=env, start_new_session=True,
+                            stdout=output, stderr=subprocess.STDOUT)
 
 
 def service_environment(db_url: str, secret: str, port_map: dict[str, int], kafka: str) -> dict[str, str]:
@@ -128,13 +137,14 @@ def start_service(name: str, port: int, env: dict[str, str]) -> subprocess.Popen
         "--workers", os.environ.get("SALESYNC_WORKERS", "2"),
         "--threads", os.environ.get("SALESYNC_THREADS", "4"),
         "--worker-class", "gthread",
-        "--access-logfile", "-" if os.environ.get("SALESYNC_ACCESS_LOG") else "/dev/null",
         "--graceful-timeout", "10",
         "--no-control-socket",
         f"{PACKAGES[name]}.wsgi:app",
     ]
     # A session of its own, so Ctrl-C reaches only this runner and it stops the services in order.
-    return subprocess.Popen(command, cwd=REPO, env=env, start_new_session=True)
+    output = log_file(name)
+    return subprocess.Popen(command, cwd=REPO, env=env, start_new_session=True, stdout=output,
+                            stderr=subprocess.STDOUT)
 
 
 def wait_until_ready(name: str, port: int, process: subprocess.Popen) -> None:
@@ -221,7 +231,7 @@ def main() -> int:
         for name in services:
             wait_until_ready(name, port_map[name], processes[name])
         for name, module in runnable_workers():
-            processes[name] = start_worker(module, env)
+            processes[name] = start_worker(name, module, env)
         demo = seed_demo(db_url, port_map, services)
         say("ready:")
         for name in services:
@@ -230,11 +240,13 @@ def main() -> int:
             say(f"  API docs   http://127.0.0.1:{port_map['bff']}/docs")
         if demo:
             say(f"demo store: username {demo['username']}  password {demo['password']}")
+        say(f"logs: {STATE / 'logs'}/<name>.log (one JSON object per line)")
         say("press Ctrl-C to stop")
         while not stopping:
             for name, process in processes.items():
                 if process.poll() is not None:
-                    say(f"{name} stopped unexpectedly (exit code {process.returncode}); stopping everything")
+                    say(f"{name} stopped unexpectedly (exit code {process.returncode}); stopping everything "
+                        f"(see {STATE / 'logs' / (name + '.log')})")
                     stopping = True
                     break
             time.sleep(0.5)
