@@ -135,6 +135,8 @@ ROUTES: list[Route] = [
 SHARED_ROUTES: list[Route] = [
     Route("GET", "/healthz", None, "The process answers", s.Health, auth=False),
     Route("GET", "/readyz", None, "Ready to serve (the BFF has no database to check)", s.Readiness, auth=False),
+    Route("GET", "/metrics", None, "Prometheus metrics of this process", None, auth=False,
+          content_type="text/plain"),
 ]
 
 

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StrictInt, StrictStr, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr, StringConstraints
+
+from salesync_common.field_types import Won as WholeWon
 
 STORE_TYPES = Literal["휴게음식점", "일반음식점", "단란주점업", "유흥주점업", "위탁급식업", "제과점업"]
 
@@ -23,18 +25,7 @@ PriceInput = Annotated[StrictInt | Annotated[StrictStr, StringConstraints(patter
                        Field(description="whole won, as an integer or a string of digits")]
 
 
-def _whole_won(value):
-    """A cost: a JSON integer, an integral number (20.0) or a string of digits, as the item service takes it."""
-    if isinstance(value, bool):
-        return value  # refused below as not an integer
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, str) and value.strip().isdigit():
-        return int(value.strip())
-    return value
-
-
-CostInput = Annotated[StrictInt, Field(ge=0, description="whole won"), BeforeValidator(_whole_won)]
+CostInput = Annotated[WholeWon, Field(description="whole won")]
 
 
 # ---- request bodies and query strings -------------------------------------------------------

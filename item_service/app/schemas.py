@@ -1,39 +1,26 @@
 """Request bodies and queries of the item service. Any store_id a client sends is ignored."""
 from __future__ import annotations
 
-import datetime
 import re
 from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StrictInt, StringConstraints
+
+from salesync_common.field_types import IsoDay, whole_won
 
 from .models import MAX_CATEGORY_NAME, MAX_ITEM_NAME, MAX_WON
 
 MAX_IDS = 200
 MAX_COST_LINES = 1000
 
-_DIGITS = re.compile(r"[0-9]+", re.ASCII)
-_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", re.ASCII)
 # Control characters, and lone surrogates that JSON can carry but UTF-8 (and so PostgreSQL) cannot.
+_DIGITS = re.compile(r"[0-9]+", re.ASCII)
 _UNSTORABLE = re.compile(r"[\x00-\x1f\x7f\ud800-\udfff]")
 
 
-def _whole_won(value):
-    """An amount of won: a JSON integer, an integral float (20.0) or a string of digits ("2000")."""
-    if isinstance(value, bool) or value is None:
-        raise ValueError("must be a whole number of won")
-    if isinstance(value, float):
-        if not value.is_integer():
-            raise ValueError("must be a whole number of won")
-        value = int(value)
-    elif isinstance(value, str):
-        digits = value.strip()
-        if not _DIGITS.fullmatch(digits):
-            raise ValueError("must be a whole number of won")
-        value = int(digits) if len(digits) <= 12 else MAX_WON + 1
-    elif not isinstance(value, int):
-        raise ValueError("must be a whole number of won")
-    if not 0 <= value <= MAX_WON:
+def _storable_won(value) -> int:
+    value = whole_won(value)
+    if value > MAX_WON:
         raise ValueError(f"must be between 0 and {MAX_WON:,} won")
     return value
 
@@ -44,22 +31,13 @@ def _printable(value: str) -> str:
     return value
 
 
-def _day(value):
-    if not isinstance(value, str) or not _DAY.fullmatch(value):
-        raise ValueError("must be a date as YYYY-MM-DD")
-    try:
-        return datetime.date.fromisoformat(value)
-    except ValueError:
-        raise ValueError("must be a date as YYYY-MM-DD") from None
-
-
 def _name(max_length: int):
     return Annotated[str, StringConstraints(strict=True, strip_whitespace=True, min_length=1, max_length=max_length),
                      AfterValidator(_printable)]
 
 
-Won = Annotated[int, BeforeValidator(_whole_won)]
-Day = Annotated[datetime.date, BeforeValidator(_day)]
+Won = Annotated[int, BeforeValidator(_storable_won)]
+Day = IsoDay
 Id = Annotated[StrictInt, Field(gt=0)]
 
 

@@ -3,8 +3,6 @@ import threading
 import pytest
 import requests
 
-from .conftest import MENU
-
 
 def order(client, headers, table_no, lines, method="POST", **extra):
     body = {"table_no": table_no, "carts": [{"item_id": i, "quantity": q} for i, q in lines], **extra}

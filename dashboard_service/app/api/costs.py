@@ -4,12 +4,11 @@ from __future__ import annotations
 from flask import Blueprint, jsonify
 
 from salesync_common.errors import UpstreamError
-from salesync_common.request_body import parse_body
+from salesync_common.request_body import json_object
 from salesync_common.service_client import ServiceReply, service_client
 from salesync_common.tokens import login_required
 
 from .. import costs
-from ..schemas import CostForm, CostsForm
 
 bp = Blueprint("costs", __name__, url_prefix="/dashboard/costs")
 
@@ -30,12 +29,10 @@ def list_costs():
 @bp.post("")
 @login_required
 def set_costs():
-    form = parse_body(CostsForm)
-    return _passed_on(costs.set_costs(client=service_client(), form=form))
+    return _passed_on(costs.set_costs(client=service_client(), body=json_object()))
 
 
 @bp.put("/<int:item_id>")
 @login_required
 def set_cost(item_id: int):
-    form = parse_body(CostForm)
-    return _passed_on(costs.set_cost(client=service_client(), item_id=item_id, form=form))
+    return _passed_on(costs.set_cost(client=service_client(), item_id=item_id, body=json_object()))
