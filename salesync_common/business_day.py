@@ -3,26 +3,39 @@ from __future__ import annotations
 
 import datetime
 import re
+import threading
+import time
 import zoneinfo
-
-from flask import g
 
 from .errors import ApiError, ValidationFailed
 from .service_client import service_client
+from .tokens import authenticated_store_id
 
 DEFAULT_TIME_ZONE = "Asia/Seoul"
 MAX_PERIOD_DAYS = 366
 
 
+# A store's time zone changes seldom; remembering it a minute saves the POS screens a call per request.
+ZONE_CACHE_SECONDS = 60.0
+_zones: dict[int, tuple[zoneinfo.ZoneInfo, float]] = {}
+_zones_lock = threading.Lock()
+
+
 def store_time_zone() -> zoneinfo.ZoneInfo:
-    """The caller's store time zone, read once per request from the store service with the forwarded token."""
-    if g.get("store_time_zone") is None:
-        reply = service_client().get("store", "/internal/stores/me")
-        if not reply.ok:
-            raise ApiError((reply.body or {}).get("message", "store lookup failed"), status=reply.status,
-                           error=(reply.body or {}).get("error", "store_lookup_failed"))
-        g.store_time_zone = zoneinfo.ZoneInfo(reply.body.get("time_zone") or DEFAULT_TIME_ZONE)
-    return g.store_time_zone
+    """The caller's store time zone, from the store service with the forwarded token (cached a minute)."""
+    store_id = authenticated_store_id()
+    with _zones_lock:
+        cached = _zones.get(store_id)
+    if cached is not None and cached[1] > time.monotonic():
+        return cached[0]
+    reply = service_client().get("store", "/internal/stores/me")
+    if not reply.ok:
+        raise ApiError((reply.body or {}).get("message", "store lookup failed"), status=reply.status,
+                       error=(reply.body or {}).get("error", "store_lookup_failed"))
+    zone = zoneinfo.ZoneInfo(reply.body.get("time_zone") or DEFAULT_TIME_ZONE)
+    with _zones_lock:
+        _zones[store_id] = (zone, time.monotonic() + ZONE_CACHE_SECONDS)
+    return zone
 
 
 def today_in(zone: zoneinfo.ZoneInfo, now: datetime.datetime | None = None) -> datetime.date:

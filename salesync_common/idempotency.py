@@ -15,6 +15,7 @@ import datetime
 import functools
 import hashlib
 import json
+import random
 import re
 
 from flask import Response, make_response, request
@@ -29,6 +30,9 @@ from .tokens import authenticated_store_id
 
 HEADER = "Idempotency-Key"
 ABANDONED_AFTER = datetime.timedelta(seconds=30)
+# Keys are kept a day (a client retries within minutes), and purged now and then by the requests themselves.
+KEPT_FOR = datetime.timedelta(hours=24)
+PURGE_SHARE = 0.02
 _SANE_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
 
 
@@ -107,6 +111,8 @@ def _run_and_commit(db, view, args, kwargs):
 def _claim(db, model, store_id: int, key: str, fingerprint: str) -> Response | None:
     """Insert the key row (held uncommitted by this transaction); or return the response to replay."""
     session = db.session
+    if random.random() < PURGE_SHARE:
+        session.execute(delete(model).where(model.store_id == store_id, model.created_at < func.now() - KEPT_FOR))
     try:
         # A duplicate that is still running holds the row: wait briefly, then answer 409.
         session.execute(text("SET LOCAL lock_timeout = '300ms'"))

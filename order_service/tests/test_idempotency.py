@@ -97,3 +97,20 @@ def test_an_invalid_key_is_a_400(client, shop):
     response = order(client, keyed(headers, "x" * 256), 1, [(items["아메리카노"], 1)])
     assert response.status_code == 400
     assert response.get_json()["field"] == "Idempotency-Key"
+
+
+def test_keys_older_than_a_day_are_purged(client, shop, database_url, monkeypatch):
+    from salesync_common import idempotency
+
+    headers, items = shop
+    order(client, keyed(headers, "old-key"), 1, [(items["아메리카노"], 1)])
+    with psycopg2.connect(libpq_url(database_url)) as connection, connection.cursor() as cursor:
+        cursor.execute("""UPDATE "order".idempotency_keys SET created_at = now() - interval '25 hours'
+                          WHERE key = 'old-key'""")
+    monkeypatch.setattr(idempotency, "PURGE_SHARE", 1.0)
+
+    order(client, keyed(headers, "new-key"), 2, [(items["아메리카노"], 1)])
+
+    with psycopg2.connect(libpq_url(database_url)) as connection, connection.cursor() as cursor:
+        cursor.execute('SELECT key FROM "order".idempotency_keys WHERE key IN (%s, %s)', ("old-key", "new-key"))
+        assert [row[0] for row in cursor.fetchall()] == ["new-key"]
