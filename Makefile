@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 REQUIREMENTS := requirements-dev.txt salesync_common/requirements.txt $(wildcard */requirements.txt)
 
-.PHONY: run test migrate clean
+.PHONY: run test migrate clean bench drill
 
 $(VENV)/.installed: $(REQUIREMENTS)
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -24,3 +24,13 @@ migrate: $(VENV)/.installed
 
 clean:
 	rm -rf $(VENV) .pytest_cache
+
+$(VENV)/.bench-installed: $(VENV)/.installed bench/requirements.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check -r bench/requirements.txt
+	@touch $@
+
+bench: $(VENV)/.bench-installed
+	$(PY) -m bench
+
+drill: $(VENV)/.bench-installed
+	$(PY) -m drills

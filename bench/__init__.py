@@ -1,0 +1,1 @@
+"""`make bench`: Salesync under load (python -m bench). See bench/__main__.py."""

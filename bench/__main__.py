@@ -1,0 +1,361 @@
+"""`make bench`: Salesync under the load of POS terminals and owners; latency per route and the
+internal calls each route makes. Results: the printed table and bench/results/bench-<time>.json.
+
+Environment (all optional):
+  BENCH_BASE_URL        a running system's BFF instead of starting one (then BENCH_DATABASE_URL or
+                        DATABASE_URL for the history, and BENCH_LOG_DIR, default .salesync/logs, for
+                        the internal-call counts; without them those parts are skipped)
+  BENCH_TERMINALS=16    concurrent POS terminals       BENCH_OWNERS=4    owners on the dashboard
+  BENCH_DURATION=60     seconds of measured load       BENCH_WARMUP=5    seconds of load not counted
+  BENCH_THINK=0.5,1.5   a terminal's pause between screens (seconds, uniform)
+  BENCH_DAYS=90, BENCH_ORDERS_PER_DAY=200   the seeded history
+  BENCH_PROFILE=bff,order   py-spy the named services (or `all`) while the load runs; top frames go
+                        into the JSON and are printed
+  BENCH_STRICT=1        exit 1 when a latency target is missed (errors always exit 1)
+  SALESYNC_WORKERS=2, SALESYNC_THREADS=4   gunicorn workers x threads per service (as `make run`)
+"""
+from __future__ import annotations
+
+import collections
+import datetime
+import json
+import os
+import pathlib
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+
+from .seed import DAYS, ORDERS_PER_DAY, check_history, create_menu, sign_up, write_history
+from .system import REPO, System, StopRequested, stop_on_sigterm
+
+RESULTS = pathlib.Path(__file__).resolve().parent / "results"
+TARGETS = {"pos": ("p99_ms", 50.0), "report31": ("p95_ms", 100.0)}
+PROFILE_RATE = 100  # samples a second
+
+
+def say(message: str) -> None:
+    print(f"[bench] {message}", flush=True)
+
+
+def env_int(name: str, default: int) -> int:
+    return int(os.environ.get(name) or default)
+
+
+def settings() -> dict:
+    think = [float(x) for x in (os.environ.get("BENCH_THINK") or "0.5,1.5").split(",")]
+    return {
+        "base_url": os.environ.get("BENCH_BASE_URL", "").rstrip("/"),
+        "terminals": env_int("BENCH_TERMINALS", 16),
+        "owners": env_int("BENCH_OWNERS", 4),
+        "duration": env_int("BENCH_DURATION", 60),
+        "warmup": env_int("BENCH_WARMUP", 5),
+        "think": think,
+        "days": env_int("BENCH_DAYS", DAYS),
+        "orders_per_day": env_int("BENCH_ORDERS_PER_DAY", ORDERS_PER_DAY),
+        "profile": [s for s in (os.environ.get("BENCH_PROFILE") or "").split(",") if s],
+        "strict": os.environ.get("BENCH_STRICT") == "1",
+        "tables_per_terminal": 5,
+        "consulting_timeout": 30,
+        "tag": uuid.uuid4().hex[:8],
+    }
+
+
+# ---- internal calls from the access logs --------------------------------------------------------
+def log_offsets(folder: pathlib.Path) -> dict[str, int]:
+    return {path.name: path.stat().st_size for path in folder.glob("*.log")}
+
+
+def count_access_lines(folder: pathlib.Path, tag: str, offsets: dict[str, int]) -> dict[str, collections.Counter]:
+    """Per route code: access-log lines by service, for the request ids of this run."""
+    prefix = f"bn{tag}x"
+    counts: dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
+    for path in folder.glob("*.log"):
+        with open(path, "rb") as log:
+            log.seek(offsets.get(path.name, 0))
+            for raw in log:
+                if prefix.encode() not in raw:
+                    continue
+                try:
+                    line = json.loads(raw)
+                except ValueError:
+                    continue
+                request_id = line.get("request_id") or ""
+                if line.get("logger") == "salesync.access" and request_id.startswith(prefix):
+                    counts[request_id.split("x")[1]][line.get("service", path.stem)] += 1
+    return counts
+
+
+# ---- CPU ----------------------------------------------------------------------------------------
+def cpu_snapshot(system: System | None, load_pid: int) -> dict:
+    """CPU seconds so far: the machine (busy, all cores), and each process group of the system."""
+    import psutil
+
+    times = psutil.cpu_times()
+    snapshot = {"machine_busy": times.user + times.nice + times.system + times.irq + times.softirq + times.steal,
+                "machine_all": sum(times)}
+    roots = {"load generator": load_pid}
+    if system is not None:
+        roots.update({name: process.pid for name, process in system.processes.items()})
+        if system.pg is not None:
+            roots["postgresql"] = system.pg.get_pid()
+        broker = getattr(system.broker, "process", None)
+        if broker is not None:
+            roots["kafka broker"] = broker.pid
+    for name, pid in roots.items():
+        try:
+            root = psutil.Process(pid)
+            total = 0.0
+            for process in [root, *root.children(recursive=True)]:
+                try:
+                    cpu = process.cpu_times()
+                    total += cpu.user + cpu.system
+                except psutil.Error:
+                    pass
+            snapshot[name] = total
+        except psutil.Error:
+            continue
+    return snapshot
+
+
+def cpu_used(before: dict, after: dict, seconds: float) -> dict:
+    """Cores used on average over the window, per process group and for the machine."""
+    used = {name: round((after[name] - before[name]) / seconds, 2)
+            for name in after if name in before and not name.startswith("machine")}
+    used = dict(sorted(used.items(), key=lambda item: -item[1]))
+    busy = (after["machine_busy"] - before["machine_busy"]) / max(after["machine_all"] - before["machine_all"], 1e-9)
+    return {"machine_busy_pct": round(100 * busy, 1), "cores_used": used}
+
+
+# ---- profiles ------------------------------------------------------------------------------------
+def start_profiles(system: System, names: list[str], seconds: int, folder: pathlib.Path) -> list:
+    spy = shutil.which("py-spy", path=os.path.dirname(sys.executable)) or shutil.which("py-spy")
+    if not spy:
+        say("BENCH_PROFILE is set but py-spy is not installed (pip install -r bench/requirements.txt)")
+        return []
+    if names == ["all"]:
+        names = list(system.ports)
+    started = []
+    for name in names:
+        output = folder / f"{name}.txt"
+        process = subprocess.Popen(
+            [spy, "record", "--pid", str(system.processes[name].pid), "--subprocesses", "--nonblocking",
+             "--rate", str(PROFILE_RATE), "--duration", str(seconds), "--format", "raw", "--output", str(output)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        started.append((name, process, output))
+    return started
+
+
+def summarise_profile(path: pathlib.Path, top: int = 12) -> dict:
+    """Self time (leaf frames) and inclusive time of the project's own functions, as shares of samples."""
+    if not path.exists():
+        return {}
+    self_time: collections.Counter = collections.Counter()
+    inclusive: collections.Counter = collections.Counter()
+    total = 0
+    for line in path.read_text(errors="replace").splitlines():
+        stack, _, count = line.rpartition(" ")
+        if not count.isdigit():
+            continue
+        samples = int(count)
+        total += samples
+        frames = stack.split(";")
+        self_time[_short(frames[-1])] += samples
+        for frame in set(frames):
+            if any(part in frame for part in ("_service/", "salesync_common/", "bff/")):
+                inclusive[_short(frame)] += samples
+    if not total:
+        return {}
+    share = lambda counter: [(frame, round(100 * n / total, 1)) for frame, n in counter.most_common(top)]  # noqa: E731
+    return {"samples": total, "self_pct": share(self_time), "project_inclusive_pct": share(inclusive)}
+
+
+def _short(frame: str) -> str:
+    """`function (path/to/file.py:12)` -> `function (file.py:12)`, with the package for project files."""
+    function, _, where = frame.partition(" (")
+    where = where.rstrip(")")
+    parts = where.split("/")
+    short = "/".join(parts[-2:]) if len(parts) > 1 else where
+    return f"{function} ({short})"
+
+
+# ---- the table --------------------------------------------------------------------------------------
+def verdicts(routes: dict) -> list[str]:
+    missed = []
+    for name, route in routes.items():
+        if route["errors"]:
+            missed.append(f"{name}: {route['errors']} errors")
+        target = TARGETS.get(route["group"])
+        if target and route["requests"]:
+            figure, limit = target
+            if route[figure] is not None and route[figure] >= limit:
+                missed.append(f"{name}: {figure[:-3]} {route[figure]} ms (target < {limit:.0f} ms)")
+    return missed
+
+
+def print_table(routes: dict) -> None:
+    header = f"{'route':<36}{'reqs':>6}{'errs':>6}{'req/s':>8}{'p50':>8}{'p95':>8}{'p99':>8}{'max':>8}{'calls':>7}"
+    print(header)
+    print("-" * len(header))
+    for name, route in routes.items():
+        if not route["requests"]:
+            continue
+        def ms(value):
+            return "-" if value is None else f"{value:.0f}"
+        calls = route.get("internal_calls")
+        print(f"{name:<36}{route['requests']:>6}{route['errors']:>6}{route['rps']:>8.1f}{ms(route['p50_ms']):>8}"
+              f"{ms(route['p95_ms']):>8}{ms(route['p99_ms']):>8}{ms(route['max_ms']):>8}"
+              f"{'-' if calls is None else f'{calls:.2f}':>7}")
+    print("(latencies in ms at the client; calls = internal HTTP calls per request, from the services' access logs)")
+
+
+def run(config: dict, work: pathlib.Path) -> int:
+    system = None
+    base = config["base_url"]
+    try:
+        if base:
+            database_url = os.environ.get("BENCH_DATABASE_URL") or os.environ.get("DATABASE_URL") or ""
+            log_dir = pathlib.Path(os.environ.get("BENCH_LOG_DIR") or REPO / ".salesync" / "logs")
+            say(f"using the running system at {base}")
+        else:
+            system = System()
+            system.start()
+            base, database_url, log_dir = system.urls["bff"], system.database_url, system.logs
+
+        seeding = time.monotonic()
+        api, store_id, username = sign_up(base)
+        items = create_menu(api)
+        history = None
+        if database_url:
+            history = write_history(database_url, store_id=store_id, items=items, days=config["days"],
+                                    orders_per_day=config["orders_per_day"])
+            check_history(api, history["revenue"], days=config["days"])
+        else:
+            say("no database URL: the store has a menu but no history (reports read empty days)")
+        say(f"seeded store {store_id} ({username}): {len(items)} items in 6 categories"
+            + (f", {history['orders']} paid orders over {history['days']} days" if history else "")
+            + f" in {time.monotonic() - seeding:.1f} s")
+
+        offsets = log_offsets(log_dir) if log_dir.is_dir() else {}
+        load_config = {**config, "base_url": base, "token": api.token,
+                       "items": [{"item_id": item["item_id"]} for item in items]}
+        config_path, result_path = work / "load.json", work / "load-result.json"
+        config_path.write_text(json.dumps(load_config))
+        say(f"load: {config['terminals']} POS terminals + {config['owners']} owners, {config['warmup']} s warm-up, "
+            f"{config['duration']} s measured")
+        load = subprocess.Popen([sys.executable, "-m", "bench.load", str(config_path), str(result_path)],
+                                cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)})
+        profiles = []
+        finished = False
+        cpu = None
+        try:
+            time.sleep(config["warmup"] + 0.5)
+            if config["profile"] and system is not None:
+                profiles = start_profiles(system, config["profile"], config["duration"], work)
+            before, window = cpu_snapshot(system, load.pid), time.monotonic()
+            try:
+                load.wait(timeout=config["duration"] - 1)
+            except subprocess.TimeoutExpired:
+                cpu = cpu_used(before, cpu_snapshot(system, load.pid), time.monotonic() - window)
+            load.wait(timeout=config["duration"] + 90)
+            finished = True
+        finally:
+            if load.poll() is None:
+                load.terminate()
+                try:
+                    load.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    load.kill()
+            for _, process, _ in profiles:
+                try:
+                    process.wait(timeout=30 if finished else 0.1)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait(timeout=5)
+        if load.returncode != 0 or not result_path.exists():
+            say(f"the load process failed (exit code {load.returncode})")
+            return 2
+        measured = json.loads(result_path.read_text())
+        routes = measured["routes"]
+
+        time.sleep(1)  # the last access lines
+        counts = count_access_lines(log_dir, config["tag"], offsets) if log_dir.is_dir() else {}
+        for route in routes.values():
+            by_service = counts.get(route["code"], collections.Counter())
+            at_bff = by_service.pop("bff", 0)
+            route["bff_requests_logged"] = at_bff
+            route["internal_calls_by_service"] = ({s: round(n / at_bff, 2) for s, n in sorted(by_service.items())}
+                                                  if at_bff else {})
+            route["internal_calls"] = round(sum(by_service.values()) / at_bff, 2) if at_bff else None
+
+        print()
+        print_table(routes)
+        missed = verdicts(routes)
+        profile_summaries = {name: summarise_profile(output) for name, _, output in profiles}
+        for name, summary in profile_summaries.items():
+            if not summary:
+                continue
+            print(f"\nprofile of {name} ({summary['samples']} samples): most self time")
+            for frame, pct in summary["self_pct"][:8]:
+                print(f"  {pct:5.1f}%  {frame}")
+            print("  project functions, inclusive:")
+            for frame, pct in summary["project_inclusive_pct"][:8]:
+                print(f"  {pct:5.1f}%  {frame}")
+        if cpu:
+            print(f"CPU over the measured load: machine {cpu['machine_busy_pct']}% busy ({os.cpu_count()} cores); "
+                  "cores used: " + ", ".join(f"{name} {n:.2f}" for name, n in cpu["cores_used"].items() if n >= 0.01))
+        print()
+        if missed:
+            say("targets MISSED: " + "; ".join(missed))
+        else:
+            say("targets met: POS p99 < 50 ms, 31-day reports p95 < 100 ms, no errors")
+
+        RESULTS.mkdir(exist_ok=True)
+        stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
+        result = {
+            "when": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
+            "system": "started by the bench" if system else f"running at {base}",
+            "machine": {"cpus": os.cpu_count()},
+            "gunicorn": {"workers": system.workers, "threads": system.threads} if system else None,
+            "load": {key: config[key] for key in ("terminals", "owners", "duration", "warmup", "think",
+                                                  "tables_per_terminal")},
+            "measured_s": measured["elapsed_s"],
+            "seed": history,
+            "cpu": cpu,
+            "targets": {"pos_p99_ms": 50, "report31_p95_ms": 100, "errors": 0},
+            "missed": missed,
+            "routes": routes,
+            "profiles": profile_summaries,
+        }
+        path = RESULTS / f"bench-{stamp}.json"
+        path.write_text(json.dumps(result, ensure_ascii=False, indent=1))
+        say(f"results: {path.relative_to(REPO)}")
+        errors = sum(route["errors"] for route in routes.values())
+        if errors:
+            return 1
+        return 1 if missed and config["strict"] else 0
+    finally:
+        if system is not None:
+            say("stopping the system")
+            system.stop()
+
+
+def main() -> int:
+    stop_on_sigterm()
+    config = settings()
+    work = pathlib.Path(tempfile.mkdtemp(prefix="salesync-bench-run-"))
+    started = time.monotonic()
+    try:
+        return run(config, work)
+    except (KeyboardInterrupt, StopRequested):
+        say("interrupted; everything it started is stopped")
+        return 130
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+        say(f"done in {time.monotonic() - started:.0f} s")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,155 @@
+"""A store worth measuring: a 40-item menu in 6 categories through the API, then 90 days of history
+(about 200 paid orders a day) written straight into the order, sale and item schemas.
+
+18,000 orders through HTTP would take too long, so the history is written with SQL, consistent
+with what the services write themselves: each paid order has its lines (item name and unit price
+as ordered) and total; its completed sale has the same total, order_id, table and one instant for
+paid_at and completed_at (sale_id on the order); item costs are dated rows, one in force since
+before the history and a change 30 days ago for a third of the items.
+"""
+from __future__ import annotations
+
+import datetime
+import io
+import random
+import uuid
+import zoneinfo
+
+import psycopg2
+import requests
+
+from local_run.postgres import libpq_url
+
+SEOUL = zoneinfo.ZoneInfo("Asia/Seoul")
+PASSWORD = "Bench!Pass123"  # meets the sign-up rules; the store is throwaway
+
+MENU = {
+    "커피": [("아메리카노", 4500, 900), ("카페라떼", 5000, 1300), ("바닐라라떼", 5500, 1600), ("콜드브루", 5000, 1100),
+           ("카푸치노", 5000, 1300), ("에스프레소", 4000, 800), ("카라멜마끼아또", 5800, 1700), ("플랫화이트", 5300, 1400)],
+    "음료": [("레몬에이드", 5500, 1500), ("자몽티", 5000, 1400), ("밀크티", 5500, 1700), ("녹차라떼", 5500, 1600),
+           ("초코라떼", 5500, 1700), ("유자차", 5000, 1300), ("딸기스무디", 6500, 2200)],
+    "디저트": [("치즈케이크", 6500, 2600), ("티라미수", 6800, 2900), ("마카롱", 2500, 1200), ("크루아상", 3800, 1000),
+            ("스콘", 3500, 900), ("브라우니", 4200, 1300), ("쿠키", 2500, 700)],
+    "브런치": [("에그샌드위치", 7500, 3000), ("클럽샌드위치", 8900, 3800), ("팬케이크", 9500, 3200),
+            ("프렌치토스트", 8500, 2800), ("샐러드볼", 9000, 3900), ("베이글세트", 6500, 2300)],
+    "식사": [("파스타", 13000, 4500), ("리조또", 14000, 5000), ("오므라이스", 11000, 3500), ("카레라이스", 10000, 3000),
+           ("치킨랩", 9500, 3400), ("수프", 6000, 1800)],
+    "시즌": [("딸기라떼", 6500, 2300), ("호박수프", 7000, 2200), ("뱅쇼", 7500, 2600), ("단호박케이크", 7000, 2700),
+           ("밤라떼", 6300, 2000), ("애플파이", 6800, 2500)],
+}
+DAYS = 90
+ORDERS_PER_DAY = 200
+
+
+class Api:
+    """The BFF as the POS calls it: Bearer token and X-CSRF-Token on every call."""
+
+    def __init__(self, base: str, token: str | None = None):
+        self.base = base.rstrip("/")
+        self.token = token
+        self.session = requests.Session()
+
+    def call(self, method: str, path: str, body=None, expect=(200, 201)):
+        headers = {"X-CSRF-Token": "csrf"}
+        if self.token:
+            headers["Authorization"] = f"Bearer {self.token}"
+        response = self.session.request(method, self.base + path, json=body, headers=headers, timeout=30)
+        if response.status_code not in expect:
+            raise RuntimeError(f"{method} {path}: {response.status_code} {response.text[:300]}")
+        return response.json()
+
+
+def sign_up(base: str, prefix: str = "bench") -> tuple[Api, int, str]:
+    username = (prefix + uuid.uuid4().hex)[:16]
+    api = Api(base)
+    signed_up = api.call("POST", "/stores/", {
+        "username": username, "password": PASSWORD, "owner_name": "김벤치", "phone": "01012345678",
+        "store_name": "벤치 카페", "address": "서울시 성동구 성수이로 1", "store_type": "휴게음식점"})
+    api.token = signed_up["token"]["access_token"]
+    return api, int(signed_up["store_id"]), username
+
+
+def create_menu(api: Api) -> list[dict]:
+    """The menu through the API; returns [{item_id, name, price, cost}]."""
+    items = []
+    for category, dishes in MENU.items():
+        category_id = api.call("POST", "/categories/", {"name": category})["id"]
+        for name, price, cost in dishes:
+            # The POS sends the price as a string from a text box.
+            item_id = api.call("POST", f"/categories/{category_id}/items", {"name": name, "price": str(price)})["id"]
+            items.append({"item_id": item_id, "name": name, "price": price, "cost": cost})
+    return items
+
+
+def _copy(cursor, table: str, columns: tuple[str, ...], rows: list[tuple]) -> None:
+    buffer = io.StringIO()
+    for row in rows:
+        buffer.write("\t".join("\\N" if value is None else str(value) for value in row) + "\n")
+    buffer.seek(0)
+    cursor.copy_expert(f"COPY {table} ({', '.join(columns)}) FROM STDIN", buffer)
+
+
+def _ids(cursor, table: str, column: str, count: int) -> list[int]:
+    cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+                   (table, column, count))
+    return [row[0] for row in cursor.fetchall()]
+
+
+def write_history(database_url: str, *, store_id: int, items: list[dict], days: int = DAYS,
+                  orders_per_day: int = ORDERS_PER_DAY, seed: int = 42) -> dict:
+    """Paid orders with lines and their completed sales for the `days` business days before today."""
+    rng = random.Random(seed)
+    today = datetime.datetime.now(SEOUL).date()
+    orders, lines = [], []
+    for days_ago in range(days, 0, -1):
+        day = today - datetime.timedelta(days=days_ago)
+        for _ in range(max(1, int(rng.gauss(orders_per_day, orders_per_day * 0.15)))):
+            opened = datetime.datetime.combine(day, datetime.time(9), SEOUL) + datetime.timedelta(
+                seconds=rng.randint(0, 12 * 3600))
+            paid = opened + datetime.timedelta(seconds=rng.randint(300, 5400))
+            picked = rng.sample(items, rng.choice((1, 1, 2, 2, 2, 3, 3, 4)))
+            order_lines = [(item, rng.choice((1, 1, 1, 2, 2, 3))) for item in picked]
+            total = sum(item["price"] * quantity for item, quantity in order_lines)
+            table_no = rng.randint(0, 20)
+            orders.append((table_no, total, opened, paid, order_lines, rng.choice(("cash", "card", "card"))))
+    with psycopg2.connect(libpq_url(database_url)) as connection, connection.cursor() as cursor:
+        order_ids = _ids(cursor, '"order".orders', "order_id", len(orders))
+        sale_ids = _ids(cursor, "sale.sales", "sale_id", len(orders))
+        order_rows, sale_rows = [], []
+        for (table_no, total, opened, paid, order_lines, method), order_id, sale_id in zip(orders, order_ids, sale_ids):
+            order_rows.append((order_id, store_id, table_no, "paid", total, sale_id, opened.isoformat(),
+                               paid.isoformat(), paid.isoformat()))
+            for item, quantity in order_lines:
+                lines.append((order_id, item["item_id"], item["name"], item["price"], quantity))
+            sale_rows.append((sale_id, store_id, order_id, table_no, total, method, "completed",
+                              (paid - datetime.timedelta(seconds=2)).isoformat(), paid.isoformat()))
+        _copy(cursor, '"order".orders', ("order_id", "store_id", "table_no", "status", "total_price", "sale_id",
+                                         "created_at", "updated_at", "paid_at"), order_rows)
+        _copy(cursor, '"order".order_lines', ("order_id", "item_id", "item_name", "unit_price", "quantity"), lines)
+        _copy(cursor, "sale.sales", ("sale_id", "store_id", "order_id", "table_no", "total_price", "payment_method",
+                                     "status", "created_at", "completed_at"), sale_rows)
+        # Costs: one in force since before the history, and a change 30 days ago for every third item.
+        first_day = today - datetime.timedelta(days=days + 1)
+        changed_day = today - datetime.timedelta(days=30)
+        cost_rows = [(store_id, item["item_id"], item["cost"], first_day.isoformat()) for item in items]
+        cost_rows += [(store_id, item["item_id"], int(item["cost"] * 1.1), changed_day.isoformat())
+                      for item in items[::3]]
+        _copy(cursor, "item.item_costs", ("store_id", "item_id", "cost", "effective_date"), cost_rows)
+        cursor.execute("ANALYZE \"order\".orders; ANALYZE \"order\".order_lines; ANALYZE sale.sales; "
+                       "ANALYZE item.item_costs")
+    revenue = sum(order[1] for order in orders)
+    return {"days": days, "orders": len(orders), "lines": len(lines), "revenue": revenue,
+            "cost_rows": len(cost_rows)}
+
+
+def check_history(api: Api, expected_revenue: int, days: int = DAYS) -> None:
+    """The services read the written history as they read their own: revenue over the period matches."""
+    today = datetime.datetime.now(SEOUL).date()
+    start, end = today - datetime.timedelta(days=days), today - datetime.timedelta(days=1)
+    period = api.call("GET", f"/sales/period?start={start}&end={end}")
+    if period["sales_volume"] != expected_revenue:
+        raise RuntimeError(f"seeded revenue {expected_revenue} but /sales/period says {period['sales_volume']}")
+    report = api.call("GET", f"/bff/sales?start={start}&end={end}")
+    items_total = sum(item["sales_volume"] for item in report["items"])
+    if items_total != expected_revenue or any(item["cost_missing"] for item in report["items"]):
+        raise RuntimeError(f"seeded revenue {expected_revenue} but /bff/sales lines add up to {items_total}")

@@ -1,0 +1,398 @@
+"""Do compose, the Kubernetes objects, the Dockerfiles and the code agree? Ports, service names,
+environment variables, health paths, worker processes and migrations.
+
+Each function returns a list of problems (empty when all agree), so a test can show it on a
+deliberately broken copy as well as on the real files.
+"""
+from __future__ import annotations
+
+import re
+import shlex
+import urllib.parse
+
+from salesync_common.kafka_client import CONSULTING_TOPIC
+
+from .code_facts import CodeFacts
+from .layout import (BY_NAME, BY_SERVICE, CONTAINER_PORT, DEPLOYABLES, PUBLIC, SERVICE_PORT,
+                     WORKER_DEPLOYMENTS, Deployable)
+from .manifests import pod_spec
+
+# Variables the deployment sets that no Python of ours reads, and who reads them instead.
+READ_BY_RUNTIME = {
+    "PORT": "the image's gunicorn command (--bind)",
+    "GUNICORN_WORKERS": "the image's gunicorn command (--workers)",
+    "GUNICORN_THREADS": "the image's gunicorn command (--threads)",
+    "PATH": "the shell",
+    "PYTHONUNBUFFERED": "Python",
+    "PYTHONDONTWRITEBYTECODE": "Python",
+    "AWS_ACCESS_KEY_ID": "boto3's credential chain",
+    "AWS_SECRET_ACCESS_KEY": "boto3's credential chain",
+}
+MIGRATE_MODULE = "salesync_common.migrate"
+
+
+def _python_module(command) -> tuple[str, list[str]] | None:
+    """('module', [args]) for `python -m module args...`, else None."""
+    if not command:
+        return None
+    parts = shlex.split(command) if isinstance(command, str) else list(command)
+    if len(parts) >= 3 and parts[0] in ("python", "python3") and parts[1] == "-m":
+        return parts[2], parts[3:]
+    return None
+
+
+def _unknown_env(names, where: str, facts: CodeFacts) -> list[str]:
+    return [f"{where}: sets {name}, which neither the code nor the runtime reads"
+            for name in sorted(names) if name not in facts.env_read and name not in READ_BY_RUNTIME]
+
+
+def _database_problems(deployable: Deployable, names, where: str, facts: CodeFacts) -> list[str]:
+    own = {"DATABASE_URL", f"{deployable.service.upper()}_DATABASE_URL"}
+    others = {f"{service.upper()}_DATABASE_URL" for service in facts.local_ports} - own
+    problems = [f"{where}: gets another service's database ({name})" for name in sorted(set(names) & others)]
+    if deployable.service in facts.schemas and not own & set(names):
+        problems.append(f"{where}: no database URL (DATABASE_URL or {deployable.service.upper()}_DATABASE_URL)")
+    return problems
+
+
+def _process_kind(module_and_args, deployable: Deployable, facts: CodeFacts, where: str):
+    """'web', 'migration' or 'worker' for a process of this image; problems when the command fits none."""
+    if module_and_args is None:
+        return "web", []
+    module, args = module_and_args
+    if module == MIGRATE_MODULE:
+        if args != [deployable.service] or deployable.service not in facts.migrated_services:
+            return "migration", [f"{where}: migrates {args}, but the image holds the "
+                                 f"{deployable.service} service's migrations"]
+        return "migration", []
+    if module in facts.worker_modules.values():
+        if module.split(".")[0] != deployable.package:
+            return "worker", [f"{where}: runs {module} from the image of {deployable.package}"]
+        return "worker", []
+    return "unknown", [f"{where}: runs {module}, which is neither a worker, the migrations nor the web app"]
+
+
+# --------------------------------------------------------------------------------------------- compose
+
+def _compose_deployable(service: dict) -> Deployable | None:
+    build = service.get("build")
+    if isinstance(build, dict) and str(build.get("dockerfile", "")).startswith("Dockerfile-"):
+        return BY_NAME.get(build["dockerfile"][len("Dockerfile-"):])
+    return None
+
+
+def _compose_env(service: dict) -> dict[str, str]:
+    env = service.get("environment") or {}
+    if isinstance(env, list):
+        env = dict(item.split("=", 1) if "=" in item else (item, "") for item in env)
+    return {str(key): str(value) for key, value in env.items()}
+
+
+def compose_problems(compose: dict, facts: CodeFacts) -> list[str]:
+    problems = []
+    services = compose.get("services") or {}
+    web, migrations, workers = {}, {}, {}
+    for name, service in services.items():
+        if service.get("ports") and name != PUBLIC:
+            problems.append(f"compose {name}: publishes {service['ports']}; only the BFF is published")
+        deployable = _compose_deployable(service)
+        if deployable is None:
+            continue
+        where = f"compose {name}"
+        env = _compose_env(service)
+        kind, found = _process_kind(_python_module(service.get("command")), deployable, facts, where)
+        problems += found
+        problems += _unknown_env(env, where, facts)
+        if kind == "web":
+            web[name] = deployable
+            if name != deployable.service:
+                problems.append(f"compose {name}: runs {deployable.package}; name it {deployable.service} "
+                                f"so that {deployable.service.upper()}_SERVICE_URL=http://{deployable.service}:"
+                                f"{CONTAINER_PORT} reaches it")
+            test = " ".join(map(str, (service.get("healthcheck") or {}).get("test") or []))
+            match = re.search(r"http://127\.0\.0\.1:(\d+)(/\w+)", test)
+            if not match:
+                problems.append(f"{where}: no HTTP health check")
+            elif int(match.group(1)) != CONTAINER_PORT or match.group(2) not in facts.health_routes:
+                problems.append(f"{where}: health check on :{match.group(1)}{match.group(2)}, but the app "
+                                f"answers {sorted(facts.health_routes)} on :{CONTAINER_PORT}")
+        elif kind == "migration":
+            migrations[deployable.service] = name
+        elif kind == "worker":
+            workers[_python_module(service["command"])[0]] = name
+        if env.get("SALESYNC_ENV") not in (None, "production"):
+            problems.append(f"{where}: SALESYNC_ENV={env['SALESYNC_ENV']}, the images run as production")
+        if "SALESYNC_JWT_SECRET" not in env:
+            problems.append(f"{where}: no SALESYNC_JWT_SECRET")
+        problems += _database_problems(deployable, env, where, facts)
+        for variable in ("DATABASE_URL", f"{deployable.service.upper()}_DATABASE_URL"):
+            host = urllib.parse.urlsplit(env.get(variable, "")).hostname
+            if variable in env and host not in services:
+                problems.append(f"{where}: {variable} points at {host}, which is not a compose service")
+        if kind in ("web", "worker"):
+            problems += _compose_urls(env, services, where, facts)
+            kafka = env.get("KAFKA_BOOTSTRAP_SERVERS", "")
+            if not kafka or any(server.split(":")[0] not in services for server in kafka.split(",")):
+                problems.append(f"{where}: KAFKA_BOOTSTRAP_SERVERS={kafka!r} names no compose service")
+
+    for service in facts.local_ports:
+        if service not in web or web[service].service != service:
+            problems.append(f"compose: no web service named {service} running {BY_SERVICE[service].package}")
+    for service in facts.migrated_services:
+        if service not in migrations:
+            problems.append(f"compose: nothing runs `python -m {MIGRATE_MODULE} {service}`")
+        elif service in web or service in services:
+            condition = ((services.get(service, {}).get("depends_on") or {}).get(migrations[service]) or {})
+            if condition.get("condition") != "service_completed_successfully":
+                problems.append(f"compose {service}: does not wait for {migrations[service]} to complete")
+    for name, module in facts.worker_modules.items():
+        if workers.get(module) != name:
+            problems.append(f"compose: no service {name} running `python -m {module}` (as make run does)")
+    problems += _compose_ports(services, facts)
+    problems += _compose_topic(services)
+    public = services.get(PUBLIC, {})
+    for service in facts.local_ports:
+        if service != PUBLIC and ((public.get("depends_on") or {}).get(service) or {}).get("condition") != \
+                "service_healthy":
+            problems.append(f"compose {PUBLIC}: does not wait for {service} to be healthy")
+    return problems
+
+
+def _compose_urls(env, services, where, facts: CodeFacts) -> list[str]:
+    problems = []
+    for service in facts.local_ports:
+        variable = f"{service.upper()}_SERVICE_URL"
+        url = urllib.parse.urlsplit(env.get(variable, ""))
+        if variable not in env:
+            problems.append(f"{where}: no {variable}")
+        elif url.hostname != service or url.port != CONTAINER_PORT or url.hostname not in services:
+            problems.append(f"{where}: {variable}={env[variable]}, expected http://{service}:{CONTAINER_PORT}")
+    return problems
+
+
+def _compose_ports(services, facts: CodeFacts) -> list[str]:
+    ports = (services.get(PUBLIC) or {}).get("ports") or []
+    expected = f"{facts.local_ports[PUBLIC]}:{CONTAINER_PORT}"
+    if len(ports) != 1 or not str(ports[0]).endswith(expected):
+        return [f"compose {PUBLIC}: publishes {ports}, expected one port ending {expected} (LOCAL_PORTS)"]
+    return []
+
+
+def _compose_topic(services) -> list[str]:
+    for service in services.values():
+        command = " ".join(map(str, service.get("command") or []))
+        if "kafka-topics" in command and "--create" in command and f"--topic {CONSULTING_TOPIC}" in command:
+            return []
+    return [f"compose: no one-shot service creates the Kafka topic {CONSULTING_TOPIC}"]
+
+
+# ------------------------------------------------------------------------------------------ kubernetes
+
+def _image_deployable(image: str) -> Deployable | None:
+    name = image.split("/")[-1].split(":")[0]
+    return BY_NAME.get(name[len("salesync-"):]) if name.startswith("salesync-") else None
+
+
+def k8s_problems(objects, facts: CodeFacts) -> list[str]:
+    """The objects of one rendered environment against the code (dev and prod alike)."""
+    problems = []
+    config = {obj["metadata"]["name"]: obj.get("data") or {} for obj in objects if obj["kind"] == "ConfigMap"}
+    services = {obj["metadata"]["name"]: obj for obj in objects if obj["kind"] == "Service"}
+    namespaces = {obj["metadata"].get("namespace", "default") for obj in objects}
+    namespace = namespaces.pop() if len(namespaces) == 1 else "default"
+    deployments = {obj["metadata"]["name"]: obj for obj in objects if obj["kind"] == "Deployment"}
+    migrations, workers = {}, {}
+
+    for obj in objects:
+        if obj["kind"] == "Secret":
+            problems.append(f"Secret/{obj['metadata']['name']}: Secrets are created by hand, never committed")
+        if obj["kind"] not in ("Deployment", "Job"):
+            continue
+        for container in pod_spec(obj)["containers"]:
+            deployable = _image_deployable(container["image"])
+            if deployable is None:
+                continue
+            where = f"{obj['kind']}/{obj['metadata']['name']}"
+            kind, found = _process_kind(_python_module(container.get("command")), deployable, facts, where)
+            problems += found
+            env = _container_env(container, config, where, problems)
+            problems += _unknown_env(env, where, facts)
+            problems += _database_problems(deployable, env, where, facts)
+            for name, source in env.items():
+                secret_like = re.search(r"SECRET|PASSWORD|API_KEY|DATABASE_URL", name)
+                if secret_like and source[0] != "secret":
+                    problems.append(f"{where}: {name} must come from a Secret, not a {source[0]}")
+            if "SALESYNC_JWT_SECRET" not in env:
+                problems.append(f"{where}: no SALESYNC_JWT_SECRET")
+            if env.get("SALESYNC_ENV", ("image", "production"))[1] != "production":
+                problems.append(f"{where}: SALESYNC_ENV is not production")
+            if kind == "web":
+                problems += _web_container(obj, container, deployable, env, services, facts)
+            if kind in ("web", "worker"):
+                problems += _k8s_urls(env, services, namespace, where, facts)
+                if not env.get("KAFKA_BOOTSTRAP_SERVERS", (None, ""))[1]:
+                    problems.append(f"{where}: no KAFKA_BOOTSTRAP_SERVERS")
+            if kind == "migration":
+                migrations[deployable.service] = obj
+            if kind == "worker":
+                workers[obj["metadata"]["name"]] = _python_module(container["command"])[0]
+
+    for deployable in DEPLOYABLES:
+        if deployable.name not in deployments:
+            problems.append(f"no Deployment {deployable.name} for {deployable.package}")
+        if deployable.k8s_service not in services:
+            problems.append(f"no Service {deployable.k8s_service} for {deployable.package}")
+    for service in facts.migrated_services:
+        if service not in migrations or migrations[service]["kind"] != "Job":
+            problems.append(f"no Job runs `python -m {MIGRATE_MODULE} {service}`")
+    for name, (image, module) in WORKER_DEPLOYMENTS.items():
+        if module not in facts.worker_modules.values():
+            problems.append(f"Deployment/{name}: runs {module}, which `make run` does not start")
+        if workers.get(name) != module:
+            problems.append(f"no Deployment {name} running `python -m {module}`")
+    for module in set(facts.worker_modules.values()) - set(workers.values()):
+        problems.append(f"no Deployment runs the worker process `python -m {module}`")
+    return problems
+
+
+def k8s_env_names(objects) -> set[str]:
+    """Every variable the environment's containers of our images get (env and envFrom)."""
+    config = {obj["metadata"]["name"]: obj.get("data") or {} for obj in objects if obj["kind"] == "ConfigMap"}
+    names = set()
+    for obj in objects:
+        if obj["kind"] in ("Deployment", "Job"):
+            for container in pod_spec(obj)["containers"]:
+                if _image_deployable(container["image"]) is not None:
+                    names |= set(_container_env(container, config, "", []))
+    return names
+
+
+def _container_env(container, config, where, problems) -> dict[str, tuple[str, str]]:
+    """name -> (source, value) with source 'value', 'configmap' or 'secret'."""
+    env = {}
+    for source in container.get("envFrom") or []:
+        if "configMapRef" in source:
+            name = source["configMapRef"]["name"]
+            if name not in config:
+                problems.append(f"{where}: envFrom ConfigMap {name}, which the overlay does not define")
+            env.update({key: ("configmap", value) for key, value in config.get(name, {}).items()})
+        elif "secretRef" in source:
+            problems.append(f"{where}: envFrom a whole Secret; name each key (secretKeyRef) instead")
+    for item in container.get("env") or []:
+        reference = item.get("valueFrom") or {}
+        if "secretKeyRef" in reference:
+            env[item["name"]] = ("secret", reference["secretKeyRef"]["name"])
+        elif "configMapKeyRef" in reference:
+            key = reference["configMapKeyRef"]
+            env[item["name"]] = ("configmap", config.get(key["name"], {}).get(key["key"], ""))
+        else:
+            env[item["name"]] = ("value", str(item.get("value", "")))
+    return env
+
+
+def _web_container(obj, container, deployable: Deployable, env, services, facts: CodeFacts) -> list[str]:
+    where = f"Deployment/{obj['metadata']['name']}"
+    problems = []
+    if obj["metadata"]["name"] != deployable.name:
+        problems.append(f"{where}: runs the web app of {deployable.package}; name it {deployable.name}")
+    ports = {port.get("name"): port["containerPort"] for port in container.get("ports") or []}
+    if set(ports.values()) != {CONTAINER_PORT}:
+        problems.append(f"{where}: container ports {sorted(ports.values())}, the image serves {CONTAINER_PORT}")
+    if "PORT" in env and env["PORT"][1] != str(CONTAINER_PORT):
+        problems.append(f"{where}: PORT={env['PORT'][1]}, but the container port is {CONTAINER_PORT}")
+    probes = {"readinessProbe": "/readyz", "livenessProbe": "/healthz"}
+    for probe, path in probes.items():
+        get = (container.get(probe) or {}).get("httpGet") or {}
+        port = ports.get(get.get("port"), get.get("port"))
+        if get.get("path") != path or path not in facts.health_routes or port != CONTAINER_PORT:
+            problems.append(f"{where}: {probe} is {get or 'missing'}, expected GET {path} on {CONTAINER_PORT}")
+    startup = ((container.get("startupProbe") or {}).get("httpGet") or {}).get("path")
+    if startup is not None and startup not in facts.health_routes:
+        problems.append(f"{where}: startupProbe on {startup}, which the app does not answer")
+    annotations = obj["spec"]["template"]["metadata"].get("annotations") or {}
+    expected = {"prometheus.io/scrape": "true", "prometheus.io/port": str(CONTAINER_PORT),
+                "prometheus.io/path": facts.metrics_route}
+    for key, value in expected.items():
+        if annotations.get(key) != value:
+            problems.append(f"{where}: pod annotation {key}={annotations.get(key)!r}, expected {value!r}")
+    service = services.get(deployable.k8s_service)
+    if service is not None:
+        labels = obj["spec"]["template"]["metadata"].get("labels") or {}
+        selector = service["spec"].get("selector") or {}
+        if not selector or any(labels.get(key) != value for key, value in selector.items()):
+            problems.append(f"Service/{deployable.k8s_service}: selector {selector} does not select {where}")
+        for port in service["spec"].get("ports") or []:
+            target = ports.get(port.get("targetPort"), port.get("targetPort"))
+            if port.get("port") != SERVICE_PORT or target != CONTAINER_PORT:
+                problems.append(f"Service/{deployable.k8s_service}: port {port.get('port')} -> "
+                                f"{port.get('targetPort')}, expected {SERVICE_PORT} -> {CONTAINER_PORT}")
+    return problems
+
+
+def _k8s_urls(env, services, namespace, where, facts: CodeFacts) -> list[str]:
+    problems = []
+    for service in facts.local_ports:
+        variable = f"{service.upper()}_SERVICE_URL"
+        deployable = BY_SERVICE[service]
+        expected = f"http://{deployable.k8s_service}.{namespace}.svc.cluster.local"
+        value = env.get(variable, (None, None))[1]
+        if value is None:
+            problems.append(f"{where}: no {variable}")
+        elif value.rstrip("/") != expected:
+            problems.append(f"{where}: {variable}={value}, expected {expected}")
+        elif deployable.k8s_service not in services:
+            problems.append(f"{where}: {variable} names Service {deployable.k8s_service}, which does not exist")
+    return problems
+
+
+# ----------------------------------------------------------------------------------------- Dockerfiles
+
+def dockerfile_problems(deployable: Deployable, text: str, facts: CodeFacts) -> list[str]:
+    where = deployable.dockerfile.name
+    problems = []
+    parsed = instructions(text)
+    env = {}
+    for keyword, argument in parsed:
+        if keyword == "ENV":
+            env.update(_env_pairs(argument))
+    problems += _unknown_env(env, where, facts)
+    if env.get("PORT") != str(CONTAINER_PORT):
+        problems.append(f"{where}: PORT={env.get('PORT')}, expected {CONTAINER_PORT}")
+    exposed = [argument for keyword, argument in parsed if keyword == "EXPOSE"]
+    if exposed != [str(CONTAINER_PORT)]:
+        problems.append(f"{where}: EXPOSE {exposed}, expected [{CONTAINER_PORT}]")
+    health = " ".join(argument for keyword, argument in parsed if keyword == "HEALTHCHECK")
+    if not any(route == "/healthz" and route in health for route in facts.health_routes):
+        problems.append(f"{where}: HEALTHCHECK does not GET /healthz")
+    copies = [argument.split() for keyword, argument in parsed if keyword == "COPY"]
+    for package in (deployable.package, "salesync_common"):
+        if [f"{package}/", f"{package}/"] not in copies:
+            problems.append(f"{where}: does not COPY {package}/")
+    command = " ".join(argument for keyword, argument in parsed if keyword == "CMD")
+    if deployable.wsgi not in command:
+        problems.append(f"{where}: CMD does not serve {deployable.wsgi}")
+    for variable in ("PORT", "GUNICORN_WORKERS", "GUNICORN_THREADS"):
+        if "${" + variable + "}" not in command:
+            problems.append(f"{where}: CMD does not take {variable} from the environment")
+    return problems
+
+
+def instructions(text: str) -> list[tuple[str, str]]:
+    """(KEYWORD, argument) per instruction, continuation lines joined, comments dropped."""
+    logical, current = [], ""
+    for line in text.splitlines():
+        if not current and (not line.strip() or line.lstrip().startswith("#")):
+            continue
+        if line.rstrip().endswith("\\"):
+            current += line.rstrip()[:-1] + " "
+            continue
+        current += line
+        logical.append(current.strip())
+        current = ""
+    if current:
+        logical.append(current.strip())
+    return [(line.split(None, 1)[0].upper(), line.split(None, 1)[1] if " " in line else "") for line in logical]
+
+
+def _env_pairs(argument: str) -> dict[str, str]:
+    return dict(part.split("=", 1) for part in shlex.split(argument) if "=" in part)

@@ -1,0 +1,177 @@
+"""What every rendered environment must hold: probes, resources, non-root pods, rolling updates,
+autoscaling and disruption budgets where asked, only the BFF open to the outside, the Ingress to
+the BFF alone. Each function returns a list of problems."""
+from __future__ import annotations
+
+import re
+
+from .layout import AUTOSCALED, DEPLOYABLES, ECR_REGISTRY_PATTERN, PUBLIC
+from .manifests import pod_spec
+
+# The one cross-namespace peer besides the BFF's clients: Prometheus scraping /metrics
+# (k8s/monitoring/networkpolicy-prometheus.yaml, documented in k8s/README.md).
+PROMETHEUS_PEER = {
+    "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "monitoring"}},
+    "podSelector": {"matchLabels": {"app.kubernetes.io/name": "prometheus"}},
+}
+# The dashboard consumer reads every partition with no consumer group: never two at once.
+SINGLE_READER = {"dash-consumer"}
+
+
+def workload_problems(objects) -> list[str]:
+    problems = []
+    for obj in objects:
+        if obj["kind"] not in ("Deployment", "Job", "StatefulSet"):
+            continue
+        where = f"{obj['kind']}/{obj['metadata']['name']}"
+        spec = pod_spec(obj)
+        pod_security = spec.get("securityContext") or {}
+        for container in spec["containers"]:
+            security = container.get("securityContext") or {}
+            run_as_non_root = security.get("runAsNonRoot", pod_security.get("runAsNonRoot"))
+            user = security.get("runAsUser", pod_security.get("runAsUser"))
+            if run_as_non_root is not True or not user:
+                problems.append(f"{where}: container {container['name']} is not forced to run as a non-root user")
+            if security.get("allowPrivilegeEscalation") is not False:
+                problems.append(f"{where}: container {container['name']} may escalate privileges")
+            resources = container.get("resources") or {}
+            for part in ("requests", "limits"):
+                if not {"cpu", "memory"} <= set(resources.get(part) or {}):
+                    problems.append(f"{where}: container {container['name']} has no cpu and memory {part}")
+        if obj["kind"] == "Deployment":
+            problems += _deployment_problems(obj, where)
+    return problems
+
+
+def _deployment_problems(obj, where) -> list[str]:
+    problems = []
+    name = obj["metadata"]["name"]
+    strategy = obj["spec"].get("strategy") or {}
+    if name in SINGLE_READER:
+        if strategy.get("type") != "Recreate" or obj["spec"].get("replicas", 1) != 1:
+            problems.append(f"{where}: must be one replica replaced by Recreate (a single Kafka reader)")
+    elif strategy.get("type") != "RollingUpdate":
+        problems.append(f"{where}: strategy {strategy.get('type')}, expected RollingUpdate")
+    elif (strategy.get("rollingUpdate") or {}).get("maxUnavailable") not in (0, "0", "0%"):
+        problems.append(f"{where}: a rolling update may take serving pods away first (maxUnavailable)")
+    if name in AUTOSCALED and "replicas" in obj["spec"]:
+        problems.append(f"{where}: sets replicas, which its HorizontalPodAutoscaler owns")
+    return problems
+
+
+def autoscaling_problems(objects) -> list[str]:
+    problems = []
+    deployments = {obj["metadata"]["name"]: obj for obj in objects if obj["kind"] == "Deployment"}
+    hpas = {obj["spec"]["scaleTargetRef"]["name"]: obj for obj in objects
+            if obj["kind"] == "HorizontalPodAutoscaler" and obj["spec"]["scaleTargetRef"]["kind"] == "Deployment"}
+    pdbs = [obj for obj in objects if obj["kind"] == "PodDisruptionBudget"]
+    if set(hpas) != AUTOSCALED:
+        problems.append(f"HorizontalPodAutoscalers target {sorted(hpas)}, expected {sorted(AUTOSCALED)}")
+    for name in AUTOSCALED:
+        deployment = deployments.get(name)
+        if deployment is None:
+            continue
+        labels = deployment["spec"]["template"]["metadata"]["labels"]
+        covering = [pdb for pdb in pdbs
+                    if _selects(pdb["spec"].get("selector") or {}, labels)]
+        if len(covering) != 1:
+            problems.append(f"Deployment/{name}: {len(covering)} PodDisruptionBudgets select its pods, expected 1")
+        hpa = hpas.get(name)
+        if hpa is not None and not hpa["spec"].get("minReplicas", 1) <= hpa["spec"]["maxReplicas"]:
+            problems.append(f"HorizontalPodAutoscaler/{name}: minReplicas above maxReplicas")
+    return problems
+
+
+def _selects(selector: dict, labels: dict) -> bool:
+    """A label selector (matchLabels only; we use no expressions) against a pod's labels."""
+    if selector.get("matchExpressions"):
+        raise ValueError("matchExpressions are not used in these manifests")
+    match = selector.get("matchLabels") or {}
+    return all(labels.get(key) == value for key, value in match.items())
+
+
+def network_problems(objects) -> list[str]:
+    """Only the BFF's pods admit traffic from outside the namespace; the rest only from its pods."""
+    problems = []
+    policies = [obj for obj in objects if obj["kind"] == "NetworkPolicy"]
+    for obj in objects:
+        if obj["kind"] not in ("Deployment", "StatefulSet"):
+            continue
+        labels = obj["spec"]["template"]["metadata"]["labels"]
+        selecting = [policy for policy in policies if "Ingress" in policy["spec"].get("policyTypes", ["Ingress"])
+                     and _selects(policy["spec"]["podSelector"], labels)]
+        where = f"{obj['kind']}/{obj['metadata']['name']}"
+        if not selecting:
+            problems.append(f"{where}: no NetworkPolicy selects it, so anything may reach it")
+            continue
+        outside = [rule for policy in selecting for rule in policy["spec"].get("ingress") or []
+                   if _admits_outside(rule)]
+        is_public = labels.get("app.kubernetes.io/name") == PUBLIC and \
+            labels.get("app.kubernetes.io/component") == "web"
+        if outside and not is_public:
+            problems.append(f"{where}: admits traffic from outside the namespace ({outside})")
+        if is_public and not outside:
+            problems.append(f"{where}: the BFF admits nothing from outside the namespace")
+    return problems
+
+
+def _admits_outside(rule: dict) -> bool:
+    peers = rule.get("from")
+    if not peers:
+        return True  # no `from`: every source
+    for peer in peers:
+        if peer == PROMETHEUS_PEER:
+            continue
+        if "ipBlock" in peer or "namespaceSelector" in peer:
+            return True
+    return False
+
+
+def ingress_problems(objects) -> list[str]:
+    problems = []
+    ingresses = [obj for obj in objects if obj["kind"] == "Ingress"]
+    if len(ingresses) != 1:
+        problems.append(f"{len(ingresses)} Ingresses, expected one (for the BFF)")
+    for ingress in ingresses:
+        backends = [path["backend"]["service"]["name"]
+                    for rule in ingress["spec"].get("rules") or []
+                    for path in (rule.get("http") or {}).get("paths") or []]
+        default = ingress["spec"].get("defaultBackend")
+        if default:
+            backends.append(default["service"]["name"])
+        if not backends or set(backends) != {f"service-{PUBLIC}"}:
+            problems.append(f"Ingress/{ingress['metadata']['name']}: routes to {backends}, only service-{PUBLIC} "
+                            f"may be reached from outside")
+    return problems
+
+
+def production_problems(objects, dev_objects) -> list[str]:
+    """Production runs our images from ECR with more replicas than development."""
+    problems = []
+    for obj in objects:
+        if obj["kind"] not in ("Deployment", "Job"):
+            continue
+        for container in pod_spec(obj)["containers"]:
+            image = container["image"]
+            if "salesync-" in image and not re.fullmatch(rf"{ECR_REGISTRY_PATTERN}/salesync-[a-z]+:[\w.-]+", image):
+                problems.append(f"{obj['kind']}/{obj['metadata']['name']}: image {image} is not "
+                                f"<account>.dkr.ecr.ap-northeast-2.amazonaws.com/salesync-<name>:<tag>")
+    prod, dev = _replicas(objects), _replicas(dev_objects)
+    for deployable in DEPLOYABLES:
+        name = deployable.name
+        if prod.get(name, 0) < 2:
+            problems.append(f"Deployment/{name}: {prod.get(name, 0)} replica(s) in production, expected 2 or more")
+        if prod.get(name, 0) <= dev.get(name, 0):
+            problems.append(f"Deployment/{name}: no more replicas in production ({prod.get(name)}) "
+                            f"than in development ({dev.get(name)})")
+    return problems
+
+
+def _replicas(objects) -> dict[str, int]:
+    """The smallest number of pods of each Deployment: its HPA's minReplicas, else its replicas."""
+    counts = {obj["metadata"]["name"]: obj["spec"].get("replicas", 1)
+              for obj in objects if obj["kind"] == "Deployment"}
+    for obj in objects:
+        if obj["kind"] == "HorizontalPodAutoscaler":
+            counts[obj["spec"]["scaleTargetRef"]["name"]] = obj["spec"].get("minReplicas", 1)
+    return counts

