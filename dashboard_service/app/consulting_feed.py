@@ -18,6 +18,7 @@ import uuid
 
 from kafka import TopicPartition
 from sqlalchemy import select
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
@@ -126,8 +127,9 @@ class ConsultingFeed:
                     self._connect()
                 self.poll_once()
                 backoff = 0.2
-            except KafkaError as exc:
-                log.warning("Kafka unavailable (%s); retrying in %.1f s", exc, backoff)
+            except (KafkaError, DBAPIError) as exc:
+                # Positions are stored with the results, so reconnecting and reading on is safe.
+                log.warning("Kafka or the database unavailable (%s); retrying in %.1f s", exc, backoff)
                 self._disconnect()
                 self.stopping.wait(backoff)
                 backoff = min(backoff * 2, 5.0)
