@@ -25,6 +25,10 @@ class Sale(db.Model):
         CheckConstraint("(status = 'completed') = (completed_at IS NOT NULL)", name="completed_has_time"),
         # One live payment per order: a second one for the same order cannot exist.
         Index("uq_sales_live_order", "order_id", unique=True, postgresql_where=text("status <> 'failed'")),
+        # The POS's Idempotency-Key, so a retry after a crash finds the sale the reconciler finished.
+        # Not unique: the key row serialises retries, and a key may come back after it expired.
+        Index("ix_sales_idempotency_key", "store_id", "idempotency_key",
+              postgresql_where=text("idempotency_key IS NOT NULL")),
         Index("ix_sales_store_completed_at", "store_id", "completed_at", postgresql_where=text("status = 'completed'")),
         Index("ix_sales_pending", "created_at", postgresql_where=text("status = 'pending'")),
     )
@@ -37,6 +41,7 @@ class Sale(db.Model):
     payment_method: Mapped[str] = mapped_column(String(10), nullable=False)
     status: Mapped[str] = mapped_column(String(10), nullable=False, default=PENDING)
     failure_reason: Mapped[str | None] = mapped_column(String(200))
+    idempotency_key: Mapped[str | None] = mapped_column(String(255))
     created_at: Mapped[datetime.datetime] = mapped_column(
         DateTime(timezone=True), nullable=False, server_default=func.now())
     completed_at: Mapped[datetime.datetime | None] = mapped_column(DateTime(timezone=True))

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from salesync_common.errors import ApiError, Conflict, NotFound
 from salesync_common.failpoints import failpoint
+from salesync_common.idempotency import KEPT_FOR
 from salesync_common.metrics import PAYMENTS
 from salesync_common.service_client import ServiceClient
 from salesync_common.tokens import issue_token
@@ -43,7 +44,15 @@ def open_order_of_table(*, client: ServiceClient, table_no: int) -> dict:
 
 
 def pay_table(*, session: Session, client: ServiceClient, store_id: int, table_no: int,
-              payment_method: str, client_total: int) -> Sale:
+              payment_method: str, client_total: int, idempotency_key: str | None = None) -> Sale:
+    if idempotency_key is not None:
+        # A retry of a payment that a crash cut off: its sale may be pending or already finished
+        # by the reconciler, and the table then has no open order any more.
+        earlier = session.scalar(select(Sale).where(
+            Sale.store_id == store_id, Sale.idempotency_key == idempotency_key, Sale.status != FAILED,
+            Sale.created_at > func.now() - KEPT_FOR).order_by(Sale.sale_id.desc()).limit(1))
+        if earlier is not None:
+            return _resume(session=session, client=client, sale=earlier)
     order = open_order_of_table(client=client, table_no=table_no)
     if client_total != order["total_price"]:
         raise Conflict("결제 금액이 주문 금액과 다릅니다.", error="total_mismatch",
@@ -52,7 +61,8 @@ def pay_table(*, session: Session, client: ServiceClient, store_id: int, table_n
     sale = _live_sale_for(session, order["order_id"])
     if sale is None:
         sale = Sale(store_id=store_id, order_id=order["order_id"], table_no=table_no,
-                    total_price=order["total_price"], payment_method=payment_method, status=PENDING)
+                    total_price=order["total_price"], payment_method=payment_method, status=PENDING,
+                    idempotency_key=idempotency_key)
         session.add(sale)
         try:
             session.commit()  # step 1: the pending sale exists before the table is closed
@@ -60,9 +70,15 @@ def pay_table(*, session: Session, client: ServiceClient, store_id: int, table_n
             session.rollback()
             raise PaymentInProgress("이 테이블의 결제가 진행 중입니다.", table_no=table_no) from None
         failpoint("sale.after_pending_sale")
+    return _resume(session=session, client=client, sale=sale)
+
+
+def _resume(*, session: Session, client: ServiceClient, sale: Sale) -> Sale:
     sale = _lock(session, sale.sale_id)
     if sale.status == COMPLETED:
         return sale
+    if sale.status == FAILED:  # failed meanwhile (its order was cancelled): say why, as finish() does
+        raise Conflict("결제 등록 실패: 주문 상태가 바뀌었습니다.", error=sale.failure_reason, sale_id=sale.sale_id)
     return finish(session=session, client=client, sale=sale)
 
 

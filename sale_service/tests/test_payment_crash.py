@@ -11,6 +11,7 @@ import pytest
 import requests
 from sqlalchemy import select
 
+from salesync_common import idempotency
 from salesync_common.testing import TEST_JWT_SECRET, ServiceProcess
 from sale_service.app.models import Sale, db
 from sale_service.app.payments import reconcile_pending
@@ -106,3 +107,27 @@ def test_a_pending_payment_whose_order_was_cancelled_is_voided(app, client, pos,
     assert sale_rows(app, order["order_id"]) == [("failed", 4000)]
     assert sales(client, terminal) == []
     assert order_status(terminal, order["order_id"]) == "cancelled"
+
+
+def test_a_retry_with_its_key_after_the_reconciler_finished_the_sale_is_told_of_that_sale(
+        app, client, pos, crashing_sale_service, monkeypatch):
+    terminal = pos()
+    order = terminal.order(4, 제육볶음=2)
+    server = crashing_sale_service("sale.after_pending_sale")
+    with pytest.raises(requests.ConnectionError):
+        requests.post(server.url + "/sales/", json={"table_no": 4, "payment_type": "카드", "total_price": 22000},
+                      headers={**terminal.headers, "Idempotency-Key": "pos-7-pay-41"}, timeout=10)
+    assert reconcile(app) == {"completed": 1, "failed": 0, "still_pending": 0}
+    # The table is closed now; the key's first request is long dead.
+    monkeypatch.setattr(idempotency, "ABANDONED_AFTER", datetime.timedelta(0))
+
+    retry = pay(client, terminal, 4, 22000, key="pos-7-pay-41")
+
+    assert retry.status_code == 201, retry.get_json()
+    assert retry.get_json()["order_id"] == order["order_id"]
+    assert sale_rows(app, order["order_id"]) == [("completed", 22000)]
+    assert [s["id"] for s in sales(client, terminal)] == [retry.get_json()["id"]]
+    replay = pay(client, terminal, 4, 22000, key="pos-7-pay-41")
+    assert replay.get_json() == retry.get_json() and replay.headers["Idempotent-Replayed"] == "true"
+    # Without the key, the same request is a payment of a table with nothing open.
+    assert pay(client, terminal, 4, 22000).status_code == 404

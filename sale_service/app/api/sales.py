@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, g, jsonify, request
 
 from salesync_common.business_day import parse_day, parse_period, store_time_zone
-from salesync_common.idempotency import idempotent
+from salesync_common.idempotency import HEADER as IDEMPOTENCY_HEADER, idempotent
 from salesync_common.request_body import parse_body
 from salesync_common.service_client import service_client
 from salesync_common.tokens import login_required
@@ -23,7 +23,8 @@ def pay():
     form = parse_body(Payment)
     sale = payments.pay_table(session=db.session, client=service_client(), store_id=g.store_id,
                               table_no=form.table_no, payment_method=form.payment_type,
-                              client_total=form.total_price)
+                              client_total=form.total_price,
+                              idempotency_key=request.headers.get(IDEMPOTENCY_HEADER))
     return jsonify(result="success", message="결제 등록 성공", id=sale.sale_id, order_id=sale.order_id,
                    table_no=sale.table_no, total_price=sale.total_price), 201
 
