@@ -2,12 +2,12 @@
 from __future__ import annotations
 
 import datetime
-import re
 import threading
 import time
 import zoneinfo
 
 from .errors import ApiError, ValidationFailed
+from .field_types import iso_day
 from .service_client import service_client
 from .tokens import authenticated_store_id
 
@@ -53,18 +53,13 @@ def period_bounds(start: datetime.date, end: datetime.date, zone: zoneinfo.ZoneI
     return day_start(start, zone), day_start(end + datetime.timedelta(days=1), zone)
 
 
-_ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-
-
 def parse_day(value: str | None, field: str) -> datetime.date:
     if not value:
         raise ValidationFailed(f"{field} is required (YYYY-MM-DD)", error="missing_field", field=field)
     try:
-        if _ISO_DAY.match(value):
-            return datetime.date.fromisoformat(value)
-    except ValueError:
-        pass
-    raise ValidationFailed(f"{field} must be a date as YYYY-MM-DD", field=field)
+        return iso_day(value)
+    except ValueError as exc:
+        raise ValidationFailed(f"{field} {exc}", field=field) from None
 
 
 def parse_period(start: str | None, end: str | None) -> tuple[datetime.date, datetime.date]:

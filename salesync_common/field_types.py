@@ -33,13 +33,22 @@ def whole_won(value) -> int:
     return value
 
 
+# Business days a store can have: the bounds keep "the day after" and time-zone shifts of any
+# accepted day inside what Python and PostgreSQL can hold (9999-12-31 + 1 day overflows).
+EARLIEST_DAY = datetime.date(1900, 1, 1)
+LATEST_DAY = datetime.date(9998, 12, 31)
+
+
 def iso_day(value) -> datetime.date:
     if not isinstance(value, str) or not _ISO_DAY.fullmatch(value):
         raise ValueError("must be a date as YYYY-MM-DD")
     try:
-        return datetime.date.fromisoformat(value)
+        day = datetime.date.fromisoformat(value)
     except ValueError:
         raise ValueError("must be a date as YYYY-MM-DD") from None
+    if not EARLIEST_DAY <= day <= LATEST_DAY:
+        raise ValueError(f"must be a date from {EARLIEST_DAY.isoformat()} to {LATEST_DAY.isoformat()}")
+    return day
 
 
 Won = Annotated[int, BeforeValidator(whole_won)]

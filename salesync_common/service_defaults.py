@@ -1,16 +1,24 @@
 """What every Salesync service gets from one call: the operational defaults live here once."""
 from __future__ import annotations
 
-from flask import Flask
+from flask import Flask, request
 from flask_sqlalchemy import SQLAlchemy
 
 from .database import configure_database
-from .errors import register_error_handlers
+from .errors import NotFound, register_error_handlers
 from .health import health
 from .metrics import init_metrics
 from .request_log import configure_logging, register_request_ids
 from .service_client import ServiceClient
 from .settings import Settings
+
+
+def refuse_empty_path_segments() -> None:
+    """The server decodes %2F before routing, so "/consulting/%2F" arrives as "/consulting//"; Werkzeug
+    would redirect that to, or serve it as, another route (a new consulting job). No route has an
+    empty segment: 404."""
+    if "//" in request.path:
+        raise NotFound("no such path", error="not_found")
 
 
 def init_service(app: Flask, settings: Settings, *, db: SQLAlchemy | None = None) -> None:
@@ -22,6 +30,7 @@ def init_service(app: Flask, settings: Settings, *, db: SQLAlchemy | None = None
     app.json.ensure_ascii = False
     # A browser never follows a 308 on a POST preflight; serve /stores and /stores/ alike instead.
     app.url_map.strict_slashes = False
+    app.before_request(refuse_empty_path_segments)
     configure_logging(settings.service, settings.log_level)
     register_request_ids(app)
     register_error_handlers(app)

@@ -105,7 +105,11 @@ def test_revenue_follows_the_stores_time_zone(client, pos, database_url):
 
 @pytest.mark.parametrize("path,field", [("/sales/daily", "date"), ("/sales/daily?date=20240101", "date"),
                                         ("/sales/period?start=2024-01-01", "end"),
-                                        ("/sales/period?start=2024-02-01&end=2024-01-01", "end")])
+                                        ("/sales/period?start=2024-02-01&end=2024-01-01", "end"),
+                                        # the last day of the calendar has no "day after": was a 500
+                                        ("/sales/daily?date=9999-12-31", "date"),
+                                        ("/sales/period?start=9999-12-31&end=9999-12-31", "start"),
+                                        ("/sales/period?start=1899-12-31&end=1900-01-01", "start")])
 def test_a_bad_date_is_a_400(client, pos, path, field):
     terminal = pos()
     response = client.get(path, headers=terminal.headers)
