@@ -14,7 +14,8 @@ import datetime
 import logging
 
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from salesync_common.errors import ApiError, Conflict, NotFound
@@ -48,42 +49,41 @@ def pay_table(*, session: Session, client: ServiceClient, store_id: int, table_n
     if idempotency_key is not None:
         # A retry of a payment that a crash cut off: its sale may be pending or already finished
         # by the reconciler, and the table then has no open order any more.
-        earlier = session.scalar(select(Sale).where(
+        earlier = session.scalar(select(Sale.sale_id).where(
             Sale.store_id == store_id, Sale.idempotency_key == idempotency_key, Sale.status != FAILED,
             Sale.created_at > func.now() - KEPT_FOR).order_by(Sale.sale_id.desc()).limit(1))
         if earlier is not None:
-            return _resume(session=session, client=client, sale=earlier)
+            return _resume(session=session, client=client, sale_id=earlier)
     order = open_order_of_table(client=client, table_no=table_no)
     if client_total != order["total_price"]:
         raise Conflict("결제 금액이 주문 금액과 다릅니다.", error="total_mismatch",
                        order_total=order["total_price"], payment_total=client_total)
 
-    sale = _live_sale_for(session, order["order_id"])
-    if sale is None:
-        sale = Sale(store_id=store_id, order_id=order["order_id"], table_no=table_no,
-                    total_price=order["total_price"], payment_method=payment_method, status=PENDING,
-                    idempotency_key=idempotency_key)
-        session.add(sale)
-        try:
-            session.commit()  # step 1: the pending sale exists before the table is closed
-        except IntegrityError:
-            session.rollback()
-            raise PaymentInProgress("이 테이블의 결제가 진행 중입니다.", table_no=table_no) from None
+    # Step 1: the pending sale exists before the table is closed. A live sale of the order (a retry,
+    # or a payment running at the same time) is resumed instead; the unique index decides which.
+    sale_id = session.scalar(
+        insert(Sale).values(store_id=store_id, order_id=order["order_id"], table_no=table_no,
+                            total_price=order["total_price"], payment_method=payment_method, status=PENDING,
+                            idempotency_key=idempotency_key)
+        .on_conflict_do_nothing(index_elements=[Sale.order_id], index_where=Sale.status != FAILED)
+        .returning(Sale.sale_id))
+    session.commit()
+    if sale_id is not None:
         failpoint("sale.after_pending_sale")
-    return _resume(session=session, client=client, sale=sale)
+    else:
+        sale_id = session.scalar(select(Sale.sale_id).where(Sale.order_id == order["order_id"], Sale.status != FAILED))
+        if sale_id is None:  # it failed between the two statements: its order changed
+            raise PaymentInProgress("이 테이블의 결제가 진행 중입니다.", table_no=table_no)
+    return _resume(session=session, client=client, sale_id=sale_id)
 
 
-def _resume(*, session: Session, client: ServiceClient, sale: Sale) -> Sale:
-    sale = _lock(session, sale.sale_id)
+def _resume(*, session: Session, client: ServiceClient, sale_id: int) -> Sale:
+    sale = _lock(session, sale_id)
     if sale.status == COMPLETED:
         return sale
     if sale.status == FAILED:  # failed meanwhile (its order was cancelled): say why, as finish() does
         raise Conflict("결제 등록 실패: 주문 상태가 바뀌었습니다.", error=sale.failure_reason, sale_id=sale.sale_id)
     return finish(session=session, client=client, sale=sale)
-
-
-def _live_sale_for(session: Session, order_id: int) -> Sale | None:
-    return session.scalar(select(Sale).where(Sale.order_id == order_id, Sale.status != FAILED))
 
 
 def _lock(session: Session, sale_id: int) -> Sale:
@@ -106,7 +106,6 @@ def finish(*, session: Session, client: ServiceClient, sale: Sale, token: str | 
         sale.completed_at = func.now()
         session.flush()
         PAYMENTS.labels(sale.payment_method).inc()
-        session.refresh(sale)
         return sale
     reason = (reply.body or {}).get("error", f"order service answered {reply.status}")
     sale.status = FAILED

@@ -7,7 +7,7 @@ from flask import Flask, jsonify, request
 from werkzeug.serving import make_server
 
 from salesync_common import init_service
-from salesync_common.service_client import service_client
+from salesync_common.service_client import call_in_parallel, service_client
 from salesync_common.testing import CheckedClient, settings_for_tests
 
 
@@ -46,6 +46,18 @@ class Downstream:
             count("slow")
             time.sleep(1.5)
             return jsonify(ok=True)
+
+        meeting = threading.Barrier(2, timeout=5)
+
+        @app.get("/meet")
+        def meet():
+            # Answers only when a second call arrives while this one waits: proof they ran at once.
+            try:
+                meeting.wait()
+            except threading.BrokenBarrierError:
+                return jsonify(error="alone"), 409
+            return jsonify(request_id=request.headers.get("X-Request-ID"),
+                           authorization=request.headers.get("Authorization"))
 
         @app.get("/text")
         def text():
@@ -91,7 +103,26 @@ def caller(downstream):
         reply = service_client().call(request.method, service, "/" + path)
         return jsonify(status=reply.status, body=reply.body)
 
+    @app.get("/in-parallel/<service>/<first>/<second>")
+    def in_parallel(service, first, second):
+        client = service_client()
+        replies = call_in_parallel(lambda: client.get(service, "/" + first), lambda: client.get(service, "/" + second))
+        return jsonify([reply.body for reply in replies])
+
     return app.test_client()
+
+
+def test_calls_in_parallel_run_at_once_and_forward_the_callers_token_and_request_id(caller):
+    response = caller.get("/in-parallel/down/meet/meet",
+                          headers={"X-Request-ID": "req-9", "Authorization": "Bearer tok"})
+    assert response.status_code == 200, response.get_json()
+    assert response.get_json() == [{"request_id": "req-9", "authorization": "Bearer tok"}] * 2
+
+
+def test_a_failed_call_in_parallel_fails_the_request_with_its_error(caller):
+    response = caller.get("/in-parallel/down/headers/boom")
+    assert response.status_code == 502
+    assert response.get_json()["error"] == "upstream_error"
 
 
 def test_the_callers_token_and_request_id_travel_downstream(caller):
