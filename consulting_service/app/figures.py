@@ -20,11 +20,16 @@ TOKEN_SECONDS = 60
 
 
 class ReportUnavailable(Exception):
-    """The sales report of the period could not be read; reason says why, for the store owner."""
+    """The sales report of the period could not be read; reason says why, for the store owner.
 
-    def __init__(self, reason: str):
+    transient: the dashboard could not be reached or failed (it may be restarting), so asking
+    again later may succeed; a 4xx or a reply of the wrong shape will not change by waiting.
+    """
+
+    def __init__(self, reason: str, *, transient: bool = False):
         super().__init__(reason)
         self.reason = reason
+        self.transient = transient
 
 
 def sales_report(*, client: ServiceClient, store_id: int, start: datetime.date, end: datetime.date,
@@ -34,7 +39,7 @@ def sales_report(*, client: ServiceClient, store_id: int, start: datetime.date, 
         reply = client.get("dashboard", "/dashboard/sales", params={"start": start.isoformat(), "end": end.isoformat()},
                            token=token)
     except UpstreamError as exc:
-        raise ReportUnavailable(f"매출 조회 실패: 대시보드 서비스 응답 없음 ({exc.status})") from None
+        raise ReportUnavailable(f"매출 조회 실패: 대시보드 서비스 응답 없음 ({exc.status})", transient=True) from None
     if not reply.ok:
         message = reply.body.get("message") if isinstance(reply.body, dict) else None
         raise ReportUnavailable(f"매출 조회 실패: {message or '대시보드 서비스 오류'} ({reply.status})")

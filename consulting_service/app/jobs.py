@@ -3,7 +3,9 @@
 A job is claimed with a lease. A job whose lease ran out (its worker died mid-job) is
 claimed again, at most MAX_ATTEMPTS times in all; then it fails with a reason. Every
 finish is fenced by the claim's attempt number, so a worker that lost its claim cannot
-overwrite the outcome of the one that took over, nor announce a second result. The status
+overwrite the outcome of the one that took over, nor announce a second result. A dashboard
+that cannot be reached postpones the job (its lease is shortened to a delay) instead of failing
+it, until the last attempt. The status
 says "success" only once the result is on the Kafka topic, so the dashboard can have it.
 """
 from __future__ import annotations
@@ -27,7 +29,10 @@ from .models import FAILED, MAX_REASON, PENDING, RUNNING, SUCCESS, ConsultingJob
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 3
+# A dashboard that is down (a restart, a deploy) is asked again after these delays, by attempt.
+RETRY_DELAYS = {1: datetime.timedelta(seconds=5), 2: datetime.timedelta(seconds=20)}
 UNEXPECTED_FAILURE = "컨설팅 중 예기치 않은 오류가 발생했습니다"
+POSTPONED = "postponed"  # process_job's answer for a job that will be tried again later
 
 
 class JobNotFound(NotFound):
@@ -129,6 +134,17 @@ def fail_job(*, session: Session, job: ConsultingJob, reason: str) -> bool:
     return True
 
 
+def postpone_job(*, session: Session, job: ConsultingJob, delay: datetime.timedelta) -> bool:
+    """Keep the claim but let its lease run out after delay, when any worker takes the job again."""
+    postponed = session.execute(
+        update(ConsultingJob)
+        .where(ConsultingJob.req_id == job.req_id, ConsultingJob.status == RUNNING,
+               ConsultingJob.attempts == job.attempts)
+        .values(lease_until=func.now() + delay)).rowcount
+    session.commit()
+    return postponed == 1
+
+
 def release_job(*, session: Session, job: ConsultingJob) -> bool:
     """Hand a claimed job back (the worker is stopping) so another worker takes it at once."""
     released = session.execute(
@@ -142,13 +158,21 @@ def release_job(*, session: Session, job: ConsultingJob) -> bool:
 
 def process_job(*, session: Session, job: ConsultingJob, client: ServiceClient, jwt_secret: str,
                 model: ModelSettings | None, model_client: OpenAI | None = None) -> str:
-    """Work a claimed job out and record the outcome; returns the job's status (or "lost" if taken over)."""
+    """Work a claimed job out and record the outcome; returns the job's status, "postponed" (asked again
+    later), or "lost" (taken over)."""
     try:
         report = figures.sales_report(client=client, store_id=job.store_id, start=job.start_date, end=job.end_date,
                                       jwt_secret=jwt_secret)
         advice = advise(figures=figures.period_figures(report, start=job.start_date, end=job.end_date),
                         model=model, client=model_client)
-    except (figures.ReportUnavailable, AdviceFailed) as exc:
+    except figures.ReportUnavailable as exc:
+        if exc.transient and job.attempts < MAX_ATTEMPTS:
+            delay = RETRY_DELAYS.get(job.attempts, RETRY_DELAYS[max(RETRY_DELAYS)])
+            log.warning("consulting job %s waits %s s: %s", job.req_id, delay.total_seconds(), exc.reason)
+            return POSTPONED if postpone_job(session=session, job=job, delay=delay) else "lost"
+        log.warning("consulting job %s failed: %s", job.req_id, exc.reason)
+        return FAILED if fail_job(session=session, job=job, reason=exc.reason) else "lost"
+    except AdviceFailed as exc:
         log.warning("consulting job %s failed: %s", job.req_id, exc.reason)
         return FAILED if fail_job(session=session, job=job, reason=exc.reason) else "lost"
     except Exception:

@@ -5,6 +5,7 @@ import json
 import time
 
 import pytest
+from sqlalchemy import func, update
 
 from salesync_common.service_client import ServiceClient
 from salesync_common.settings import ConfigError
@@ -13,6 +14,7 @@ from consulting_service.app import jobs
 from consulting_service.app.advice import ModelSettings, rule_based_advice
 from consulting_service.app.models import ConsultingJob
 
+from .conftest import LEASE
 from .fake_openai import ANSWER
 
 
@@ -126,16 +128,47 @@ def test_an_empty_period_gets_a_message_not_an_error(sessions, shop, fake_openai
     assert fake_openai.requests == []  # nothing to ask the model about
 
 
-def test_a_dashboard_that_cannot_be_reached_fails_the_job_with_a_reason(database_url, sessions, shop, work_one_job):
+def unreachable_dashboard(database_url):
     from local_run.kafka_broker import free_port
     nowhere = settings_for_tests("consulting", database_url,
                                  service_urls={"dashboard": f"http://127.0.0.1:{free_port()}"}, http_get_retries=0)
+    return ServiceClient(nowhere)
+
+
+def lease_runs_out(sessions, req_id):
+    with sessions() as session:
+        session.execute(update(ConsultingJob).where(ConsultingJob.req_id == req_id, ConsultingJob.status == "running")
+                        .values(lease_until=func.now() - datetime.timedelta(seconds=1)))
+        session.commit()
+
+
+def test_a_dashboard_that_is_down_for_a_while_only_delays_the_job(database_url, sessions, shop, work_one_job):
     req_id = start_job(sessions, shop)
 
-    work_one_job(client=ServiceClient(nowhere))
+    work_one_job(client=unreachable_dashboard(database_url))
 
     job = job_row(sessions, req_id)
-    assert job.status == "failed" and job.failure_reason.startswith("매출 조회 실패")
+    assert (job.status, job.attempts, job.failure_reason) == ("running", 1, None)
+    with sessions() as session:
+        assert jobs.status_of(session=session, store_id=shop.store_id, req_id=str(req_id))["result"] == "not completed"
+        assert jobs.claim_next_job(session=session, lease=LEASE) is None  # not before its delay
+    lease_runs_out(sessions, req_id)
+
+    work_one_job()  # the dashboard is back
+
+    job = job_row(sessions, req_id)
+    assert (job.status, job.source, job.attempts) == ("success", "rule_based", 2)
+
+
+def test_a_dashboard_down_on_every_attempt_fails_the_job_with_a_reason(database_url, sessions, shop, work_one_job):
+    req_id = start_job(sessions, shop)
+    for attempt in range(jobs.MAX_ATTEMPTS):
+        work_one_job(client=unreachable_dashboard(database_url))
+        lease_runs_out(sessions, req_id)
+
+    job = job_row(sessions, req_id)
+    assert (job.status, job.attempts) == ("failed", jobs.MAX_ATTEMPTS)
+    assert job.failure_reason.startswith("매출 조회 실패: 대시보드 서비스 응답 없음")
 
 
 def figures_of(*items, sales_volume=None):
