@@ -34,6 +34,12 @@ class PaymentInProgress(Conflict):
     error = "payment_in_progress"
 
 
+# A pending sale that another request created this recently is still that request's to finish:
+# between its commit and its row lock a second terminal could otherwise lock and finish it, and
+# both cashiers would be told "paid". Older, it was cut off (a crash) and anyone may finish it.
+CREATOR_GRACE = datetime.timedelta(seconds=2)
+
+
 def open_order_of_table(*, client: ServiceClient, table_no: int) -> dict:
     reply = client.get("order", f"/internal/orders/open/{table_no}")
     if reply.status == 404:
@@ -53,7 +59,7 @@ def pay_table(*, session: Session, client: ServiceClient, store_id: int, table_n
             Sale.store_id == store_id, Sale.idempotency_key == idempotency_key, Sale.status != FAILED,
             Sale.created_at > func.now() - KEPT_FOR).order_by(Sale.sale_id.desc()).limit(1))
         if earlier is not None:
-            return _resume(session=session, client=client, sale_id=earlier)
+            return _resume(session=session, client=client, sale_id=earlier, created_here=False, own_key=True)
     order = open_order_of_table(client=client, table_no=table_no)
     if client_total != order["total_price"]:
         raise Conflict("결제 금액이 주문 금액과 다릅니다.", error="total_mismatch",
@@ -68,17 +74,28 @@ def pay_table(*, session: Session, client: ServiceClient, store_id: int, table_n
         .on_conflict_do_nothing(index_elements=[Sale.order_id], index_where=Sale.status != FAILED)
         .returning(Sale.sale_id))
     session.commit()
-    if sale_id is not None:
+    created_here = sale_id is not None
+    if created_here:
         failpoint("sale.after_pending_sale")
     else:
         sale_id = session.scalar(select(Sale.sale_id).where(Sale.order_id == order["order_id"], Sale.status != FAILED))
         if sale_id is None:  # it failed between the two statements: its order changed
             raise PaymentInProgress("이 테이블의 결제가 진행 중입니다.", table_no=table_no)
-    return _resume(session=session, client=client, sale_id=sale_id)
+    return _resume(session=session, client=client, sale_id=sale_id, created_here=created_here)
 
 
-def _resume(*, session: Session, client: ServiceClient, sale_id: int) -> Sale:
-    sale = _lock(session, sale_id)
+def _resume(*, session: Session, client: ServiceClient, sale_id: int, created_here: bool,
+            own_key: bool = False) -> Sale:
+    """Finish a pending sale: one this request created, or found by its own Idempotency-Key (a retry),
+    or another request's that was cut off."""
+    sale, age = _lock(session, sale_id)
+    if sale.status == PENDING and not created_here and age < CREATOR_GRACE:
+        session.rollback()
+        raise PaymentInProgress("이 테이블의 결제가 진행 중입니다.", sale_id=sale_id)
+    if sale.status == COMPLETED and not (created_here or own_key):
+        # Another terminal's payment finished it while this one waited: only that one was paid.
+        session.rollback()
+        raise Conflict("이미 결제된 주문입니다.", error="already_paid", sale_id=sale_id)
     if sale.status == COMPLETED:
         return sale
     if sale.status == FAILED:  # failed meanwhile (its order was cancelled): say why, as finish() does
@@ -86,11 +103,12 @@ def _resume(*, session: Session, client: ServiceClient, sale_id: int) -> Sale:
     return finish(session=session, client=client, sale=sale)
 
 
-def _lock(session: Session, sale_id: int) -> Sale:
-    """Hold the sale while its table is closed; a second request for it answers 409 at once."""
+def _lock(session: Session, sale_id: int) -> tuple[Sale, datetime.timedelta]:
+    """Hold the sale while its table is closed (a second request for it answers 409 at once); and its age."""
     try:
-        return session.scalar(select(Sale).where(Sale.sale_id == sale_id)
-                              .with_for_update(nowait=True).execution_options(populate_existing=True))
+        return session.execute(select(Sale, func.now() - Sale.created_at).where(Sale.sale_id == sale_id)
+                               .with_for_update(nowait=True, of=Sale)
+                               .execution_options(populate_existing=True)).one()
     except OperationalError:
         session.rollback()
         raise PaymentInProgress("이 테이블의 결제가 진행 중입니다.") from None

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from salesync_common import idempotency
 from salesync_common.testing import TEST_JWT_SECRET, ServiceProcess
 from sale_service.app.models import Sale, db
+from sale_service.app import payments
 from sale_service.app.payments import reconcile_pending
 
 from .test_payments import pay, sales
@@ -84,10 +85,16 @@ def test_a_payment_cut_off_by_a_crash_is_finished_by_the_reconciler(
     assert reconcile(app) == {"completed": 0, "failed": 0, "still_pending": 0}
 
 
-def test_the_cashiers_retry_after_a_crash_finishes_the_same_sale(app, client, pos, crashing_sale_service):
+def test_the_cashiers_retry_after_a_crash_finishes_the_same_sale(app, client, pos, crashing_sale_service,
+                                                                monkeypatch):
     terminal = pos()
     order = terminal.order(2, 제육볶음=1)
     crash_while_paying(crashing_sale_service("sale.after_pending_sale"), terminal, 2, 11000)
+    # Right away, the pending sale may still be its creator's to finish: the retry is asked to wait.
+    monkeypatch.setattr(payments, "CREATOR_GRACE", datetime.timedelta(hours=1))
+    too_soon = pay(client, terminal, 2, 11000)
+    assert (too_soon.status_code, too_soon.get_json()["error"]) == (409, "payment_in_progress")
+    monkeypatch.setattr(payments, "CREATOR_GRACE", datetime.timedelta(0))  # a moment later
 
     retry = pay(client, terminal, 2, 11000)
 
