@@ -9,7 +9,7 @@ import collections
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
 
 from salesync_common.database import MAX_ID
 from salesync_common.errors import ApiError, Conflict, NotFound
@@ -35,11 +35,17 @@ def merged_quantities(carts: list[CartLine]) -> dict[int, int]:
     return dict(quantities)
 
 
-def open_order(*, session: Session, store_id: int, table_no: int, lock: bool = False) -> Order | None:
+def open_order(*, session: Session, store_id: int, table_no: int, lock: bool = False,
+               with_lines: bool = True) -> Order | None:
     query = select(Order).where(Order.store_id == store_id, Order.table_no == table_no, Order.status == OPEN)
     if lock:
         query = query.with_for_update()
-    return session.scalar(query)
+    return session.scalar(_lines_if(query, with_lines))
+
+
+def _lines_if(query, with_lines: bool):
+    """Lines come with an order by default; a payment or an existence check needs none (a query saved)."""
+    return query if with_lines else query.options(lazyload(Order.lines))
 
 
 def open_orders(*, session: Session, store_id: int) -> list[Order]:
@@ -66,7 +72,7 @@ def _set_lines(order: Order, quantities: dict[int, int], menu: dict[int, MenuIte
 
 def place_order(*, session: Session, store_id: int, table_no: int, quantities: dict[int, int],
                 menu: dict[int, MenuItem]) -> Order:
-    if open_order(session=session, store_id=store_id, table_no=table_no) is not None:
+    if open_order(session=session, store_id=store_id, table_no=table_no, with_lines=False) is not None:
         raise Conflict("이미 주문이 있는 테이블입니다. 주문을 수정하세요.", error="table_has_open_order",
                        table_no=table_no)
     order = Order(store_id=store_id, table_no=table_no, status=OPEN, total_price=0)
@@ -103,13 +109,14 @@ def cancel_open_order(*, session: Session, store_id: int, table_no: int) -> Orde
     return order
 
 
-def get_order(*, session: Session, store_id: int, order_id: int, lock: bool = False) -> Order:
+def get_order(*, session: Session, store_id: int, order_id: int, lock: bool = False,
+              with_lines: bool = True) -> Order:
     if order_id > MAX_ID:
         raise OrderNotFound("존재하지 않는 주문")
     query = select(Order).where(Order.order_id == order_id, Order.store_id == store_id)
     if lock:
         query = query.with_for_update()
-    order = session.scalar(query)
+    order = session.scalar(_lines_if(query, with_lines))
     if order is None:
         raise OrderNotFound("존재하지 않는 주문")
     return order
@@ -117,7 +124,7 @@ def get_order(*, session: Session, store_id: int, order_id: int, lock: bool = Fa
 
 def mark_paid(*, session: Session, store_id: int, order_id: int, sale_id: int, total_price: int) -> Order:
     """Close an open order for a sale. Safe to call again for the same sale (answers the same)."""
-    order = get_order(session=session, store_id=store_id, order_id=order_id, lock=True)
+    order = get_order(session=session, store_id=store_id, order_id=order_id, lock=True, with_lines=False)
     if order.status == PAID:
         if order.sale_id == sale_id:
             return order
@@ -136,8 +143,7 @@ def mark_paid(*, session: Session, store_id: int, order_id: int, sale_id: int, t
     except IntegrityError:
         session.rollback()
         raise Conflict("이 결제는 이미 다른 주문에 쓰였습니다.", error="sale_already_used", sale_id=sale_id) from None
-    session.refresh(order)
-    return order
+    return order  # paid_at and updated_at are read back from the database when first used
 
 
 def order_view(order: Order) -> dict:

@@ -17,7 +17,7 @@ bp = Blueprint("internal", __name__, url_prefix="/internal")
 @bp.get("/orders/open/<int:table_no>")
 @login_required
 def open_order(table_no: int):
-    order = orders.open_order(session=db.session, store_id=g.store_id, table_no=table_no)
+    order = orders.open_order(session=db.session, store_id=g.store_id, table_no=table_no, with_lines=False)
     if order is None:
         raise orders.OrderNotFound("결제할 주문이 없는 테이블입니다.", table_no=table_no)
     return jsonify(orders.payment_view(order))
@@ -26,7 +26,8 @@ def open_order(table_no: int):
 @bp.get("/orders/<int:order_id>")
 @login_required
 def order_state(order_id: int):
-    return jsonify(orders.payment_view(orders.get_order(session=db.session, store_id=g.store_id, order_id=order_id)))
+    return jsonify(orders.payment_view(orders.get_order(session=db.session, store_id=g.store_id, order_id=order_id,
+                                                        with_lines=False)))
 
 
 @bp.post("/orders/<int:order_id>/pay")
