@@ -1,5 +1,11 @@
+import datetime
+from zoneinfo import ZoneInfo
+
 import pytest
 import psycopg2
+from sqlalchemy import event
+
+from order_service.app.models import db
 
 from local_run.postgres import libpq_url
 
@@ -80,3 +86,37 @@ def test_a_bad_period_is_a_400_naming_the_date(client, shop, query, field):
     response = client.get("/internal/reports/days" + query, headers=headers)
     assert response.status_code == 400
     assert response.get_json()["field"] == field
+
+
+@pytest.fixture
+def report_queries(app):
+    """The aggregations over order lines the app runs."""
+    seen = []
+
+    def count(conn, cursor, statement, *_):
+        if "order_lines" in statement and "GROUP BY" in statement:
+            seen.append(statement)
+
+    with app.app_context():
+        event.listen(db.engine, "before_cursor_execute", count)
+        yield seen
+        event.remove(db.engine, "before_cursor_execute", count)
+
+
+def test_past_days_are_aggregated_once_and_today_every_time(client, shop, database_url, report_queries):
+    headers, items = shop
+    today = datetime.datetime.now(ZoneInfo("Asia/Seoul")).date()
+    week = f"start={today - datetime.timedelta(days=6)}&end={today}"
+    two_days_ago = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(days=2)
+    pay_at(client, headers, database_url, 1, [(items["아메리카노"], 2)], two_days_ago.isoformat(), 301)
+    queries = report_queries
+
+    first = client.get(f"/internal/reports/item-days?{week}", headers=headers).get_json()["lines"]
+    order_id = order(client, headers, 2, [(items["카페라떼"], 1)]).get_json()["order_id"]
+    client.post(f"/internal/orders/{order_id}/pay", json={"sale_id": 302, "total_price": 5000}, headers=headers)
+    second = client.get(f"/internal/reports/item-days?{week}", headers=headers).get_json()["lines"]
+
+    assert [(line["name"], line["quantity"]) for line in first] == [("아메리카노", 2)]
+    assert [(line["date"], line["name"], line["quantity"]) for line in second] == [
+        (first[0]["date"], "아메리카노", 2), (today.isoformat(), "카페라떼", 1)]  # today's payment at once
+    assert len(queries) == 3  # the past six days once, today on each request
