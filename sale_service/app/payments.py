@@ -88,10 +88,15 @@ def _resume(*, session: Session, client: ServiceClient, sale_id: int, created_he
             own_key: bool = False) -> Sale:
     """Finish a pending sale: one this request created, or found by its own Idempotency-Key (a retry),
     or another request's that was cut off."""
-    sale, age = _lock(session, sale_id)
-    if sale.status == PENDING and not created_here and age < CREATOR_GRACE:
-        session.rollback()
-        raise PaymentInProgress("이 테이블의 결제가 진행 중입니다.", sale_id=sale_id)
+    if not created_here:
+        # Checked before locking: even a brief lock here could make its creator's NOWAIT lock fail,
+        # and its cashier would be told "in progress" for a payment the reconciler then completes.
+        status, age = session.execute(select(Sale.status, func.now() - Sale.created_at)
+                                      .where(Sale.sale_id == sale_id)).one()
+        if status == PENDING and age < CREATOR_GRACE:
+            session.rollback()
+            raise PaymentInProgress("이 테이블의 결제가 진행 중입니다.", sale_id=sale_id)
+    sale = _lock(session, sale_id)
     if sale.status == COMPLETED and not (created_here or own_key):
         # Another terminal's payment finished it while this one waited: only that one was paid.
         session.rollback()
@@ -103,12 +108,11 @@ def _resume(*, session: Session, client: ServiceClient, sale_id: int, created_he
     return finish(session=session, client=client, sale=sale)
 
 
-def _lock(session: Session, sale_id: int) -> tuple[Sale, datetime.timedelta]:
-    """Hold the sale while its table is closed (a second request for it answers 409 at once); and its age."""
+def _lock(session: Session, sale_id: int) -> Sale:
+    """Hold the sale while its table is closed; a second request for it answers 409 at once."""
     try:
-        return session.execute(select(Sale, func.now() - Sale.created_at).where(Sale.sale_id == sale_id)
-                               .with_for_update(nowait=True, of=Sale)
-                               .execution_options(populate_existing=True)).one()
+        return session.scalar(select(Sale).where(Sale.sale_id == sale_id)
+                              .with_for_update(nowait=True).execution_options(populate_existing=True))
     except OperationalError:
         session.rollback()
         raise PaymentInProgress("이 테이블의 결제가 진행 중입니다.") from None
