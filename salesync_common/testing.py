@@ -8,7 +8,9 @@ from __future__ import annotations
 import importlib
 import itertools
 import os
+import pathlib
 import secrets
+import shutil
 import socket
 import subprocess
 import sys
@@ -29,19 +31,23 @@ TEST_JWT_SECRET = secrets.token_urlsafe(48)
 
 
 @pytest.fixture(scope="session")
-def database_url(tmp_path_factory):
+def database_url():
     from local_run.postgres import drop_database, ensure_database, start_embedded
 
     server_url = os.environ.get("SALESYNC_TEST_DATABASE_URL")
     server = None
     if not server_url:
-        server, server_url = start_embedded(tmp_path_factory.mktemp("pg") / "data", delete_on_exit=True)
+        # Not under pytest's basetemp: another pytest session on this machine prunes old basetemps
+        # (it keeps three), and took this server's data and socket away in the middle of a run.
+        folder = pathlib.Path(tempfile.mkdtemp(prefix="salesync-test-pg-"))
+        server, server_url = start_embedded(folder / "data", delete_on_exit=True)
     name = f"salesync_test_{uuid.uuid4().hex[:8]}"
     url = ensure_database(server_url, name)
     yield url
     drop_database(server_url, name)
     if server is not None:
         server.cleanup()
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def settings_for_tests(service: str, database_url: str | None, **overrides) -> Settings:
