@@ -32,6 +32,10 @@ def app(database_url):
 
 @pytest.fixture(autouse=True)
 def clean_tables(app):
+    # Before too: the session's database is shared, and earlier suites (sweeps, bff) leave pending jobs
+    # that would be claimed first, being older.
+    with app.app_context():
+        truncate_all(db)
     yield
     with app.app_context():
         truncate_all(db)

@@ -38,20 +38,33 @@ def sessions(app):
         return sessionmaker(db.engine, expire_on_commit=False)
 
 
+class FeedRunner:
+    """running_feed(broker) starts the feed in a thread; running_feed.stop(feed) stops it and waits for it."""
+
+    def __init__(self, sessions):
+        self.sessions = sessions
+        self.threads: dict[ConsultingFeed, threading.Thread] = {}
+
+    def __call__(self, broker):
+        feed = ConsultingFeed(session_factory=self.sessions, bootstrap_servers=broker.bootstrap_servers)
+        thread = threading.Thread(target=feed.run, daemon=True)
+        thread.start()
+        self.threads[feed] = thread
+        return feed
+
+    def stop(self, feed):
+        # stop() only asks: a feed still inside poll() would read on into the next broker's log.
+        feed.stop()
+        self.threads[feed].join(timeout=10)
+        assert not self.threads[feed].is_alive(), "the feed did not stop"
+
+
 @pytest.fixture
 def running_feed(sessions):
     """Start the feed in a thread against a broker; stops it at the end of the test."""
-    feeds = []
-
-    def _start(broker):
-        feed = ConsultingFeed(session_factory=sessions, bootstrap_servers=broker.bootstrap_servers)
-        thread = threading.Thread(target=feed.run, daemon=True)
-        thread.start()
-        feeds.append((feed, thread))
-        return feed
-
-    yield _start
-    for feed, thread in feeds:
+    runner = FeedRunner(sessions)
+    yield runner
+    for feed, thread in runner.threads.items():
         feed.stop()
         thread.join(timeout=10)
 
@@ -163,7 +176,7 @@ def test_a_broker_whose_new_log_outgrew_our_position_is_read_again(own_kafka_bro
     feed = running_feed(own_kafka_broker)
     before = publish(own_kafka_broker, store_id, count=3)
     assert wait_for(lambda: len(stored(sessions, before)) == 3)
-    feed.stop()
+    running_feed.stop(feed)
 
     own_kafka_broker.restart()
     after = publish(own_kafka_broker, store_id, count=6)  # offsets 0..5: our stored position 3 is inside it
