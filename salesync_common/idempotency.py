@@ -7,7 +7,8 @@ transaction as the write and its response:
 - while the first request with that key is still running, a duplicate answers 409.
 A request that fails with an error stores nothing, so it can be retried with the same key.
 A key whose request died half-way (no response after ABANDONED_AFTER) may be run again;
-the routes that use it are written to resume safely.
+the routes that use it are written to resume safely. A route that can itself tell a live first
+request from a dead one (the sale's row lock) passes a shorter `taken_over_after`.
 """
 from __future__ import annotations
 
@@ -59,8 +60,12 @@ def request_fingerprint() -> str:
     return hashlib.sha256(f"{request.method} {request.path}\n{body}".encode()).hexdigest()
 
 
-def idempotent(db: SQLAlchemy, model):
-    """Wrap a write view: it runs inside one transaction that this wrapper commits."""
+def idempotent(db: SQLAlchemy, model, taken_over_after: datetime.timedelta | None = None):
+    """Wrap a write view: it runs inside one transaction that this wrapper commits.
+
+    taken_over_after: how long an unfinished key (its request committed mid-way, then went silent)
+    answers 409 before a retry may run the view again; ABANDONED_AFTER unless given.
+    """
     def decorator(view):
         @functools.wraps(view)
         def wrapper(*args, **kwargs):
@@ -71,7 +76,8 @@ def idempotent(db: SQLAlchemy, model):
                 raise ValidationFailed("Idempotency-Key must be 1 to 255 visible ASCII characters", field=HEADER)
             store_id = authenticated_store_id()
             fingerprint = request_fingerprint()
-            replay = _claim(db, model, store_id, key, fingerprint)
+            replay = _claim(db, model, store_id, key, fingerprint,
+                            ABANDONED_AFTER if taken_over_after is None else taken_over_after)
             if replay is not None:
                 return replay
             try:
@@ -108,7 +114,8 @@ def _run_and_commit(db, view, args, kwargs):
     return response
 
 
-def _claim(db, model, store_id: int, key: str, fingerprint: str) -> Response | None:
+def _claim(db, model, store_id: int, key: str, fingerprint: str,
+           taken_over_after: datetime.timedelta) -> Response | None:
     """Insert the key row (held uncommitted by this transaction); or return the response to replay."""
     session = db.session
     if random.random() < PURGE_SHARE:
@@ -139,7 +146,7 @@ def _claim(db, model, store_id: int, key: str, fingerprint: str) -> Response | N
         response = make_response(row.response_body, row.response_status)
         response.headers["Idempotent-Replayed"] = "true"
         return response
-    if now - row.created_at < ABANDONED_AFTER:
+    if now - row.created_at < taken_over_after:
         session.rollback()
         raise _in_progress()
     # The first request died half-way: take the key over and run again (the row stays locked by us).

@@ -103,6 +103,32 @@ def test_the_cashiers_retry_after_a_crash_finishes_the_same_sale(app, client, po
     assert [s["id"] for s in sales(client, terminal)] == [retry.get_json()["id"]]
 
 
+def test_a_retry_with_its_key_right_after_a_crash_finishes_the_sale_without_waiting_for_the_key(
+        app, client, pos, crashing_sale_service, monkeypatch):
+    # The key was committed with the pending sale; the cashier must not be told "in progress" for
+    # ABANDONED_AFTER (30 s) by a request that is dead. Only the creator's grace holds the retry back.
+    monkeypatch.setattr(idempotency, "ABANDONED_AFTER", datetime.timedelta(hours=1))
+    terminal = pos()
+    order = terminal.order(6, 제육볶음=1)
+    server = crashing_sale_service("sale.after_pending_sale")
+    with pytest.raises(requests.ConnectionError):
+        requests.post(server.url + "/sales/", json={"table_no": 6, "payment_type": "현금", "total_price": 11000},
+                      headers={**terminal.headers, "Idempotency-Key": "pos-2-pay-9"}, timeout=10)
+    monkeypatch.setattr(payments, "CREATOR_GRACE", datetime.timedelta(hours=1))
+    too_soon = pay(client, terminal, 6, 11000, payment_type="현금", key="pos-2-pay-9")
+    assert (too_soon.status_code, too_soon.get_json()["error"]) == (409, "payment_in_progress")
+    monkeypatch.setattr(payments, "CREATOR_GRACE", datetime.timedelta(0))  # the creator's grace is over
+
+    retry = pay(client, terminal, 6, 11000, payment_type="현금", key="pos-2-pay-9")
+
+    assert retry.status_code == 201, retry.get_json()
+    assert retry.get_json()["order_id"] == order["order_id"]
+    assert sale_rows(app, order["order_id"]) == [("completed", 11000)]
+    assert order_status(terminal, order["order_id"]) == "paid"
+    replay = pay(client, terminal, 6, 11000, payment_type="현금", key="pos-2-pay-9")
+    assert replay.get_json() == retry.get_json() and replay.headers["Idempotent-Replayed"] == "true"
+
+
 def test_a_pending_payment_whose_order_was_cancelled_is_voided(app, client, pos, crashing_sale_service):
     terminal = pos()
     order = terminal.order(3, 공기밥=4)
@@ -125,8 +151,7 @@ def test_a_retry_with_its_key_after_the_reconciler_finished_the_sale_is_told_of_
         requests.post(server.url + "/sales/", json={"table_no": 4, "payment_type": "카드", "total_price": 22000},
                       headers={**terminal.headers, "Idempotency-Key": "pos-7-pay-41"}, timeout=10)
     assert reconcile(app) == {"completed": 1, "failed": 0, "still_pending": 0}
-    # The table is closed now; the key's first request is long dead.
-    monkeypatch.setattr(idempotency, "ABANDONED_AFTER", datetime.timedelta(0))
+    # The table is closed now; the key's first request is dead.
 
     retry = pay(client, terminal, 4, 22000, key="pos-7-pay-41")
 

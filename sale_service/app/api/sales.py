@@ -1,6 +1,8 @@
 """Public sale routes (API.md §5): pay a table, list sales, refund, revenue by day and period."""
 from __future__ import annotations
 
+import datetime
+
 from flask import Blueprint, g, jsonify, request
 
 from salesync_common.business_day import parse_day, parse_period, store_time_zone
@@ -18,7 +20,10 @@ bp = Blueprint("sales", __name__, url_prefix="/sales")
 
 @bp.post("/")
 @login_required
-@idempotent(db, IdempotencyKey)
+# A payment commits its pending sale (and so its key) mid-way. The retry of a payment cut off there
+# need not wait ABANDONED_AFTER: pay_table finds the sale by its key and its row lock (or its
+# creator's grace) answers 409 while the first request is still alive.
+@idempotent(db, IdempotencyKey, taken_over_after=datetime.timedelta(0))
 def pay():
     form = parse_body(Payment)
     sale = payments.pay_table(session=db.session, client=service_client(), store_id=g.store_id,
