@@ -140,8 +140,33 @@ def ingress_problems(objects) -> list[str]:
         if default:
             backends.append(default["service"]["name"])
         if not backends or set(backends) != {f"service-{PUBLIC}"}:
-            problems.append(f"Ingress/{ingress['metadata']['name']}: routes to {backends}, only service-{PUBLIC} "
+            problems.append(f"Ingress/{ingress['metadata']['name']}: routes to {sorted(set(backends))}, only service-{PUBLIC} "
                             f"may be reached from outside")
+    return problems
+
+
+def _ingress_matches(rule: dict, path: str) -> bool:
+    """Kubernetes Ingress matching: Exact is the whole path; Prefix is whole path elements."""
+    wanted = rule["path"]
+    if rule["pathType"] == "Exact":
+        return path == wanted
+    prefix = wanted.rstrip("/")
+    return prefix == "" or path == prefix or path.startswith(prefix + "/")
+
+
+def ingress_path_problems(objects, public_paths, operational_paths) -> list[str]:
+    """The Ingress reaches every path the browser calls and none of the operational ones
+    (/metrics, /healthz, /readyz): they are for the kubelet and Prometheus inside the cluster."""
+    rules = [path for obj in objects if obj["kind"] == "Ingress"
+             for rule in obj["spec"].get("rules") or [] for path in (rule.get("http") or {}).get("paths") or []]
+    problems = []
+    for path in sorted(operational_paths):
+        exposing = [rule["path"] for rule in rules if _ingress_matches(rule, path)]
+        if exposing:
+            problems.append(f"Ingress: {path} is reachable from outside (through {exposing})")
+    for path in sorted(public_paths):
+        if not any(_ingress_matches(rule, path) for rule in rules):
+            problems.append(f"Ingress: {path} is not routed to the BFF")
     return problems
 
 

@@ -6,7 +6,9 @@ import copy
 
 import pytest
 
+from bff.app.routes import PATH_PARAMETER, ROUTES
 from deploy_checks import cluster_rules
+from deploy_checks.code_facts import code_facts
 from deploy_checks.layout import DEV, K8S, KUBERNETES_VERSION, PROD, REPO
 from deploy_checks.manifests import RenderError, named, overlays, pod_spec, render, rendered, validation_problems
 
@@ -113,6 +115,38 @@ def test_network_rules_catch_an_open_service_and_an_ingress_to_it():
     ]
     assert cluster_rules.ingress_problems(objects) == [
         "Ingress/bff: routes to ['service-bff', 'service-store'], only service-bff may be reached from outside"]
+
+
+def public_bff_paths() -> set[str]:
+    # A concrete path for each route: Ingress rules match paths, not Flask rules.
+    return {PATH_PARAMETER.sub("1", route.path) for route in ROUTES}
+
+
+def operational_paths() -> set[str]:
+    facts = code_facts()
+    return set(facts.health_routes) | {facts.metrics_route}
+
+
+@pytest.mark.parametrize("environment", ENVIRONMENTS, ids=lambda path: path.name)
+def test_the_ingress_serves_the_api_but_not_metrics_or_probes(environment):
+    assert "/metrics" in operational_paths() and "/sales/" in public_bff_paths()
+    assert cluster_rules.ingress_path_problems(rendered(environment), public_bff_paths(), operational_paths()) == []
+
+
+def test_ingress_path_rules_catch_a_catch_all_and_a_missing_route():
+    objects = copy.deepcopy(list(rendered(PROD)))
+    paths = named(objects, "Ingress", "bff")["spec"]["rules"][0]["http"]["paths"]
+    backend = paths[0]["backend"]
+    paths[:] = [path for path in paths if path["path"] != "/sales"]
+    paths.append({"path": "/", "pathType": "Prefix", "backend": backend})
+    assert cluster_rules.ingress_path_problems(objects, public_bff_paths(), operational_paths()) == [
+        "Ingress: /healthz is reachable from outside (through ['/'])",
+        "Ingress: /metrics is reachable from outside (through ['/'])",
+        "Ingress: /readyz is reachable from outside (through ['/'])",
+    ]
+    paths.pop()
+    assert set(cluster_rules.ingress_path_problems(objects, public_bff_paths(), operational_paths())) == {
+        f"Ingress: {path} is not routed to the BFF" for path in public_bff_paths() if path.startswith("/sales")}
 
 
 def test_production_runs_ecr_images_with_more_replicas():
