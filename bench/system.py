@@ -152,6 +152,7 @@ class System:
             "--worker-class", "gthread",
             "--graceful-timeout", "10",
             "--no-control-socket",
+            "--config", "python:salesync_common.gunicorn_config",
             f"{SERVICE_PACKAGES[name]}.wsgi:app",
         ]
         output = open(self.logs / f"{name}.log", "ab")

@@ -139,6 +139,7 @@ def start_service(name: str, port: int, env: dict[str, str]) -> subprocess.Popen
         "--worker-class", "gthread",
         "--graceful-timeout", "10",
         "--no-control-socket",
+        "--config", "python:salesync_common.gunicorn_config",
         f"{PACKAGES[name]}.wsgi:app",
     ]
     # A session of its own, so Ctrl-C reaches only this runner and it stops the services in order.

@@ -6,7 +6,8 @@ Services add their own figures: counters where the event happens (payments, mode
 calls) and gauges read at scrape time (outbox backlog, consumer position).
 
 Series are per process. gunicorn runs several workers: set PROMETHEUS_MULTIPROC_DIR to a
-shared empty directory to aggregate them (prometheus_client's multiprocess mode).
+shared empty directory to aggregate them (prometheus_client's multiprocess mode), and run
+gunicorn with salesync_common.gunicorn_config so that a dead worker's gauges are dropped.
 """
 from __future__ import annotations
 
@@ -22,7 +23,9 @@ from prometheus_client.core import GaugeMetricFamily
 REQUESTS = Counter("http_requests_total", "HTTP requests answered", ["service", "method", "route", "status"])
 LATENCY = Histogram("http_request_duration_seconds", "HTTP request latency", ["service", "method", "route"],
                     buckets=(0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 1, 2.5, 5, 10))
-IN_FLIGHT = Gauge("http_requests_in_flight", "HTTP requests being answered", ["service"])
+# Summed over the live workers; a dead worker's share is dropped by gunicorn_config.child_exit.
+IN_FLIGHT = Gauge("http_requests_in_flight", "HTTP requests being answered", ["service"],
+                  multiprocess_mode="livesum")
 
 # Domain counters, incremented where the event happens.
 PAYMENTS = Counter("salesync_payments_total", "Completed payments", ["method"])

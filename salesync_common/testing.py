@@ -210,7 +210,8 @@ class ServiceProcess:
         self.log = tempfile.TemporaryFile(mode="w+")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
-             "--no-control-socket", f"{SERVICE_PACKAGES[service]}.wsgi:app"],
+             "--no-control-socket", "--config", "python:salesync_common.gunicorn_config",
+             f"{SERVICE_PACKAGES[service]}.wsgi:app"],
             cwd=REPO_ROOT, env=full_env, stdout=subprocess.DEVNULL, stderr=self.log, text=True)
         deadline = time.monotonic() + 30
         while True:

@@ -6,6 +6,7 @@ Failure points covered (salesync_common.failpoints, os._exit like kill -9):
 In both, the reconciler (or the customer's retry) finishes the payment: one sale, table closed.
 """
 import datetime
+import time
 
 import pytest
 import requests
@@ -25,9 +26,9 @@ def crashing_sale_service(database_url, urls, app):
     """Start a real sale service process that dies at the given failpoint."""
     started = []
 
-    def _start(failpoint):
+    def _start(failpoint, **extra_env):
         env = {"SALESYNC_FAILPOINTS": failpoint, "SALESYNC_RECONCILE_SECONDS": "0",
-               **{f"{name.upper()}_SERVICE_URL": url for name, url in urls.items()}}
+               **{f"{name.upper()}_SERVICE_URL": url for name, url in urls.items()}, **extra_env}
         server = ServiceProcess("sale", database_url, env=env)
         started.append(server)
         return server
@@ -127,6 +128,32 @@ def test_a_retry_with_its_key_right_after_a_crash_finishes_the_sale_without_wait
     assert order_status(terminal, order["order_id"]) == "paid"
     replay = pay(client, terminal, 6, 11000, payment_type="현금", key="pos-2-pay-9")
     assert replay.get_json() == retry.get_json() and replay.headers["Idempotent-Replayed"] == "true"
+
+
+def in_flight(server) -> float:
+    """http_requests_in_flight summed over its series, as Prometheus would add them up."""
+    text = requests.get(server.url + "/metrics", timeout=10).text
+    return sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
+               if line.startswith("http_requests_in_flight{"))
+
+
+def test_a_worker_killed_mid_payment_is_not_counted_in_flight_afterwards(pos, crashing_sale_service, tmp_path):
+    # As in the images: gunicorn workers share a metrics directory.
+    server = crashing_sale_service("sale.after_pending_sale", PROMETHEUS_MULTIPROC_DIR=str(tmp_path))
+    assert in_flight(server) == 1  # the scrape itself
+    terminal = pos()
+    terminal.order(7, 공기밥=1)
+
+    crash_while_paying(server, terminal, 7, 1000)
+
+    for _ in range(50):  # gunicorn starts a new worker
+        try:
+            assert in_flight(server) == 1
+            break
+        except requests.ConnectionError:
+            time.sleep(0.2)
+    else:
+        pytest.fail("the sale service did not come back")
 
 
 def test_a_pending_payment_whose_order_was_cancelled_is_voided(app, client, pos, crashing_sale_service):
