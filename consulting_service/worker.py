@@ -9,7 +9,8 @@ publishes what is finished and exits.
 Environment, beside the shared settings: OPENAI_API_KEY (unset: rule-based advice),
 OPENAI_BASE_URL, OPENAI_MODEL, OPENAI_TIMEOUT_SECONDS, OPENAI_MAX_RETRIES,
 CONSULTING_WORKER_THREADS (default 2), CONSULTING_LEASE_SECONDS (default: long enough for
-every model try).
+every model try), SALESYNC_LIVENESS_FILE (touched while every loop goes round; see
+salesync_common.liveness).
 """
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ import time
 
 from sqlalchemy.orm import sessionmaker
 
+from salesync_common.liveness import Liveness
 from salesync_common.request_log import configure_logging
 from salesync_common.settings import ConfigError
 from salesync_common.wsgi import WORKER_BOOT_ERROR, build_app
@@ -36,6 +38,10 @@ log = logging.getLogger("consulting_service.worker")
 IDLE_SECONDS = 0.1
 SHUTDOWN_GRACE_SECONDS = 5.0
 ERROR_PAUSE_SECONDS = 1.0
+# A relay pass waits for the broker at most outbox.SEND_TIMEOUT_SECONDS per try; far longer is stuck.
+RELAY_STUCK_SECONDS = 120.0
+# Beyond its lease a job is another worker's to take, so a job loop silent for that long is stuck.
+JOB_STUCK_MARGIN_SECONDS = 60.0
 
 
 def default_lease(model: ModelSettings | None) -> datetime.timedelta:
@@ -47,7 +53,8 @@ def default_lease(model: ModelSettings | None) -> datetime.timedelta:
 class Worker:
     def __init__(self, *, session_factory, client, jwt_secret: str, model: ModelSettings | None,
                  publisher: outbox.Publisher, lease: datetime.timedelta, job_threads: int = 2,
-                 idle_seconds: float = IDLE_SECONDS, grace_seconds: float = SHUTDOWN_GRACE_SECONDS):
+                 idle_seconds: float = IDLE_SECONDS, grace_seconds: float = SHUTDOWN_GRACE_SECONDS,
+                 liveness: Liveness | None = None):
         self.session_factory = session_factory
         self.client = client
         self.jwt_secret = jwt_secret
@@ -63,6 +70,7 @@ class Worker:
         self.results_ready = threading.Event()
         self.claimed: dict[int, ConsultingJob] = {}
         self.claimed_lock = threading.Lock()
+        self.liveness = liveness or Liveness(None)
 
     def stop(self, *_signal) -> None:
         self.stopping.set()
@@ -70,6 +78,9 @@ class Worker:
     def run(self) -> None:
         workers = [threading.Thread(target=self.work_jobs, name=f"consulting-jobs-{n}", daemon=True)
                    for n in range(self.job_threads)]
+        for thread in workers:
+            self.liveness.expect(thread.name, self.lease.total_seconds() + JOB_STUCK_MARGIN_SECONDS)
+        self.liveness.expect("consulting-relay", RELAY_STUCK_SECONDS)
         relay = threading.Thread(target=self.relay, name="consulting-relay", daemon=True)
         for thread in [*workers, relay]:
             thread.start()
@@ -91,7 +102,9 @@ class Worker:
         log.info("consulting worker stopped")
 
     def work_jobs(self) -> None:
+        name = threading.current_thread().name
         while not self.stopping.is_set():
+            self.liveness.beat(name)
             try:
                 if not self.work_one_job():
                     self.stopping.wait(self.idle_seconds)
@@ -128,6 +141,7 @@ class Worker:
 
     def relay(self) -> None:
         while True:
+            self.liveness.beat("consulting-relay")
             last_pass = self.relay_stopping.is_set()
             self.results_ready.clear()  # a job finishing from here on wakes the next pass at once
             pause = self.idle_seconds
@@ -161,7 +175,7 @@ def main() -> int:
     worker = Worker(session_factory=sessionmaker(engine, expire_on_commit=False),
                     client=app.extensions["salesync_client"], jwt_secret=settings.jwt_secret, model=model,
                     publisher=outbox.Publisher(settings.kafka_bootstrap_servers), lease=lease,
-                    job_threads=max(job_threads, 1))
+                    job_threads=max(job_threads, 1), liveness=Liveness.from_env())
     signal.signal(signal.SIGTERM, worker.stop)
     signal.signal(signal.SIGINT, worker.stop)
     worker.run()

@@ -1,4 +1,6 @@
-"""The dashboard's Kafka consumer, its own process: `python -m dashboard_service.consumer`."""
+"""The dashboard's Kafka consumer, its own process: `python -m dashboard_service.consumer`.
+
+SALESYNC_LIVENESS_FILE: touched while its loop goes round (see salesync_common.liveness)."""
 from __future__ import annotations
 
 import signal
@@ -6,6 +8,7 @@ import sys
 
 from sqlalchemy.orm import sessionmaker
 
+from salesync_common.liveness import Liveness
 from salesync_common.wsgi import build_app
 
 from .app import create_app
@@ -18,7 +21,8 @@ def main() -> int:
     with app.app_context():
         engine = db.engine
     feed = ConsultingFeed(session_factory=sessionmaker(engine, expire_on_commit=False),
-                          bootstrap_servers=app.extensions["salesync_settings"].kafka_bootstrap_servers)
+                          bootstrap_servers=app.extensions["salesync_settings"].kafka_bootstrap_servers,
+                          liveness=Liveness.from_env())
     signal.signal(signal.SIGTERM, lambda *_: feed.stop())
     signal.signal(signal.SIGINT, lambda *_: feed.stop())
     feed.run()

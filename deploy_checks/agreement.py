@@ -29,6 +29,7 @@ READ_BY_RUNTIME = {
     "AWS_SECRET_ACCESS_KEY": "boto3's credential chain",
 }
 MIGRATE_MODULE = "salesync_common.migrate"
+LIVENESS_MODULE = "salesync_common.liveness"
 
 
 def _python_module(command) -> tuple[str, list[str]] | None:
@@ -44,6 +45,20 @@ def _python_module(command) -> tuple[str, list[str]] | None:
 def _unknown_env(names, where: str, facts: CodeFacts) -> list[str]:
     return [f"{where}: sets {name}, which neither the code nor the runtime reads"
             for name in sorted(names) if name not in facts.env_read and name not in READ_BY_RUNTIME]
+
+
+def _worker_liveness(command, env: dict[str, str], where: str) -> list[str]:
+    """A worker serves no HTTP: its check is `python -m salesync_common.liveness <file> <seconds>`
+    on the file it touches (SALESYNC_LIVENESS_FILE)."""
+    command = [str(part) for part in command or []]
+    if LIVENESS_MODULE not in command:
+        return [f"{where}: no liveness check (python -m {LIVENESS_MODULE} <file> <seconds>)"]
+    arguments = command[command.index(LIVENESS_MODULE) + 1:]
+    touched = env.get("SALESYNC_LIVENESS_FILE")
+    if not touched or arguments[:1] != [touched] or len(arguments) != 2:
+        return [f"{where}: the liveness check reads {arguments[:1]}, but the process touches "
+                f"SALESYNC_LIVENESS_FILE={touched!r}"]
+    return []
 
 
 def _database_problems(deployable: Deployable, names, where: str, facts: CodeFacts) -> list[str]:
@@ -120,6 +135,7 @@ def compose_problems(compose: dict, facts: CodeFacts) -> list[str]:
             migrations[deployable.service] = name
         elif kind == "worker":
             workers[_python_module(service["command"])[0]] = name
+            problems += _worker_liveness((service.get("healthcheck") or {}).get("test"), env, where)
         if env.get("SALESYNC_ENV") not in (None, "production"):
             problems.append(f"{where}: SALESYNC_ENV={env['SALESYNC_ENV']}, the images run as production")
         if "SALESYNC_JWT_SECRET" not in env:
@@ -236,6 +252,8 @@ def k8s_problems(objects, facts: CodeFacts) -> list[str]:
                 migrations[deployable.service] = obj
             if kind == "worker":
                 workers[obj["metadata"]["name"]] = _python_module(container["command"])[0]
+                probe = ((container.get("livenessProbe") or {}).get("exec") or {}).get("command")
+                problems += _worker_liveness(probe, {name: value for name, (_, value) in env.items()}, where)
 
     for deployable in DEPLOYABLES:
         if deployable.name not in deployments:

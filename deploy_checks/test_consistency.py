@@ -85,6 +85,7 @@ def test_compose_disagreements_are_caught():
         **services["dashboard"]["environment"], "CONSULTING_DATABASE_URL": "postgresql://postgres@postgres/x"}
     services["dashboard-consumer"]["command"] = ["python", "-m", "dashboard_service.consumers"]
     del services["migrate-item"]
+    services["consulting-worker"]["healthcheck"] = {"disable": True}
     problems = compose_problems(compose, code_facts())
     for expected in (
         "compose item: sets SALESYNC_JWT_SECRT, which neither the code nor the runtime reads",
@@ -96,6 +97,7 @@ def test_compose_disagreements_are_caught():
         "compose: nothing runs `python -m salesync_common.migrate item`",
         "compose: no service dashboard-consumer running `python -m dashboard_service.consumer` (as make run does)",
         "compose store: publishes ['8001:5000']; only the BFF is published",
+        "compose consulting-worker: no liveness check (python -m salesync_common.liveness <file> <seconds>)",
     ):
         assert expected in problems
 
@@ -118,6 +120,8 @@ def test_kubernetes_disagreements_are_caught():
     service = named(objects, "Service", "service-item")
     service["spec"]["ports"][0]["targetPort"] = 8002
     named(objects, "Deployment", "bff")["spec"]["template"]["metadata"]["annotations"]["prometheus.io/port"] = "80"
+    consumer = pod_spec(named(objects, "Deployment", "dash-consumer"))["containers"][0]
+    consumer["livenessProbe"]["exec"]["command"][3] = "/tmp/healthy"
     objects = [obj for obj in objects if obj["metadata"]["name"] != "migrate-order"]
     objects.append({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "salesync-jwt"},
                     "data": {"SALESYNC_JWT_SECRET": "c2VjcmV0"}})
@@ -132,5 +136,7 @@ def test_kubernetes_disagreements_are_caught():
         "Deployment/bff: pod annotation prometheus.io/port='80', expected '5000'",
         "no Job runs `python -m salesync_common.migrate order`",
         "Secret/salesync-jwt: Secrets are created by hand, never committed",
+        "Deployment/dash-consumer: the liveness check reads ['/tmp/healthy'], but the process touches "
+        "SALESYNC_LIVENESS_FILE='/tmp/alive'",
     ):
         assert expected in problems

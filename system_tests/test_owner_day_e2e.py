@@ -35,7 +35,14 @@ def sns():
 
 
 @pytest.fixture(scope="module")
-def system(database_url, kafka_broker, sns):
+def liveness_files(tmp_path_factory):
+    """Where the consulting worker and the dashboard consumer touch their liveness files."""
+    folder = tmp_path_factory.mktemp("liveness")
+    return {module: folder / f"{module}.alive" for module in ("consulting_service.worker", "dashboard_service.consumer")}
+
+
+@pytest.fixture(scope="module")
+def system(database_url, kafka_broker, sns, liveness_files):
     """Every service as its own process, wired as in production; yields the BFF's URL."""
     for service in SERVICE_PACKAGES:
         if service != "bff":
@@ -53,8 +60,9 @@ def system(database_url, kafka_broker, sns):
             env[f"{service.upper()}_SERVICE_URL"] = started[service].url
         worker_env = {**os.environ, **env, "DATABASE_URL": database_url, "SALESYNC_JWT_SECRET": TEST_JWT_SECRET,
                       "SALESYNC_LOG_LEVEL": "WARNING", "PYTHONPATH": str(REPO_ROOT)}
-        for module in ("consulting_service.worker", "dashboard_service.consumer"):
-            workers.append(subprocess.Popen([sys.executable, "-m", module], cwd=REPO_ROOT, env=worker_env,
+        for module, alive in liveness_files.items():
+            workers.append(subprocess.Popen([sys.executable, "-m", module], cwd=REPO_ROOT,
+                                            env={**worker_env, "SALESYNC_LIVENESS_FILE": str(alive)},
                                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
         yield {name: process.url for name, process in started.items()}
     finally:
@@ -212,3 +220,12 @@ def test_every_service_exposes_its_metrics(system):
     assert 'salesync_outbox{figure="pending"} 0.0' in scraped["consulting"]
     assert 'salesync_consulting_jobs{status="success"}' in scraped["consulting"]
     assert 'salesync_consumer_position{partition="0",topic="consulting"}' in scraped["dashboard"]
+
+
+def test_the_worker_processes_pass_their_liveness_probe(system, liveness_files):
+    """The probe Kubernetes and compose run against the processes that serve no HTTP."""
+    for module, alive in liveness_files.items():
+        probe = [sys.executable, "-m", "salesync_common.liveness", str(alive), "10"]
+        passed = wait_until(lambda: subprocess.run(probe, cwd=REPO_ROOT, capture_output=True, timeout=30).returncode,
+                            lambda code: code == 0)
+        assert passed == 0, module

@@ -1,5 +1,6 @@
 """The worker as its own process (`python -m consulting_service.worker`): results reach the topic well within
 a second, a job a killed worker left is finished by the next one, SIGTERM stops it cleanly."""
+import datetime
 import json
 import os
 import signal
@@ -10,13 +11,18 @@ import threading
 import time
 import uuid
 
+import psycopg2
 import pytest
 from kafka import TopicPartition
 from sqlalchemy import select
 
+from local_run.postgres import libpq_url
 from salesync_common.kafka_client import CONSULTING_TOPIC, new_consumer
+from salesync_common.liveness import Liveness, is_fresh
 from salesync_common.migrate import REPO_ROOT
 from salesync_common.testing import TEST_JWT_SECRET
+from consulting_service import worker as worker_process
+from consulting_service.app import outbox
 from consulting_service.app.models import ConsultingJob
 
 
@@ -154,3 +160,25 @@ def test_a_job_left_by_a_killed_worker_is_finished_by_the_next_one(client, shop,
     assert eventually(lambda: job().status == "success", timeout=10)
     assert (job().source, job().attempts) == ("openai", 2)
     assert len(fake_openai.requests) == 2
+
+
+def test_a_worker_whose_relay_is_stuck_stops_touching_its_liveness_file(database_url, sessions, dashboard_client,
+                                                                       kafka_broker, tmp_path, monkeypatch):
+    monkeypatch.setattr(worker_process, "RELAY_STUCK_SECONDS", 1.0)
+    alive = tmp_path / "alive"
+    running = worker_process.Worker(session_factory=sessions, client=dashboard_client, jwt_secret=TEST_JWT_SECRET,
+                                    model=None, publisher=outbox.Publisher(kafka_broker.bootstrap_servers),
+                                    lease=datetime.timedelta(seconds=60), liveness=Liveness(alive))
+    thread = threading.Thread(target=running.run, daemon=True)
+    thread.start()
+    try:
+        assert eventually(lambda: is_fresh(alive, 2), timeout=10)
+        # The relay waits on a table lock (up to the connection's lock_timeout); the job loops go on.
+        with psycopg2.connect(libpq_url(database_url)) as connection, connection.cursor() as cursor:
+            cursor.execute("LOCK TABLE consulting.outbox IN ACCESS EXCLUSIVE MODE")
+            time.sleep(3.5)
+            assert not is_fresh(alive, 2)
+        assert eventually(lambda: is_fresh(alive, 2), timeout=10)
+    finally:
+        running.stop()
+        thread.join(timeout=15)

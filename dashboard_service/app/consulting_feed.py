@@ -24,12 +24,14 @@ from sqlalchemy.orm import Session
 
 from salesync_common.errors import NotFound
 from salesync_common.kafka_client import CONSULTING_TOPIC, KafkaError, ensure_topic, new_consumer
+from salesync_common.liveness import Liveness
 
 from .models import ConsultingResult, ConsumerPosition
 
 log = logging.getLogger(__name__)
 
 IDLE_CHECK_SECONDS = 2.0
+FEED_STUCK_SECONDS = 120.0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -108,7 +110,8 @@ def start_over(*, session: Session, partition: int, topic: str = CONSULTING_TOPI
 class ConsultingFeed:
     """Reads every partition of the topic into the dashboard schema until stopped."""
 
-    def __init__(self, *, session_factory, bootstrap_servers: str, topic: str = CONSULTING_TOPIC):
+    def __init__(self, *, session_factory, bootstrap_servers: str, topic: str = CONSULTING_TOPIC,
+                 liveness: Liveness | None = None):
         self.session_factory = session_factory
         self.bootstrap_servers = bootstrap_servers
         self.topic = topic
@@ -118,10 +121,14 @@ class ConsultingFeed:
         self.verifying: dict[TopicPartition, int] = {}
         self.behind_seen: dict[TopicPartition, int] = {}
         self.last_check = 0.0
+        self.liveness = liveness or Liveness(None)
 
     def run(self) -> None:
         backoff = 0.2
+        # A pass is one poll (0.2 s) or a reconnect, bounded by the Kafka client's timeouts.
+        self.liveness.expect("consulting-feed", FEED_STUCK_SECONDS)
         while not self.stopping.is_set():
+            self.liveness.beat("consulting-feed")
             try:
                 if self.consumer is None:
                     self._connect()
