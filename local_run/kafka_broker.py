@@ -30,9 +30,10 @@ def port_accepts(port: int) -> bool:
 
 
 class LocalBroker:
-    def __init__(self, port: int | None = None, *, log_path: str | None = None):
+    def __init__(self, port: int | None = None, *, log_path: str | None = None, partitions: int = 1):
         self.port = port or free_port()
         self.log_path = log_path
+        self.partitions = partitions  # of each topic created at start
         self.process: subprocess.Popen | None = None
 
     @property
@@ -68,7 +69,7 @@ class LocalBroker:
     def create_topics(self, topics=TOPICS) -> None:
         for topic in topics:
             subprocess.run(
-                [self.binary(), "topic", "create", topic, "--partitions", "1",
+                [self.binary(), "topic", "create", topic, "--partitions", str(self.partitions),
                  "--broker", f"tcp://127.0.0.1:{self.port}"],
                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=30,
             )

@@ -46,6 +46,11 @@ def new_consumer(bootstrap_servers: str) -> KafkaConsumer:
         request_timeout_ms=5000,
         bootstrap_timeout_ms=3000,
         reconnect_backoff_max_ms=2000,
+        # Topics are created by ensure_topic with their partitions, never by a reader asking for metadata
+        # (a broker would make one with its default partition count); partitions added later are seen
+        # within this long.
+        allow_auto_create_topics=False,
+        metadata_max_age_ms=5_000,
     )
 
 

@@ -147,21 +147,28 @@ class ConsultingFeed:
 
     def _connect(self) -> None:
         ensure_topic(self.bootstrap_servers, self.topic)
-        consumer = new_consumer(self.bootstrap_servers)
-        partitions = consumer.partitions_for_topic(self.topic) or {0}
-        self.partitions = [TopicPartition(self.topic, p) for p in sorted(partitions)]
-        consumer.assign(self.partitions)
-        self.consumer = consumer
+        self.consumer = new_consumer(self.bootstrap_servers)
+        self.partitions = []
+        self._assign(self.consumer.partitions_for_topic(self.topic) or {0})
+        self.last_check = time.monotonic()
+
+    def _assign(self, partitions) -> None:
+        """Read these partitions too: each from its stored position, or from its start."""
+        added = [TopicPartition(self.topic, p) for p in sorted(partitions)
+                 if TopicPartition(self.topic, p) not in self.partitions]
+        if not added:
+            return
+        self.partitions = sorted(self.partitions + added, key=lambda tp: tp.partition)
+        self.consumer.assign(self.partitions)  # keeps the positions of the partitions it already had
         with self.session_factory() as session:
             positions = stored_positions(session=session, topic=self.topic)
-        for tp in self.partitions:
+        for tp in added:
             position = positions.get(tp.partition)
             if position is None:
-                consumer.seek_to_beginning(tp)
+                self.consumer.seek_to_beginning(tp)
             else:
-                consumer.seek(tp, position.next_offset)
+                self.consumer.seek(tp, position.next_offset)
                 self._verify_later(tp, position.next_offset)
-        self.last_check = time.monotonic()
 
     def _disconnect(self) -> None:
         if self.consumer is not None:
@@ -204,8 +211,12 @@ class ConsultingFeed:
         return applied
 
     def _check_position(self) -> None:
-        """Idle: if our position is past the end of the broker's log (twice running), start over."""
+        """Idle: read partitions added to the topic since; if our position is past the end of the
+        broker's log (twice running), start over."""
         self.last_check = time.monotonic()
+        partitions = self.consumer.partitions_for_topic(self.topic)
+        if partitions:
+            self._assign(partitions)
         ends = self.consumer.end_offsets(self.partitions)
         with self.session_factory() as session:
             positions = stored_positions(session=session, topic=self.topic)

@@ -19,14 +19,14 @@ from dashboard_service.app.consulting_feed import ConsultingFeed
 from dashboard_service.app.models import ConsultingResult, ConsumerPosition, db
 
 
-def publish(broker, store_id, count=1, text="아메리카노 세트를 홍보하세요."):
+def publish(broker, store_id, count=1, text="아메리카노 세트를 홍보하세요.", partition=None):
     producer = new_producer(broker.bootstrap_servers)
     req_ids = []
     for n in range(count):
         req_id = str(uuid.uuid4())
         payload = {"req_id": req_id, "store_id": store_id, "source": "rule_based", "consulting": f"{text} #{n}",
                    "created_at": datetime.datetime.now(datetime.timezone.utc).isoformat()}
-        producer.send(CONSULTING_TOPIC, key=req_id, value=payload).get(timeout=10)
+        producer.send(CONSULTING_TOPIC, key=req_id, value=payload, partition=partition).get(timeout=10)
         req_ids.append(req_id)
     producer.close()
     return req_ids
@@ -183,3 +183,20 @@ def test_a_broker_whose_new_log_outgrew_our_position_is_read_again(own_kafka_bro
     running_feed(own_kafka_broker)
 
     assert wait_for(lambda: len(stored(sessions, after)) == 6, timeout=30)
+
+
+def test_a_topic_that_comes_back_with_more_partitions_is_read_in_all_of_them(own_kafka_broker, running_feed,
+                                                                             sessions, new_store):
+    store_id, _ = new_store()
+    running_feed(own_kafka_broker)
+    before = publish(own_kafka_broker, store_id, count=2)
+    assert wait_for(lambda: len(stored(sessions, before)) == 2)
+
+    # The broker loses its log and the topic is made again with two partitions (as an operator
+    # adding partitions for more workers would); results land in both.
+    own_kafka_broker.partitions = 2
+    own_kafka_broker.restart()
+    after = publish(own_kafka_broker, store_id, count=2, partition=0) + \
+        publish(own_kafka_broker, store_id, count=3, partition=1)
+
+    assert wait_for(lambda: len(stored(sessions, after)) == 5, timeout=30)
