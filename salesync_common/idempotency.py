@@ -64,7 +64,9 @@ def idempotent(db: SQLAlchemy, model, taken_over_after: datetime.timedelta | Non
     """Wrap a write view: it runs inside one transaction that this wrapper commits.
 
     taken_over_after: how long an unfinished key (its request committed mid-way, then went silent)
-    answers 409 before a retry may run the view again; ABANDONED_AFTER unless given.
+    answers 409 before a retry may run the view again; ABANDONED_AFTER unless given. Zero means the
+    view itself tells a live first request from a dead one: a retry then runs it at once, without
+    locking the key row (the first request must still be able to record its response).
     """
     def decorator(view):
         @functools.wraps(view)
@@ -76,19 +78,21 @@ def idempotent(db: SQLAlchemy, model, taken_over_after: datetime.timedelta | Non
                 raise ValidationFailed("Idempotency-Key must be 1 to 255 visible ASCII characters", field=HEADER)
             store_id = authenticated_store_id()
             fingerprint = request_fingerprint()
-            replay = _claim(db, model, store_id, key, fingerprint,
-                            ABANDONED_AFTER if taken_over_after is None else taken_over_after)
+            replay, inserted = _claim(db, model, store_id, key, fingerprint,
+                                      ABANDONED_AFTER if taken_over_after is None else taken_over_after)
             if replay is not None:
                 return replay
             try:
                 response = make_response(view(*args, **kwargs))
             except Exception:
                 db.session.rollback()
-                _forget_unfinished(db, model, store_id, key)
+                if inserted:
+                    _forget_unfinished(db, model, store_id, key)
                 raise
             if response.status_code >= 400:
                 db.session.rollback()
-                _forget_unfinished(db, model, store_id, key)
+                if inserted:
+                    _forget_unfinished(db, model, store_id, key)
                 return response
             db.session.execute(
                 model.__table__.update()
@@ -115,8 +119,12 @@ def _run_and_commit(db, view, args, kwargs):
 
 
 def _claim(db, model, store_id: int, key: str, fingerprint: str,
-           taken_over_after: datetime.timedelta) -> Response | None:
-    """Insert the key row (held uncommitted by this transaction); or return the response to replay."""
+           taken_over_after: datetime.timedelta) -> tuple[Response | None, bool]:
+    """Insert the key row (held uncommitted by this transaction), or take over an unfinished one;
+    returns (the response to replay or None, whether this request inserted the row).
+
+    Only the request that inserted the row forgets it when it fails: a retry that took the key
+    over and was refused (its first request still alive) must not delete that request's row."""
     session = db.session
     if random.random() < PURGE_SHARE:
         session.execute(delete(model).where(model.store_id == store_id, model.created_at < func.now() - KEPT_FOR))
@@ -132,11 +140,11 @@ def _claim(db, model, store_id: int, key: str, fingerprint: str,
         session.rollback()
         raise _in_progress() from None
     if claimed is not None:
-        return None
+        return None, True
 
-    row, now = session.execute(
-        select(model, func.now()).where(model.store_id == store_id, model.key == key).with_for_update(nowait=False)
-    ).one()
+    held = taken_over_after > datetime.timedelta(0)
+    query = select(model, func.now()).where(model.store_id == store_id, model.key == key)
+    row, now = session.execute(query.with_for_update(nowait=False) if held else query).one()
     if row.request_hash != fingerprint:
         session.rollback()
         raise ApiError("this Idempotency-Key was already used for a different request",
@@ -145,13 +153,14 @@ def _claim(db, model, store_id: int, key: str, fingerprint: str,
         session.rollback()
         response = make_response(row.response_body, row.response_status)
         response.headers["Idempotent-Replayed"] = "true"
-        return response
+        return response, False
     if now - row.created_at < taken_over_after:
         session.rollback()
         raise _in_progress()
-    # The first request died half-way: take the key over and run again (the row stays locked by us).
-    row.created_at = now
-    return None
+    if held:
+        # The first request died half-way: take the key over and run again (the row stays locked by us).
+        row.created_at = now
+    return None, False
 
 
 def _forget_unfinished(db, model, store_id: int, key: str) -> None:

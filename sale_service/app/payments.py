@@ -55,11 +55,15 @@ def pay_table(*, session: Session, client: ServiceClient, store_id: int, table_n
     if idempotency_key is not None:
         # A retry of a payment that a crash cut off: its sale may be pending or already finished
         # by the reconciler, and the table then has no open order any more.
-        earlier = session.scalar(select(Sale.sale_id).where(
+        earlier = session.execute(select(Sale.sale_id, Sale.table_no, Sale.total_price).where(
             Sale.store_id == store_id, Sale.idempotency_key == idempotency_key, Sale.status != FAILED,
-            Sale.created_at > func.now() - KEPT_FOR).order_by(Sale.sale_id.desc()).limit(1))
+            Sale.created_at > func.now() - KEPT_FOR).order_by(Sale.sale_id.desc()).limit(1)).first()
         if earlier is not None:
-            return _resume(session=session, client=client, sale_id=earlier, created_here=False, own_key=True)
+            if (earlier.table_no, earlier.total_price) != (table_no, client_total):
+                raise ApiError("this Idempotency-Key was already used for a different request",
+                               status=422, error="idempotency_key_reused", sale_id=earlier.sale_id)
+            return _resume(session=session, client=client, sale_id=earlier.sale_id, created_here=False,
+                           own_key=True)
     order = open_order_of_table(client=client, table_no=table_no)
     if client_total != order["total_price"]:
         raise Conflict("결제 금액이 주문 금액과 다릅니다.", error="total_mismatch",
@@ -70,7 +74,10 @@ def pay_table(*, session: Session, client: ServiceClient, store_id: int, table_n
     sale_id = session.scalar(
         insert(Sale).values(store_id=store_id, order_id=order["order_id"], table_no=table_no,
                             total_price=order["total_price"], payment_method=payment_method, status=PENDING,
-                            idempotency_key=idempotency_key)
+                            idempotency_key=idempotency_key,
+                            # The moment of the insert, not the start of the transaction (a keyed request's
+                            # began before the order lookup): CREATOR_GRACE is counted from here.
+                            created_at=func.clock_timestamp())
         .on_conflict_do_nothing(index_elements=[Sale.order_id], index_where=Sale.status != FAILED)
         .returning(Sale.sale_id))
     session.commit()

@@ -8,10 +8,12 @@ In both, the reconciler (or the customer's retry) finishes the payment: one sale
 import datetime
 import time
 
+import psycopg2
 import pytest
 import requests
 from sqlalchemy import select
 
+from local_run.postgres import libpq_url
 from salesync_common import idempotency
 from salesync_common.testing import TEST_JWT_SECRET, ServiceProcess
 from sale_service.app.models import Sale, db
@@ -128,6 +130,80 @@ def test_a_retry_with_its_key_right_after_a_crash_finishes_the_sale_without_wait
     assert order_status(terminal, order["order_id"]) == "paid"
     replay = pay(client, terminal, 6, 11000, payment_type="현금", key="pos-2-pay-9")
     assert replay.get_json() == retry.get_json() and replay.headers["Idempotent-Replayed"] == "true"
+
+
+def key_rows(database_url, key):
+    with psycopg2.connect(libpq_url(database_url)) as connection, connection.cursor() as cursor:
+        cursor.execute("SELECT response_status FROM sale.idempotency_keys WHERE key = %s", (key,))
+        return [row[0] for row in cursor.fetchall()]
+
+
+def crash_with_key(server, terminal, table_no, total, key):
+    with pytest.raises(requests.ConnectionError):
+        requests.post(server.url + "/sales/", json={"table_no": table_no, "payment_type": "카드", "total_price": total},
+                      headers={**terminal.headers, "Idempotency-Key": key}, timeout=10)
+
+
+def test_a_retry_refused_while_the_first_request_holds_the_sale_keeps_that_requests_key(
+        app, client, pos, crashing_sale_service, database_url, monkeypatch):
+    terminal = pos()
+    order = terminal.order(8, 김치찌개=1)
+    crash_with_key(crashing_sale_service("sale.after_pending_sale"), terminal, 8, 9000, "pos-4-pay-1")
+    monkeypatch.setattr(payments, "CREATOR_GRACE", datetime.timedelta(0))
+    [sale] = _sales_of(app, order["order_id"])
+    sale_id = sale.sale_id
+    # Someone alive holds the pending sale (as its first request would, while it closes the table).
+    with psycopg2.connect(libpq_url(database_url)) as holder, holder.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM sale.sales WHERE sale_id = %s FOR UPDATE", (sale_id,))
+
+        refused = pay(client, terminal, 8, 9000, key="pos-4-pay-1")
+
+        assert (refused.status_code, refused.get_json()["error"]) == (409, "payment_in_progress")
+        # The key still belongs to its first request: it can record its answer, and the key stays
+        # bound to this payment (another body with it is a 422, not a payment).
+        assert key_rows(database_url, "pos-4-pay-1") == [None]
+        other = pay(client, terminal, 3, 1000, key="pos-4-pay-1")
+        assert (other.status_code, other.get_json()["error"]) == (422, "idempotency_key_reused")
+        holder.rollback()
+
+    retry = pay(client, terminal, 8, 9000, key="pos-4-pay-1")
+    assert retry.status_code == 201 and retry.get_json()["id"] == sale_id
+
+
+def test_a_key_whose_record_is_gone_still_cannot_pay_another_table_with_its_sale(
+        app, client, pos, crashing_sale_service, database_url, monkeypatch):
+    terminal = pos()
+    terminal.order(9, 김치찌개=1)
+    terminal.order(10, 공기밥=1)
+    crash_with_key(crashing_sale_service("sale.after_pending_sale"), terminal, 9, 9000, "pos-5-pay-1")
+    monkeypatch.setattr(payments, "CREATOR_GRACE", datetime.timedelta(0))
+    # As after a first request that failed on its own after committing its pending sale: it forgot its key.
+    with psycopg2.connect(libpq_url(database_url)) as connection, connection.cursor() as cursor:
+        cursor.execute("DELETE FROM sale.idempotency_keys WHERE key = %s", ("pos-5-pay-1",))
+
+    other = pay(client, terminal, 10, 1000, key="pos-5-pay-1")
+
+    assert (other.status_code, other.get_json()["error"]) == (422, "idempotency_key_reused")
+    assert terminal.table(10)["carts"] != []  # table 10 is still open: nobody was told it is paid
+
+
+def test_a_keyed_payments_grace_counts_from_its_pending_sale_not_from_its_order_lookup(app, client, pos,
+                                                                                     database_url):
+    terminal = pos()
+    order = terminal.order(11, 공기밥=2)
+    assert pay(client, terminal, 11, 2000, key="pos-6-pay-1").status_code == 201
+    with psycopg2.connect(libpq_url(database_url)) as connection, connection.cursor() as cursor:
+        cursor.execute("SELECT s.created_at > k.created_at FROM sale.sales s JOIN sale.idempotency_keys k "
+                       "ON k.key = s.idempotency_key WHERE s.order_id = %s", (order["order_id"],))
+        # The key row is stamped when the request began; the sale after the order service answered.
+        assert cursor.fetchone() == (True,)
+
+
+def _sales_of(app, order_id):
+    with app.app_context():
+        rows = db.session.scalars(select(Sale).where(Sale.order_id == order_id)).all()
+        db.session.remove()
+        return rows
 
 
 def in_flight(server) -> float:
