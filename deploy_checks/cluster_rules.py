@@ -157,8 +157,11 @@ def _ingress_matches(rule: dict, path: str) -> bool:
 def ingress_path_problems(objects, public_paths, operational_paths) -> list[str]:
     """The Ingress reaches every path the browser calls and none of the operational ones
     (/metrics, /healthz, /readyz): they are for the kubelet and Prometheus inside the cluster."""
-    rules = [path for obj in objects if obj["kind"] == "Ingress"
+    ingresses = [obj for obj in objects if obj["kind"] == "Ingress"]
+    rules = [path for obj in ingresses
              for rule in obj["spec"].get("rules") or [] for path in (rule.get("http") or {}).get("paths") or []]
+    # A default backend answers every path no rule matches.
+    rules += [{"path": "/", "pathType": "Prefix"} for obj in ingresses if obj["spec"].get("defaultBackend")]
     problems = []
     for path in sorted(operational_paths):
         exposing = [rule["path"] for rule in rules if _ingress_matches(rule, path)]

@@ -119,7 +119,8 @@ def test_network_rules_catch_an_open_service_and_an_ingress_to_it():
 
 def public_bff_paths() -> set[str]:
     # A concrete path for each route: Ingress rules match paths, not Flask rules.
-    return {PATH_PARAMETER.sub("1", route.path) for route in ROUTES}
+    paths = {PATH_PARAMETER.sub("1", route.path) for route in ROUTES}
+    return paths | {"/docs/"}  # the docs page answers with and without its slash
 
 
 def operational_paths() -> set[str]:
@@ -145,6 +146,10 @@ def test_ingress_path_rules_catch_a_catch_all_and_a_missing_route():
         "Ingress: /readyz is reachable from outside (through ['/'])",
     ]
     paths.pop()
+    named(objects, "Ingress", "bff")["spec"]["defaultBackend"] = backend
+    assert "Ingress: /metrics is reachable from outside (through ['/'])" in cluster_rules.ingress_path_problems(
+        objects, public_bff_paths(), operational_paths())
+    del named(objects, "Ingress", "bff")["spec"]["defaultBackend"]
     assert set(cluster_rules.ingress_path_problems(objects, public_bff_paths(), operational_paths())) == {
         f"Ingress: {path} is not routed to the BFF" for path in public_bff_paths() if path.startswith("/sales")}
 
