@@ -147,8 +147,7 @@ def _claim(db, model, store_id: int, key: str, fingerprint: str,
     row, now = session.execute(query.with_for_update(nowait=False) if held else query).one()
     if row.request_hash != fingerprint:
         session.rollback()
-        raise ApiError("this Idempotency-Key was already used for a different request",
-                       status=422, error="idempotency_key_reused")
+        raise key_reused()
     if row.response_status is not None:
         session.rollback()
         response = make_response(row.response_body, row.response_status)
@@ -168,6 +167,11 @@ def _forget_unfinished(db, model, store_id: int, key: str) -> None:
     db.session.execute(delete(model).where(
         model.store_id == store_id, model.key == key, model.response_status.is_(None)))
     db.session.commit()
+
+
+def key_reused(**extra) -> ApiError:
+    return ApiError("this Idempotency-Key was already used for a different request",
+                    status=422, error="idempotency_key_reused", **extra)
 
 
 def _in_progress() -> Conflict:

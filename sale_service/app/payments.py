@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from salesync_common.errors import ApiError, Conflict, NotFound
 from salesync_common.failpoints import failpoint
-from salesync_common.idempotency import KEPT_FOR
+from salesync_common.idempotency import KEPT_FOR, key_reused
 from salesync_common.metrics import PAYMENTS
 from salesync_common.service_client import ServiceClient
 from salesync_common.tokens import issue_token
@@ -60,8 +60,7 @@ def pay_table(*, session: Session, client: ServiceClient, store_id: int, table_n
             Sale.created_at > func.now() - KEPT_FOR).order_by(Sale.sale_id.desc()).limit(1)).first()
         if earlier is not None:
             if (earlier.table_no, earlier.total_price) != (table_no, client_total):
-                raise ApiError("this Idempotency-Key was already used for a different request",
-                               status=422, error="idempotency_key_reused", sale_id=earlier.sale_id)
+                raise key_reused(sale_id=earlier.sale_id)
             return _resume(session=session, client=client, sale_id=earlier.sale_id, created_here=False,
                            own_key=True)
     order = open_order_of_table(client=client, table_no=table_no)

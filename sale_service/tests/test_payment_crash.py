@@ -40,17 +40,23 @@ def crashing_sale_service(database_url, urls, app):
         server.stop()
 
 
-def crash_while_paying(server, terminal, table_no, total):
+def crash_while_paying(server, terminal, table_no, total, *, key=None, payment_type="카드"):
+    headers = {**terminal.headers, **({"Idempotency-Key": key} if key else {})}
     with pytest.raises(requests.ConnectionError):
-        requests.post(server.url + "/sales/", json={"table_no": table_no, "payment_type": "카드", "total_price": total},
-                      headers=terminal.headers, timeout=10)
+        requests.post(server.url + "/sales/",
+                      json={"table_no": table_no, "payment_type": payment_type, "total_price": total},
+                      headers=headers, timeout=10)
 
 
-def sale_rows(app, order_id):
+def _sales_of(app, order_id):
     with app.app_context():
         rows = db.session.scalars(select(Sale).where(Sale.order_id == order_id)).all()
         db.session.remove()
-        return [(row.status, row.total_price) for row in rows]
+        return rows
+
+
+def sale_rows(app, order_id):
+    return [(row.status, row.total_price) for row in _sales_of(app, order_id)]
 
 
 def order_status(terminal, order_id):
@@ -114,9 +120,7 @@ def test_a_retry_with_its_key_right_after_a_crash_finishes_the_sale_without_wait
     terminal = pos()
     order = terminal.order(6, 제육볶음=1)
     server = crashing_sale_service("sale.after_pending_sale")
-    with pytest.raises(requests.ConnectionError):
-        requests.post(server.url + "/sales/", json={"table_no": 6, "payment_type": "현금", "total_price": 11000},
-                      headers={**terminal.headers, "Idempotency-Key": "pos-2-pay-9"}, timeout=10)
+    crash_while_paying(server, terminal, 6, 11000, key="pos-2-pay-9", payment_type="현금")
     monkeypatch.setattr(payments, "CREATOR_GRACE", datetime.timedelta(hours=1))
     too_soon = pay(client, terminal, 6, 11000, payment_type="현금", key="pos-2-pay-9")
     assert (too_soon.status_code, too_soon.get_json()["error"]) == (409, "payment_in_progress")
@@ -138,17 +142,11 @@ def key_rows(database_url, key):
         return [row[0] for row in cursor.fetchall()]
 
 
-def crash_with_key(server, terminal, table_no, total, key):
-    with pytest.raises(requests.ConnectionError):
-        requests.post(server.url + "/sales/", json={"table_no": table_no, "payment_type": "카드", "total_price": total},
-                      headers={**terminal.headers, "Idempotency-Key": key}, timeout=10)
-
-
 def test_a_retry_refused_while_the_first_request_holds_the_sale_keeps_that_requests_key(
         app, client, pos, crashing_sale_service, database_url, monkeypatch):
     terminal = pos()
     order = terminal.order(8, 김치찌개=1)
-    crash_with_key(crashing_sale_service("sale.after_pending_sale"), terminal, 8, 9000, "pos-4-pay-1")
+    crash_while_paying(crashing_sale_service("sale.after_pending_sale"), terminal, 8, 9000, key="pos-4-pay-1")
     monkeypatch.setattr(payments, "CREATOR_GRACE", datetime.timedelta(0))
     [sale] = _sales_of(app, order["order_id"])
     sale_id = sale.sale_id
@@ -175,7 +173,7 @@ def test_a_key_whose_record_is_gone_still_cannot_pay_another_table_with_its_sale
     terminal = pos()
     terminal.order(9, 김치찌개=1)
     terminal.order(10, 공기밥=1)
-    crash_with_key(crashing_sale_service("sale.after_pending_sale"), terminal, 9, 9000, "pos-5-pay-1")
+    crash_while_paying(crashing_sale_service("sale.after_pending_sale"), terminal, 9, 9000, key="pos-5-pay-1")
     monkeypatch.setattr(payments, "CREATOR_GRACE", datetime.timedelta(0))
     # As after a first request that failed on its own after committing its pending sale: it forgot its key.
     with psycopg2.connect(libpq_url(database_url)) as connection, connection.cursor() as cursor:
@@ -197,13 +195,6 @@ def test_a_keyed_payments_grace_counts_from_its_pending_sale_not_from_its_order_
                        "ON k.key = s.idempotency_key WHERE s.order_id = %s", (order["order_id"],))
         # The key row is stamped when the request began; the sale after the order service answered.
         assert cursor.fetchone() == (True,)
-
-
-def _sales_of(app, order_id):
-    with app.app_context():
-        rows = db.session.scalars(select(Sale).where(Sale.order_id == order_id)).all()
-        db.session.remove()
-        return rows
 
 
 def in_flight(server) -> float:
@@ -246,13 +237,11 @@ def test_a_pending_payment_whose_order_was_cancelled_is_voided(app, client, pos,
 
 
 def test_a_retry_with_its_key_after_the_reconciler_finished_the_sale_is_told_of_that_sale(
-        app, client, pos, crashing_sale_service, monkeypatch):
+        app, client, pos, crashing_sale_service):
     terminal = pos()
     order = terminal.order(4, 제육볶음=2)
     server = crashing_sale_service("sale.after_pending_sale")
-    with pytest.raises(requests.ConnectionError):
-        requests.post(server.url + "/sales/", json={"table_no": 4, "payment_type": "카드", "total_price": 22000},
-                      headers={**terminal.headers, "Idempotency-Key": "pos-7-pay-41"}, timeout=10)
+    crash_while_paying(server, terminal, 4, 22000, key="pos-7-pay-41")
     assert reconcile(app) == {"completed": 1, "failed": 0, "still_pending": 0}
     # The table is closed now; the key's first request is dead.
 
