@@ -10,7 +10,8 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-from typing import Mapping
+from collections.abc import Mapping
+from http import HTTPStatus
 
 import openai
 
@@ -25,6 +26,8 @@ DEFAULT_MAX_RETRIES = 2
 # Enough for a menu; a longer one is summed up so the prompt stays small.
 MAX_ITEMS_FOR_MODEL = 40
 LOW_MARGIN_PCT = 30.0
+# Promotions the rule-based analyst proposes: at least two, and three when no item loses money.
+MIN_PROMOTIONS, MAX_PROMOTIONS = 2, 3
 RULE_BASED_NOTE = ("※ 이 조언은 AI가 아닌 규칙 기반 분석으로 작성되었습니다. "
                    "OPENAI_API_KEY를 설정하면 AI 컨설팅을 받을 수 있습니다.")
 
@@ -52,7 +55,7 @@ class ModelSettings:
     max_retries: int = DEFAULT_MAX_RETRIES
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> "ModelSettings | None":
+    def from_env(cls, env: Mapping[str, str] | None = None) -> ModelSettings | None:
         """None without OPENAI_API_KEY: the rule-based analyst answers then."""
         env = os.environ if env is None else env
         api_key = env.get("OPENAI_API_KEY", "").strip()
@@ -146,7 +149,8 @@ def _ask_model(*, figures: dict, model: ModelSettings, client: openai.OpenAI | N
     except openai.RateLimitError:
         raise AdviceFailed(f"AI 컨설팅 실패: 요청 한도 초과 (429, {tries})") from None
     except openai.APIStatusError as exc:
-        retried = exc.status_code in (408, 409) or exc.status_code >= 500
+        retried = (exc.status_code in (HTTPStatus.REQUEST_TIMEOUT, HTTPStatus.CONFLICT)
+                   or exc.status_code >= HTTPStatus.INTERNAL_SERVER_ERROR)
         raise AdviceFailed(f"AI 컨설팅 실패: AI 서비스 오류 ({exc.status_code}"
                            f"{', ' + tries if retried else ''})") from None
     except openai.APIConnectionError:
@@ -214,49 +218,89 @@ def empty_period_advice(figures: dict, *, ai_enabled: bool) -> str:
 
 
 def rule_based_advice(figures: dict) -> str:
-    items = figures["items"]
-    totals = figures["totals"]
+    ranking = _rank(figures["items"])
+    return "\n".join([
+        *_header(figures),
+        _overall(figures, ranking),
+        *_best_and_worst(ranking),
+        *_cost_warnings(ranking),
+        "", "■ 프로모션 제안",
+        *(f"{n}. {text}" for n, text in enumerate(_promotions(ranking), start=1)),
+    ])
+
+
+@dataclasses.dataclass(frozen=True)
+class _Ranking:
+    """The menu as the analyst reads it: ranked by profit where costs are known, else by revenue."""
+
+    items: list[dict]
+    by_profit: bool
+    ranked: list[dict]
+    top: list[dict]
+    bottom: list[dict]
+    missing: list[dict]
+    losing: list[dict]
+    thin: list[dict]
+
+
+def _rank(items: list[dict]) -> _Ranking:
     costed = [item for item in items if not item["cost_missing"]]
-    missing = [item for item in items if item["cost_missing"]]
     # Profit ranks only items whose cost is known; without any, revenue has to do.
     ranked = (sorted(costed, key=lambda i: (-i["profit"], -i["revenue"], i["name"])) if costed
               else sorted(items, key=lambda i: (-i["revenue"], i["name"])))
     top = ranked[:max(1, min(3, len(ranked) // 2))]
-    bottom = list(reversed(ranked[len(top):]))[:3]
-    losing = sorted((i for i in costed if i["profit"] < 0), key=lambda i: i["profit"])
-    thin = sorted((i for i in costed if i["profit"] >= 0 and (i["margin_pct"] or 0) < LOW_MARGIN_PCT),
-                  key=lambda i: (i["margin_pct"] or 0))
+    return _Ranking(
+        items=items,
+        by_profit=bool(costed),
+        ranked=ranked,
+        top=top,
+        bottom=list(reversed(ranked[len(top):]))[:3],
+        missing=[item for item in items if item["cost_missing"]],
+        losing=sorted((i for i in costed if i["profit"] < 0), key=lambda i: i["profit"]),
+        thin=sorted((i for i in costed if i["profit"] >= 0 and (i["margin_pct"] or 0) < LOW_MARGIN_PCT),
+                    key=lambda i: (i["margin_pct"] or 0)),
+    )
 
-    lines = _header(figures)
+
+def _overall(figures: dict, ranking: _Ranking) -> str:
+    totals = figures["totals"]
     overall = f"■ 전체: 메뉴 매출 {won(totals['revenue'])}, 순이익 {won(totals['profit'])}"
-    if totals["margin_pct"] is not None and not missing:
+    # A margin over items some of whose costs count as 0 would flatter the store.
+    if totals["margin_pct"] is not None and not ranking.missing:
         overall += f" (이익률 {totals['margin_pct']:.1f}%)"
-    lines.append(overall + f", 결제 금액 {won(figures['sales_volume'])}")
+    return overall + f", 결제 금액 {won(figures['sales_volume'])}"
 
-    lines += ["", "■ 이익을 가장 많이 내는 메뉴" if costed else "■ 가장 많이 팔린 메뉴 (원가가 없어 매출 기준)"]
-    lines += [_line(item) for item in top]
-    if bottom:
-        lines += ["", "■ 이익이 가장 적은 메뉴" if costed else "■ 적게 팔린 메뉴 (매출 기준)"]
-        lines += [_line(item) for item in bottom]
-    if missing:
-        lines += ["", "■ 원가가 등록되지 않은 메뉴: " + ", ".join(i["name"] for i in missing),
+
+def _best_and_worst(ranking: _Ranking) -> list[str]:
+    lines = ["", "■ 이익을 가장 많이 내는 메뉴" if ranking.by_profit
+             else "■ 가장 많이 팔린 메뉴 (원가가 없어 매출 기준)"]
+    lines += [_line(item) for item in ranking.top]
+    if ranking.bottom:
+        lines += ["", "■ 이익이 가장 적은 메뉴" if ranking.by_profit else "■ 적게 팔린 메뉴 (매출 기준)"]
+        lines += [_line(item) for item in ranking.bottom]
+    return lines
+
+
+def _cost_warnings(ranking: _Ranking) -> list[str]:
+    """Items without a cost, items sold at a loss, and items with a thin margin."""
+    lines = []
+    if ranking.missing:
+        lines += ["", "■ 원가가 등록되지 않은 메뉴: " + ", ".join(i["name"] for i in ranking.missing),
                   "  원가를 입력해야 정확한 순이익을 알 수 있습니다 (원가 미등록분은 0원으로 계산됨)."]
-    if losing:
+    if ranking.losing:
         lines += ["", "■ 손해를 보는 메뉴: " + ", ".join(
-            f"{i['name']} (순이익 {won(i['profit'])}, {_margin(i)})" for i in losing)]
-    if thin:
+            f"{i['name']} (순이익 {won(i['profit'])}, {_margin(i)})" for i in ranking.losing)]
+    if ranking.thin:
         lines += ["", f"■ 이익률이 낮은 메뉴 ({LOW_MARGIN_PCT:.0f}% 미만): " + ", ".join(
-            f"{i['name']} ({_margin(i)})" for i in thin)]
-
-    lines += ["", "■ 프로모션 제안"]
-    lines += [f"{n}. {text}" for n, text in enumerate(_promotions(ranked, items, losing, thin), start=1)]
-    return "\n".join(lines)
+            f"{i['name']} ({_margin(i)})" for i in ranking.thin)]
+    return lines
 
 
-def _promotions(ranked: list[dict], items: list[dict], losing: list[dict], thin: list[dict]) -> list[str]:
+def _promotions(ranking: _Ranking) -> list[str]:
     """Two or three promotions: a set of the best earner with a slow seller, a time-limited discount
     within the unit profit, and a price review of the worst loss maker (or a return-visit coupon)."""
-    best = ranked[0]
+    items, losing, thin = ranking.items, ranking.losing, ranking.thin
+    best = ranking.ranked[0]
     # Slow sellers that do not lose money, fewest sold first: a loss maker is no item to discount.
     slow = sorted((i for i in items if i is not best and i not in losing),
                   key=lambda i: (i["quantity"], i["revenue"], i["name"]))
@@ -269,7 +313,8 @@ def _promotions(ranked: list[dict], items: list[dict], losing: list[dict], thin:
             "손해가 나지 않습니다.")
     else:
         ideas.append(
-            f"세트 구성: 대표 메뉴 '{best['name']}'에 음료나 사이드를 더한 세트를 만들어 한 번에 결제하는 금액을 높이세요.")
+            f"세트 구성: 대표 메뉴 '{best['name']}'에 음료나 사이드를 더한 세트를 만들어 "
+            "한 번에 결제하는 금액을 높이세요.")
     discounted = thin[0] if thin else (slow[1] if len(slow) > 1 else None)
     if discounted is not None:
         ideas.append(
@@ -282,8 +327,8 @@ def _promotions(ranked: list[dict], items: list[dict], losing: list[dict], thin:
         ideas.append(
             f"가격 재검토: {_named(worst, '은', '는')} 1개 팔 때마다 약 {won(loss)}씩 손해입니다. 판매가를 "
             f"{won(loss)} 이상 올리거나 재료와 양을 다시 검토하고, 그 전까지는 할인 대상에서 빼세요.")
-    if len(ideas) < 2 or (not losing and len(ideas) < 3):
+    if len(ideas) < MIN_PROMOTIONS or (not losing and len(ideas) < MAX_PROMOTIONS):
         ideas.append(
             f"재방문 쿠폰: {_named(best, '을', '를')} 주문한 손님에게 다음 방문 때 쓸 수 있는 쿠폰을 드려 "
             "단골을 늘리세요.")
-    return ideas[:3]
+    return ideas[:MAX_PROMOTIONS]
