@@ -12,7 +12,6 @@ from .field_types import iso_day
 from .service_client import service_client
 from .tokens import authenticated_store_id
 
-DEFAULT_TIME_ZONE = "Asia/Seoul"
 MAX_PERIOD_DAYS = 366
 
 
