@@ -6,12 +6,12 @@ import threading
 import time
 import zoneinfo
 
-from .errors import ApiError, ValidationFailed
+from .contracts.stores import StoreCard
+from .errors import ValidationFailed
 from .field_types import iso_day
 from .service_client import service_client
 from .tokens import authenticated_store_id
 
-DEFAULT_TIME_ZONE = "Asia/Seoul"
 MAX_PERIOD_DAYS = 366
 
 
@@ -28,11 +28,9 @@ def store_time_zone() -> zoneinfo.ZoneInfo:
         cached = _zones.get(store_id)
     if cached is not None and cached[1] > time.monotonic():
         return cached[0]
-    reply = service_client().get("store", "/internal/stores/me")
-    if not reply.ok:
-        raise ApiError((reply.body or {}).get("message", "store lookup failed"), status=reply.status,
-                       error=(reply.body or {}).get("error", "store_lookup_failed"))
-    zone = zoneinfo.ZoneInfo(reply.body.get("time_zone") or DEFAULT_TIME_ZONE)
+    store = service_client().get("store", "/internal/stores/me").parsed(
+        StoreCard, error="store_lookup_failed", message="store lookup failed")
+    zone = store.zone
     with _zones_lock:
         _zones[store_id] = (zone, time.monotonic() + ZONE_CACHE_SECONDS)
     return zone

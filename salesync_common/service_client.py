@@ -3,7 +3,8 @@
 Pooled connections, a connect and a read timeout on every call, retries with backoff
 and jitter for GET only (a POST is never sent twice by the client), the caller's
 Authorization and X-Request-ID forwarded, and any downstream failure raised as a
-502/503/504 UpstreamError that the error handlers turn into JSON.
+502/503/504 UpstreamError that the error handlers turn into JSON. A reply's parsed(Model) gives a 2xx body
+as its contract model (salesync_common.contracts) and passes a 4xx on as the caller's own error.
 """
 from __future__ import annotations
 
@@ -15,15 +16,17 @@ from typing import Any, Callable, TypeVar
 
 import requests
 from flask import current_app, has_request_context, request
+from pydantic import BaseModel, ValidationError
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
-from .errors import UpstreamError
+from .errors import ApiError, UpstreamError
 from .request_log import REQUEST_ID_HEADER, current_request_id, new_request_id
 from .settings import Settings
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+M = TypeVar("M", bound=BaseModel)
 # Threads start on first use, so a gunicorn master that imports this before forking holds none.
 _PARALLEL_CALLS = ThreadPoolExecutor(max_workers=16, thread_name_prefix="service-call")
 
@@ -33,10 +36,36 @@ class ServiceReply:
     status: int
     body: Any
     headers: dict
+    service: str = "upstream"  # who answered, for the errors below
 
     @property
     def ok(self) -> bool:
         return 200 <= self.status < 300
+
+    def body_or_raise(self, *, error: str | None = None, message: str | None = None) -> Any:
+        """The body of a 2xx; a 4xx is passed on as an ApiError with the upstream status, error and message.
+
+        error and message stand in where the 4xx body lacks its own (by default they name the service).
+        """
+        if self.ok:
+            return self.body
+        body = self.body if isinstance(self.body, dict) else {}
+        raise ApiError(str(body.get("message") or message or f"the {self.service} service answered {self.status}"),
+                       status=self.status, error=str(body.get("error") or error or f"{self.service}_failed"))
+
+    def parsed(self, model: type[M], *, error: str | None = None, message: str | None = None) -> M:
+        """The body of a 2xx as the contract model (salesync_common.contracts); one that does not fit is a 502.
+
+        A 4xx is passed on as body_or_raise() does.
+        """
+        body = self.body_or_raise(error=error, message=message)
+        try:
+            return model.model_validate(body)
+        except ValidationError as exc:
+            log.warning("the %s service sent a reply that is not a %s: %s", self.service, model.__name__,
+                        exc.errors(include_url=False, include_input=False)[:3])
+            raise UpstreamError(f"the {self.service} service sent a reply of an unexpected shape",
+                                error="upstream_bad_reply", service=self.service) from None
 
 
 class ServiceClient:
@@ -112,7 +141,7 @@ class ServiceClient:
             body = response.json() if response.content else None
         except ValueError:
             raise self._failure(502, "upstream_bad_reply", service, "sent a reply that is not JSON") from None
-        return ServiceReply(response.status_code, body, dict(response.headers))
+        return ServiceReply(response.status_code, body, dict(response.headers), service)
 
     def get(self, service: str, path: str, **kwargs) -> ServiceReply:
         return self.call("GET", service, path, **kwargs)

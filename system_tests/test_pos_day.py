@@ -87,5 +87,5 @@ def test_a_cafe_day_from_menu_to_revenue(store_service, item_service, order_serv
     assert paid_total == expected
 
     # The report the dashboard will use agrees with the payments, to the won.
-    items = pos.call("GET", "order", f"/internal/reports/items?start={today}&end={today}")["items"]
-    assert sum(i["sales_volume"] for i in items) == paid_total
+    lines = pos.call("GET", "order", f"/internal/reports/item-days?start={today}&end={today}")["lines"]
+    assert sum(line["sales_volume"] for line in lines) == paid_total

@@ -4,6 +4,7 @@ from __future__ import annotations
 import dataclasses
 import re
 
+from salesync_common.contracts.items import CostList, CostListItem
 from salesync_common.errors import ValidationFailed
 from salesync_common.service_client import ServiceClient, ServiceReply
 
@@ -13,14 +14,13 @@ ITEM_COSTS = "/categories/items/costs"
 _FLAT_FIELD = re.compile(r"^items\.(?P<index>[0-9]+)(?P<rest>\..*)?$")
 
 
-def by_category(flat: list[dict]) -> list[dict]:
+def by_category(flat: list[CostListItem]) -> list[dict]:
     """Group the flat list (ordered by category, then item) by category, keeping that order."""
     groups: dict[int, dict] = {}
     for item in flat:
-        group = groups.setdefault(item["category_id"], {
-            "category_id": item["category_id"], "category_name": item["category_name"], "items": []})
-        group["items"].append({"item_id": item["item_id"], "name": item["name"],
-                               "price": item["price"], "cost": item["cost"]})
+        group = groups.setdefault(item.category_id, {
+            "category_id": item.category_id, "category_name": item.category_name, "items": []})
+        group["items"].append({"item_id": item.item_id, "name": item.name, "price": item.price, "cost": item.cost})
     return list(groups.values())
 
 
@@ -29,7 +29,7 @@ def load_costs(*, client: ServiceClient) -> ServiceReply:
     if not reply.ok:
         return reply
     return dataclasses.replace(reply, body={"result": "success", "message": "원가 조회 성공",
-                                            "items": by_category(reply.body["items"])})
+                                            "items": by_category(reply.parsed(CostList).items)})
 
 
 def cost_lines(form: CostsForm) -> tuple[list[dict], list[str]]:

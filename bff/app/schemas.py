@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, StringConstraints
 
+# GET /bff/sales answers the dashboard's sales report as it is: its one model is the contract's.
+from salesync_common.contracts.dashboard import ItemSales, SalesReport  # noqa: F401
 from salesync_common.field_types import Won as WholeWon
 
 STORE_TYPES = Literal["휴게음식점", "일반음식점", "단란주점업", "유흥주점업", "위탁급식업", "제과점업"]
@@ -304,23 +306,6 @@ class PeriodRevenue(Result):
     end_date: StrictStr
     sales_volume: StrictInt
     days: list[DayRevenue]
-
-
-class ItemSales(BaseModel):
-    item_id: Id
-    name: StrictStr
-    quantity: StrictInt
-    sales_volume: StrictInt
-    profit: StrictInt
-    cost_missing: StrictBool
-
-
-class SalesReport(Result):
-    """The pie chart reads items[].name, .sales_volume and .profit."""
-    start_date: StrictStr
-    end_date: StrictStr
-    sales_volume: StrictInt
-    items: list[ItemSales]
 
 
 class DayVolume(BaseModel):

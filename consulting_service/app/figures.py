@@ -8,13 +8,10 @@ from __future__ import annotations
 
 import datetime
 
-from pydantic import ValidationError
-
-from salesync_common.errors import UpstreamError
+from salesync_common.contracts.dashboard import SalesReport
+from salesync_common.errors import ApiError, UpstreamError
 from salesync_common.service_client import ServiceClient
 from salesync_common.tokens import issue_token
-
-from .schemas import SalesReport
 
 TOKEN_SECONDS = 60
 
@@ -40,13 +37,12 @@ def sales_report(*, client: ServiceClient, store_id: int, start: datetime.date, 
                            token=token)
     except UpstreamError as exc:
         raise ReportUnavailable(f"매출 조회 실패: 대시보드 서비스 응답 없음 ({exc.status})", transient=True) from None
-    if not reply.ok:
-        message = reply.body.get("message") if isinstance(reply.body, dict) else None
-        raise ReportUnavailable(f"매출 조회 실패: {message or '대시보드 서비스 오류'} ({reply.status})")
     try:
-        return SalesReport.model_validate(reply.body)
-    except ValidationError:
+        return reply.parsed(SalesReport, message="대시보드 서비스 오류")
+    except UpstreamError:  # a 2xx of the wrong shape
         raise ReportUnavailable("매출 조회 실패: 대시보드 응답 형식이 올바르지 않습니다") from None
+    except ApiError as exc:  # a 4xx, passed on
+        raise ReportUnavailable(f"매출 조회 실패: {exc.message} ({exc.status})") from None
 
 
 def margin_pct(profit: int, revenue: int) -> float | None:

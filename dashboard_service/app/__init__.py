@@ -1,5 +1,5 @@
-"""The dashboard service: revenue and profit reports, item costs (kept by the item service), the settlement SMS,
-and consulting results consumed from Kafka (dashboard_service.consumer)."""
+"""The dashboard service: revenue and profit reports, the settlement SMS, and consulting results consumed
+from Kafka (dashboard_service.consumer)."""
 from __future__ import annotations
 
 from flask import Flask
@@ -16,9 +16,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     init_service(app, settings, db=db)
     Migrate(app, db)
 
-    from .api import consulting, costs, reports, settlements
+    from .api import consulting, reports, settlements
     app.register_blueprint(reports.bp)
-    app.register_blueprint(costs.bp)
     app.register_blueprint(settlements.bp)
     app.register_blueprint(consulting.bp)
     _feed_gauges(app)

@@ -3,6 +3,8 @@ import datetime
 import pytest
 
 from salesync_common.service_client import ServiceClient
+from salesync_common.testing import CheckedClient, settings_for_tests
+from dashboard_service.app import create_app
 from dashboard_service.app.reports import CostHistory, profit_by_day, profit_by_item, profit_of
 
 from .conftest import days_ago, period, today
@@ -123,6 +125,17 @@ def test_a_cost_changed_today_leaves_earlier_profit_as_it_was(client, pizzeria):
     assert pepperoni["quantity"] == 3 and pepperoni["profit"] == (36000 - 2 * 6000) + (18000 - 10000)
 
 
+def test_a_cost_with_an_effective_date_counts_from_that_day(client, shop):
+    pizzeria = shop()
+    pizzeria.sell(days_ago(2), **{"콜라": 1})
+
+    pizzeria.set_costs(effective_date=days_ago(2), **{"콜라": 500})
+    pizzeria.set_costs(effective_date=days_ago(1), **{"콜라": 900})
+
+    days = client.get(f"/dashboard/volumes?{period(days_ago(2), days_ago(1))}", headers=pizzeria.headers)
+    assert days.get_json()["total"][0]["profit"] == 2000 - 500
+
+
 def test_a_price_changed_later_leaves_earlier_sales_as_they_were(client, pizzeria):
     pizzeria.call("PUT", "item", f"/categories/items/{pizzeria.items['포테이토 피자']}",
                   {"name": "포테이토 피자", "price": 25000})
@@ -229,3 +242,15 @@ def test_a_31_day_report_makes_at_most_three_calls(client, shop, outbound_calls,
         assert sum(day["sales_volume"] for day in days) == sold and sum(day["profit"] for day in days) == sold - costs
     else:
         assert sum(item["profit"] for item in month.get_json()["items"]) == sold - costs
+
+
+def test_an_item_service_that_cannot_be_reached_is_a_503(database_url, urls, shop):
+    headers = shop().headers
+    app = create_app(settings_for_tests("dashboard", database_url, http_get_retries=0,
+                                        service_urls={**urls, "item": "http://127.0.0.1:9"}))
+    app.test_client_class = CheckedClient
+
+    response = app.test_client().get(f"/dashboard/volumes?{period(today(), today())}", headers=headers)
+
+    assert response.status_code == 503
+    assert response.get_json()["error"] == "upstream_unavailable" and response.get_json()["service"] == "item"

@@ -21,16 +21,11 @@ def test_another_store_sees_none_of_my_figures_on_any_route(client, shop):
         settled = client.get(f"/dashboard/calculate?date={days_ago(1).isoformat()}", headers=theirs.headers)
     sales = client.get(f"/dashboard/sales?{query}", headers=theirs.headers).get_json()
     days = client.get(f"/dashboard/volumes?{query}", headers=theirs.headers).get_json()
-    costs = client.get("/dashboard/costs", headers=theirs.headers).get_json()
 
     assert sales["sales_volume"] == 0 and sales["items"] == []
     assert [day["sales_volume"] for day in days["total"]] == [0, 0, 0, 0]
-    assert {item["item_id"] for item in costs["items"]} == set(theirs.items.values())
-    assert all(item["cost"] is None for item in costs["items"])
     assert settled.get_json()["already_sent"] is False
     assert settled.get_json()["figures"]["sales_volume"] == 0 and settled.get_json()["figures"]["profit"] == 0
-    assert client.put(f"/dashboard/costs/{mine.items['콜라']}", headers=theirs.headers,
-                      json={"cost": 1}).status_code == 404
     mine_now = client.get(f"/dashboard/sales?{query}", headers=mine.headers).get_json()
     assert mine_now["sales_volume"] == 2 * 18000 + 3 * 2000
 
@@ -38,9 +33,6 @@ def test_another_store_sees_none_of_my_figures_on_any_route(client, shop):
 ROUTES = [
     ("GET", "/dashboard/sales?start=2024-01-01&end=2024-01-02", None),
     ("GET", "/dashboard/volumes?start=2024-01-01&end=2024-01-02", None),
-    ("GET", "/dashboard/costs", None),
-    ("POST", "/dashboard/costs", {"items": [{"item_id": 1, "cost": 1}]}),
-    ("PUT", "/dashboard/costs/1", {"cost": 1}),
     ("GET", "/dashboard/calculate?date=2024-01-01", None),
 ]
 

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from salesync_common.errors import ValidationFailed
 
-from .items import ItemNotFound, get_item
+from .items import ItemNotFound, get_item, item_view
 from .models import MAX_ID, Category, Item, ItemCost
 from .schemas import CostLine
 
@@ -29,11 +29,6 @@ def costs_in_force(*, store_id: int, day: datetime.date, item_ids: list[int] | N
             .subquery("cost_in_force"))
 
 
-def cost_view(item: Item, cost: int | None) -> dict:
-    return {"item_id": item.item_id, "name": item.name, "category_id": item.category_id,
-            "price": item.price, "cost": cost}
-
-
 def list_costs(*, session: Session, store_id: int, today: datetime.date) -> list[dict]:
     in_force = costs_in_force(store_id=store_id, day=today)
     rows = session.execute(
@@ -42,7 +37,7 @@ def list_costs(*, session: Session, store_id: int, today: datetime.date) -> list
         .outerjoin(in_force, in_force.c.item_id == Item.item_id)
         .where(Item.store_id == store_id, Item.enabled, Category.enabled)
         .order_by(Item.category_id, Item.item_id))
-    return [{**cost_view(item, cost), "category_name": category_name} for item, category_name, cost in rows]
+    return [item_view(item, cost=cost, category_name=category_name) for item, category_name, cost in rows]
 
 
 def set_costs(*, session: Session, store_id: int, lines: list[CostLine], effective_date: datetime.date | None,
@@ -60,7 +55,7 @@ def set_costs(*, session: Session, store_id: int, lines: list[CostLine], effecti
             costs={line.item_id: line.cost for line in lines if line.cost is not None})
     in_force = _costs_on(session, store_id=store_id, day=day, item_ids=ids)
     session.commit()
-    return [cost_view(items[item_id], in_force.get(item_id)) for item_id in ids]
+    return [item_view(items[item_id], cost=in_force.get(item_id)) for item_id in ids]
 
 
 def set_cost(*, session: Session, store_id: int, item_id: int, cost: int, effective_date: datetime.date | None,
@@ -69,7 +64,7 @@ def set_cost(*, session: Session, store_id: int, item_id: int, cost: int, effect
     day = _effective_day(effective_date, today)
     _record(session, store_id=store_id, day=day, costs={item_id: cost})
     session.commit()
-    return cost_view(item, cost)
+    return item_view(item, cost=cost)
 
 
 def cost_history(*, session: Session, store_id: int, start: datetime.date, end: datetime.date) -> list[dict]:

@@ -25,8 +25,13 @@ class DuplicateItem(Conflict):
         super().__init__("존재하는 품목", field="name")
 
 
-def item_view(item: Item) -> dict:
-    return {"item_id": item.item_id, "name": item.name, "price": item.price, "category_id": item.category_id}
+def item_view(item: Item, *, with_category_id: bool = True, **more) -> dict:
+    """An item as every reply shows it: id, name, category (left out where items sit under their category,
+    as in the menu tree) and price, then what the reply adds (cost, category_name)."""
+    view = {"item_id": item.item_id, "name": item.name}
+    if with_category_id:
+        view["category_id"] = item.category_id
+    return {**view, "price": item.price, **more}
 
 
 def get_item(*, session: Session, store_id: int, item_id: int, lock: bool = False) -> Item:
@@ -83,7 +88,7 @@ def find_items(*, session: Session, store_id: int, item_ids: list[int]) -> list[
         .join(Category, Category.category_id == Item.category_id)
         .where(Item.store_id == store_id, Item.item_id.in_(wanted), Item.enabled, Category.enabled)
         .order_by(Item.item_id))
-    return [{**item_view(item), "category_name": category_name} for item, category_name in rows]
+    return [item_view(item, category_name=category_name) for item, category_name in rows]
 
 
 def _refuse_taken_name(*, session: Session, store_id: int, name: str, except_id: int | None = None) -> None:

@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 
 from .categories import list_categories
 from .costs import costs_in_force
+from .items import item_view
 from .models import Item
 
 
@@ -21,7 +22,6 @@ def menu(*, session: Session, store_id: int, today: datetime.date) -> list[dict]
             .where(Item.store_id == store_id, Item.enabled)
             .order_by(Item.item_id)):
         if item.category_id in items:
-            items[item.category_id].append(
-                {"item_id": item.item_id, "name": item.name, "price": item.price, "cost": cost})
+            items[item.category_id].append(item_view(item, with_category_id=False, cost=cost))
     return [{"category_id": category.category_id, "category_name": category.name,
              "items": items[category.category_id]} for category in categories]

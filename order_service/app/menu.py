@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import dataclasses
 
-from salesync_common.errors import ApiError, NotFound
+from salesync_common.contracts.items import OrderableItems
+from salesync_common.errors import NotFound
 from salesync_common.service_client import service_client
 
 
@@ -19,11 +20,8 @@ def fetch_menu_items(item_ids: list[int]) -> dict[int, MenuItem]:
     if not item_ids:
         return {}
     reply = service_client().get("item", "/internal/items", params={"ids": ",".join(map(str, sorted(item_ids)))})
-    if not reply.ok:
-        body = reply.body if isinstance(reply.body, dict) else {}
-        raise ApiError(body.get("message", "menu lookup failed"), status=reply.status,
-                       error=body.get("error", "menu_lookup_failed"))
-    found = {row["item_id"]: MenuItem(row["item_id"], row["name"], row["price"]) for row in reply.body["items"]}
+    orderable = reply.parsed(OrderableItems, error="menu_lookup_failed", message="menu lookup failed")
+    found = {item.item_id: MenuItem(item.item_id, item.name, item.price) for item in orderable.items}
     missing = sorted(set(item_ids) - found.keys())
     if missing:
         raise NotFound("존재하지 않는 품목이 있습니다.", error="item_not_found", field="carts", item_ids=missing)

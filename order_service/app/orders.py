@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, lazyload
 
+from salesync_common.contracts.orders import OrderPayment
 from salesync_common.database import MAX_ID
 from salesync_common.errors import ApiError, Conflict, NotFound
 
@@ -161,11 +162,12 @@ def order_view(order: Order) -> dict:
 
 
 def payment_view(order: Order) -> dict:
-    return {
-        "order_id": order.order_id,
-        "table_no": order.table_no,
-        "status": order.status,
-        "total_price": order.total_price,
-        "sale_id": order.sale_id,
-        "paid_at": order.paid_at.isoformat() if order.paid_at else None,
-    }
+    """The order as the sale service reads it (contracts.orders.OrderPayment)."""
+    return OrderPayment(
+        order_id=order.order_id,
+        table_no=order.table_no,
+        status=order.status,
+        total_price=order.total_price,
+        sale_id=order.sale_id,
+        paid_at=order.paid_at.isoformat() if order.paid_at else None,
+    ).model_dump(mode="json")

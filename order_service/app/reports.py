@@ -31,37 +31,6 @@ def _business_day(zone: zoneinfo.ZoneInfo):
     return func.date(func.timezone(zone.key, Order.paid_at))
 
 
-def item_totals(*, session: Session, store_id: int, start: datetime.date, end: datetime.date,
-                zone: zoneinfo.ZoneInfo) -> list[dict]:
-    rows = session.execute(
-        select(OrderLine.item_id, _latest_name, func.sum(OrderLine.quantity), _line_total)
-        .join(Order, Order.order_id == OrderLine.order_id)
-        .where(*_paid_in(store_id, start, end, zone))
-        .group_by(OrderLine.item_id)
-        .order_by(OrderLine.item_id)
-    ).all()
-    return [{"item_id": item_id, "name": name, "quantity": int(quantity), "sales_volume": int(sales)}
-            for item_id, name, quantity, sales in rows]
-
-
-def day_totals(*, session: Session, store_id: int, start: datetime.date, end: datetime.date,
-               zone: zoneinfo.ZoneInfo) -> list[dict]:
-    day = _business_day(zone)
-    rows = session.execute(
-        select(day, func.count(func.distinct(Order.order_id)), func.sum(OrderLine.quantity), _line_total)
-        .join(OrderLine, OrderLine.order_id == Order.order_id)
-        .where(*_paid_in(store_id, start, end, zone))
-        .group_by(day)
-    ).all()
-    found = {row[0]: row[1:] for row in rows}
-    return [
-        {"date": d.isoformat(), "orders": int(found[d][0]) if d in found else 0,
-         "quantity": int(found[d][1]) if d in found else 0,
-         "sales_volume": int(found[d][2]) if d in found else 0}
-        for d in days_of(start, end)
-    ]
-
-
 class PastDays:
     """Item-day rows of business days before today, kept in this process for a while.
 

@@ -37,24 +37,14 @@ def paid_orders(client, shop, database_url):
     return headers, items
 
 
-def test_days_are_the_stores_business_days_with_every_day_present(client, paid_orders):
-    headers, _ = paid_orders
-    days = client.get("/internal/reports/days?start=2024-01-25&end=2024-01-28", headers=headers).get_json()["days"]
-    assert days == [
-        {"date": "2024-01-25", "orders": 1, "quantity": 2, "sales_volume": 9000},
-        {"date": "2024-01-26", "orders": 1, "quantity": 2, "sales_volume": 9500},
-        {"date": "2024-01-27", "orders": 1, "quantity": 3, "sales_volume": 15000},
-        {"date": "2024-01-28", "orders": 0, "quantity": 0, "sales_volume": 0},
-    ]
-
-
-def test_item_totals_count_paid_orders_only(client, paid_orders):
+def test_item_day_totals_count_paid_orders_only_on_the_stores_business_days(client, paid_orders):
     headers, items = paid_orders
-    body = client.get("/internal/reports/items?start=2024-01-25&end=2024-01-31", headers=headers).get_json()
-    assert body["items"] == [
-        {"item_id": items["아메리카노"], "name": "아메리카노", "quantity": 3, "sales_volume": 13500},
-        {"item_id": items["카페라떼"], "name": "카페라떼", "quantity": 4, "sales_volume": 20000},
-    ]
+    coffee, latte = items["아메리카노"], items["카페라떼"]
+    lines = client.get("/internal/reports/item-days?start=2024-01-25&end=2024-01-31",
+                       headers=headers).get_json()["lines"]
+    assert [(line["date"], line["item_id"], line["quantity"], line["sales_volume"]) for line in lines] == [
+        ("2024-01-25", coffee, 2, 9000), ("2024-01-26", coffee, 1, 4500), ("2024-01-26", latte, 1, 5000),
+        ("2024-01-27", latte, 3, 15000)]
 
 
 def test_item_day_totals_split_by_business_day(client, paid_orders):
@@ -72,8 +62,9 @@ def test_another_time_zone_moves_the_day_boundary(client, new_store, build_menu,
     items = build_menu(headers)
     # 03:00 UTC on the 27th is still the evening of the 26th in New York.
     pay_at(client, headers, database_url, 1, [(items["아메리카노"], 1)], "2024-01-27 03:00:00+00", 201)
-    days = client.get("/internal/reports/days?start=2024-01-26&end=2024-01-27", headers=headers).get_json()["days"]
-    assert [d["sales_volume"] for d in days] == [4500, 0]
+    lines = client.get("/internal/reports/item-days?start=2024-01-26&end=2024-01-27",
+                       headers=headers).get_json()["lines"]
+    assert [(line["date"], line["sales_volume"]) for line in lines] == [("2024-01-26", 4500)]
 
 
 @pytest.mark.parametrize("query,field", [
@@ -83,7 +74,7 @@ def test_another_time_zone_moves_the_day_boundary(client, new_store, build_menu,
 ])
 def test_a_bad_period_is_a_400_naming_the_date(client, shop, query, field):
     headers, _ = shop
-    response = client.get("/internal/reports/days" + query, headers=headers)
+    response = client.get("/internal/reports/item-days" + query, headers=headers)
     assert response.status_code == 400
     assert response.get_json()["field"] == field
 

@@ -65,7 +65,7 @@ ROUTES = [
     ("GET", "/internal/orders/open/1", None),
     ("GET", "/internal/orders/1", None),
     ("POST", "/internal/orders/1/pay", {"sale_id": 1, "total_price": 1}),
-    ("GET", "/internal/reports/days?start=2024-01-01&end=2024-01-02", None),
+    ("GET", "/internal/reports/item-days?start=2024-01-01&end=2024-01-02", None),
 ]
 
 

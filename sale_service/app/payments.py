@@ -18,6 +18,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
+from salesync_common.contracts.orders import OrderPayment
 from salesync_common.errors import ApiError, Conflict, NotFound
 from salesync_common.failpoints import failpoint
 from salesync_common.idempotency import KEPT_FOR, key_reused
@@ -40,14 +41,11 @@ class PaymentInProgress(Conflict):
 CREATOR_GRACE = datetime.timedelta(seconds=2)
 
 
-def open_order_of_table(*, client: ServiceClient, table_no: int) -> dict:
+def open_order_of_table(*, client: ServiceClient, table_no: int) -> OrderPayment:
     reply = client.get("order", f"/internal/orders/open/{table_no}")
     if reply.status == 404:
         raise NotFound("결제할 주문이 없는 테이블입니다.", error="no_open_order", table_no=table_no)
-    if not reply.ok:
-        raise ApiError(reply.body.get("message", "order lookup failed"), status=reply.status,
-                       error=reply.body.get("error", "order_lookup_failed"))
-    return reply.body
+    return reply.parsed(OrderPayment, error="order_lookup_failed", message="order lookup failed")
 
 
 def pay_table(*, session: Session, client: ServiceClient, store_id: int, table_no: int,
@@ -64,15 +62,15 @@ def pay_table(*, session: Session, client: ServiceClient, store_id: int, table_n
             return _resume(session=session, client=client, sale_id=earlier.sale_id, created_here=False,
                            own_key=True)
     order = open_order_of_table(client=client, table_no=table_no)
-    if client_total != order["total_price"]:
+    if client_total != order.total_price:
         raise Conflict("결제 금액이 주문 금액과 다릅니다.", error="total_mismatch",
-                       order_total=order["total_price"], payment_total=client_total)
+                       order_total=order.total_price, payment_total=client_total)
 
     # Step 1: the pending sale exists before the table is closed. A live sale of the order (a retry,
     # or a payment running at the same time) is resumed instead; the unique index decides which.
     sale_id = session.scalar(
-        insert(Sale).values(store_id=store_id, order_id=order["order_id"], table_no=table_no,
-                            total_price=order["total_price"], payment_method=payment_method, status=PENDING,
+        insert(Sale).values(store_id=store_id, order_id=order.order_id, table_no=table_no,
+                            total_price=order.total_price, payment_method=payment_method, status=PENDING,
                             idempotency_key=idempotency_key,
                             # The moment of the insert, not the start of the transaction (a keyed request's
                             # began before the order lookup): CREATOR_GRACE is counted from here.
@@ -84,7 +82,7 @@ def pay_table(*, session: Session, client: ServiceClient, store_id: int, table_n
     if created_here:
         failpoint("sale.after_pending_sale")
     else:
-        sale_id = session.scalar(select(Sale.sale_id).where(Sale.order_id == order["order_id"], Sale.status != FAILED))
+        sale_id = session.scalar(select(Sale.sale_id).where(Sale.order_id == order.order_id, Sale.status != FAILED))
         if sale_id is None:  # it failed between the two statements: its order changed
             raise PaymentInProgress("이 테이블의 결제가 진행 중입니다.", table_no=table_no)
     return _resume(session=session, client=client, sale_id=sale_id, created_here=created_here)

@@ -4,10 +4,12 @@ import time
 
 import pytest
 from flask import Flask, jsonify, request
+from pydantic import BaseModel, StrictInt, StrictStr
 from werkzeug.serving import make_server
 
 from salesync_common import init_service
-from salesync_common.service_client import call_in_parallel, service_client
+from salesync_common.errors import ApiError, UpstreamError
+from salesync_common.service_client import ServiceReply, call_in_parallel, service_client
 from salesync_common.testing import CheckedClient, settings_for_tests
 
 
@@ -103,6 +105,10 @@ def caller(downstream):
         reply = service_client().call(request.method, service, "/" + path)
         return jsonify(status=reply.status, body=reply.body)
 
+    @app.get("/parsed/<service>/<path:path>")
+    def parsed(service, path):
+        return jsonify(service_client().get(service, "/" + path).parsed(Thing).model_dump())
+
     @app.get("/in-parallel/<service>/<first>/<second>")
     def in_parallel(service, first, second):
         client = service_client()
@@ -110,6 +116,12 @@ def caller(downstream):
         return jsonify([reply.body for reply in replies])
 
     return app.test_client()
+
+
+class Thing(BaseModel):
+    """A contract model, as in salesync_common.contracts."""
+    name: StrictStr
+    count: StrictInt
 
 
 def test_calls_in_parallel_run_at_once_and_forward_the_callers_token_and_request_id(caller):
@@ -190,3 +202,54 @@ def test_a_get_that_starts_work_can_opt_out_of_retries(downstream):
             service_client().call("GET", "down", "/flaky", retry=False)
     assert getattr(failed.value, "status", None) == 502
     assert downstream.calls["flaky GET"] == 1
+
+
+# A reply's body_or_raise() and parsed(Model): the one way to read another service's answer.
+
+def test_a_2xx_body_is_given_as_it_is_or_as_its_contract_model():
+    reply = ServiceReply(200, {"name": "cola", "count": 2, "added_later": True}, {}, "item")
+    assert reply.body_or_raise() == {"name": "cola", "count": 2, "added_later": True}
+    assert reply.parsed(Thing) == Thing(name="cola", count=2)  # a field the reader does not know is ignored
+
+
+@pytest.mark.parametrize("body", [{"name": "cola"}, {"name": "cola", "count": "2"}, ["cola", 2], None])
+def test_a_2xx_that_does_not_fit_its_contract_is_a_502_naming_the_service(body):
+    with pytest.raises(UpstreamError) as failed:
+        ServiceReply(200, body, {}, "item").parsed(Thing)
+    assert (failed.value.status, failed.value.error) == (502, "upstream_bad_reply")
+    assert failed.value.extra == {"service": "item"}
+
+
+@pytest.mark.parametrize("status", [400, 401, 404, 409, 422, 429])
+def test_a_4xx_is_passed_on_with_the_upstream_status_error_and_message(status):
+    reply = ServiceReply(status, {"result": "failed", "error": "item_not_found", "message": "no such item"}, {},
+                         "item")
+    for read in (reply.body_or_raise, lambda: reply.parsed(Thing), lambda: reply.parsed(Thing, error="x", message="y")):
+        with pytest.raises(ApiError) as failed:
+            read()
+        assert not isinstance(failed.value, UpstreamError)
+        assert (failed.value.status, failed.value.error, failed.value.message) == (status, "item_not_found",
+                                                                                   "no such item")
+
+
+@pytest.mark.parametrize("body", [{}, {"result": "failed", "error": "", "message": None}, "Not Found", None, []])
+def test_a_4xx_without_its_own_error_and_message_gets_the_callers_or_names_the_service(body):
+    reply = ServiceReply(409, body, {}, "order")
+    with pytest.raises(ApiError) as failed:
+        reply.parsed(Thing, error="order_lookup_failed", message="order lookup failed")
+    assert (failed.value.status, failed.value.error, failed.value.message) == (409, "order_lookup_failed",
+                                                                               "order lookup failed")
+    with pytest.raises(ApiError) as failed:
+        reply.body_or_raise()
+    assert (failed.value.status, failed.value.error, failed.value.message) == (409, "order_failed",
+                                                                               "the order service answered 409")
+
+
+def test_a_reply_read_through_the_client_reaches_the_caller_as_its_own_answer(caller):
+    missing = caller.get("/parsed/down/missing")
+    assert missing.status_code == 404
+    assert missing.get_json() == {"result": "failed", "error": "not_found", "message": "no such thing"}
+
+    other_shape = caller.get("/parsed/down/headers")
+    assert other_shape.status_code == 502
+    assert other_shape.get_json()["error"] == "upstream_bad_reply" and other_shape.get_json()["service"] == "down"

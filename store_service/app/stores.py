@@ -1,7 +1,6 @@
 """Store accounts: sign-up, login, profile, password check and change."""
 from __future__ import annotations
 
-import dataclasses
 import secrets
 
 from sqlalchemy import func, select
@@ -19,12 +18,6 @@ from .schemas import SignUp, StoreUpdate
 class InvalidCredentials(ApiError):
     status = 400
     error = "invalid_credentials"
-
-
-@dataclasses.dataclass(frozen=True)
-class LoginResult:
-    store_id: int
-    csrf_token: str
 
 
 def public_profile(store: Store) -> dict:

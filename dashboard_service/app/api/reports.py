@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, jsonify, request
 
 from salesync_common.business_day import parse_period
+from salesync_common.contracts.dashboard import SalesReport
 from salesync_common.service_client import call_in_parallel, service_client
 from salesync_common.tokens import login_required
 
@@ -21,8 +22,9 @@ def sales():
         lambda: sources.paid_lines(client=client, start=start, end=end),
         lambda: sources.cost_history(client=client, start=start, end=end),
         lambda: sources.revenue_of_period(client=client, start=start, end=end))
-    return jsonify(result="success", message="매출 조회 성공", start_date=start.isoformat(),
-                   end_date=end.isoformat(), sales_volume=revenue, items=reports.profit_by_item(lines, costs))
+    return jsonify(SalesReport(result="success", message="매출 조회 성공", start_date=start.isoformat(),
+                               end_date=end.isoformat(), sales_volume=revenue,
+                               items=reports.profit_by_item(lines, costs)).model_dump(mode="json"))
 
 
 @bp.get("/volumes")

@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, g, jsonify
 
 from salesync_common.business_day import store_time_zone, today_in
+from salesync_common.contracts.items import CostList
 from salesync_common.request_body import parse_body
 from salesync_common.tokens import login_required
 
@@ -22,7 +23,7 @@ def _today():
 @login_required
 def list_costs():
     found = costs.list_costs(session=db.session, store_id=g.store_id, today=_today())
-    return jsonify(result="success", message="원가 조회 성공", items=found)
+    return jsonify(CostList(result="success", message="원가 조회 성공", items=found).model_dump(mode="json"))
 
 
 @bp.post("")

@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, g, jsonify, request
 
 from salesync_common.business_day import parse_period
+from salesync_common.contracts.items import CostHistoryReport, OrderableItems
 from salesync_common.request_body import parse_query
 from salesync_common.tokens import login_required
 
@@ -18,11 +19,13 @@ bp = Blueprint("internal", __name__, url_prefix="/internal")
 @login_required
 def find_items():
     query = parse_query(ItemIdsQuery)
-    return jsonify(items=items.find_items(session=db.session, store_id=g.store_id, item_ids=query.ids))
+    found = items.find_items(session=db.session, store_id=g.store_id, item_ids=query.ids)
+    return jsonify(OrderableItems(items=found).model_dump(mode="json"))
 
 
 @bp.get("/items/costs")
 @login_required
 def cost_history():
     start, end = parse_period(request.args.get("start"), request.args.get("end"))
-    return jsonify(items=costs.cost_history(session=db.session, store_id=g.store_id, start=start, end=end))
+    history = costs.cost_history(session=db.session, store_id=g.store_id, start=start, end=end)
+    return jsonify(CostHistoryReport(items=history).model_dump(mode="json"))

@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, g, jsonify, request
 
 from salesync_common.business_day import parse_period, store_time_zone
+from salesync_common.contracts.orders import ItemDayReport
 from salesync_common.request_body import parse_body
 from salesync_common.tokens import login_required
 
@@ -40,24 +41,10 @@ def pay_order(order_id: int):
     return jsonify(orders.payment_view(order))
 
 
-def _period():
-    start, end = parse_period(request.args.get("start"), request.args.get("end"))
-    return dict(session=db.session, store_id=g.store_id, start=start, end=end, zone=store_time_zone())
-
-
-@bp.get("/reports/items")
-@login_required
-def item_report():
-    return jsonify(items=reports.item_totals(**_period()))
-
-
-@bp.get("/reports/days")
-@login_required
-def day_report():
-    return jsonify(days=reports.day_totals(**_period()))
-
-
 @bp.get("/reports/item-days")
 @login_required
 def item_day_report():
-    return jsonify(lines=reports.item_day_totals(**_period()))
+    start, end = parse_period(request.args.get("start"), request.args.get("end"))
+    lines = reports.item_day_totals(session=db.session, store_id=g.store_id, start=start, end=end,
+                                    zone=store_time_zone())
+    return jsonify(ItemDayReport(lines=lines).model_dump(mode="json"))

@@ -6,6 +6,7 @@ import datetime
 from flask import Blueprint, g, jsonify, request
 
 from salesync_common.business_day import parse_day, parse_period, store_time_zone
+from salesync_common.contracts.sales import DailyRevenue, PeriodRevenue
 from salesync_common.idempotency import HEADER as IDEMPOTENCY_HEADER, idempotent
 from salesync_common.request_body import parse_body
 from salesync_common.service_client import service_client
@@ -55,7 +56,7 @@ def daily():
     day = parse_day(request.args.get("date"), "date")
     [totals] = revenue.daily_revenue(session=db.session, store_id=g.store_id, start=day, end=day,
                                      zone=store_time_zone())
-    return jsonify(result="success", message="하루 매출 조회 성공", **totals)
+    return jsonify(DailyRevenue(result="success", message="하루 매출 조회 성공", **totals).model_dump(mode="json"))
 
 
 @bp.get("/period")
@@ -64,5 +65,6 @@ def period():
     start, end = parse_period(request.args.get("start"), request.args.get("end"))
     days = revenue.daily_revenue(session=db.session, store_id=g.store_id, start=start, end=end,
                                  zone=store_time_zone())
-    return jsonify(result="success", message="기간별 매출 조회 성공", start_date=start.isoformat(),
-                   end_date=end.isoformat(), sales_volume=sum(day["sales_volume"] for day in days), days=days)
+    return jsonify(PeriodRevenue(result="success", message="기간별 매출 조회 성공", start_date=start.isoformat(),
+                                 end_date=end.isoformat(), sales_volume=sum(day["sales_volume"] for day in days),
+                                 days=days).model_dump(mode="json"))

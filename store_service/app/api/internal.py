@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask import Blueprint, g, jsonify
 
+from salesync_common.contracts.stores import StoreCard
 from salesync_common.tokens import login_required
 
 from .. import stores
@@ -15,5 +16,5 @@ bp = Blueprint("internal", __name__, url_prefix="/internal")
 @login_required
 def my_store():
     store = stores.get_store(session=db.session, store_id=g.store_id)
-    return jsonify(store_id=store.store_id, store_name=store.store_name, owner_name=store.owner_name,
-                   phone=store.phone, time_zone=store.time_zone)
+    return jsonify(StoreCard(store_id=store.store_id, store_name=store.store_name, owner_name=store.owner_name,
+                             phone=store.phone, time_zone=store.time_zone).model_dump(mode="json"))

@@ -1,0 +1,51 @@
+"""What the item service answers other services."""
+from __future__ import annotations
+
+from pydantic import BaseModel, StrictInt, StrictStr
+
+from . import Result
+
+
+class OrderableItem(BaseModel):
+    item_id: StrictInt
+    name: StrictStr
+    category_id: StrictInt
+    price: StrictInt
+    category_name: StrictStr
+
+
+class OrderableItems(BaseModel):
+    """GET /internal/items?ids=: the caller's enabled items in enabled categories among ids; the rest left out."""
+    items: list[OrderableItem]
+
+
+class CostEntry(BaseModel):
+    effective_date: StrictStr  # YYYY-MM-DD, the first business day the cost counts
+    cost: StrictInt
+
+
+class ItemCosts(BaseModel):
+    item_id: StrictInt
+    name: StrictStr
+    costs: list[CostEntry]  # effective_date ascending
+
+
+class CostHistoryReport(BaseModel):
+    """GET /internal/items/costs?start&end: every item of the store, deleted ones too, with the cost in force
+    on start and each change up to end."""
+    items: list[ItemCosts]
+
+
+class CostListItem(BaseModel):
+    item_id: StrictInt
+    name: StrictStr
+    category_id: StrictInt
+    price: StrictInt
+    cost: StrictInt | None
+    category_name: StrictStr
+
+
+class CostList(Result):
+    """GET /categories/items/costs: the enabled items with today's cost, by category then item
+    (the BFF nests it by category for the cost page)."""
+    items: list[CostListItem]

@@ -1,0 +1,28 @@
+"""What the order service answers other services."""
+from __future__ import annotations
+
+from pydantic import BaseModel, StrictInt, StrictStr
+
+
+class OrderPayment(BaseModel):
+    """GET /internal/orders/open/<table_no>, GET /internal/orders/<id>, POST /internal/orders/<id>/pay:
+    an order as paying it needs."""
+    order_id: StrictInt
+    table_no: StrictInt
+    status: StrictStr
+    total_price: StrictInt
+    sale_id: StrictInt | None
+    paid_at: StrictStr | None
+
+
+class ItemDayLine(BaseModel):
+    date: StrictStr  # the business day, YYYY-MM-DD
+    item_id: StrictInt
+    name: StrictStr  # the name it was last ordered under that day
+    quantity: StrictInt
+    sales_volume: StrictInt
+
+
+class ItemDayReport(BaseModel):
+    """GET /internal/reports/item-days?start&end: paid order lines per business day and item."""
+    lines: list[ItemDayLine]
