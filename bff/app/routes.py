@@ -62,7 +62,7 @@ ROUTES: list[Route] = [
           upstream="/dashboard/sales", query=s.PeriodQuery),
     Route("GET", "/bff/volumes", "dashboard", "Sales and profit per day (the line chart)", s.VolumesReport,
           upstream="/dashboard/volumes", query=s.PeriodQuery),
-    Route("GET", "/dashboard/calculate", "dashboard", "Send the day's settlement SMS", s.Result,
+    Route("GET", "/dashboard/calculate", "dashboard", "Send the day's settlement SMS", s.Settled,
           query=s.SettlementQuery, starts_work=True),
     Route("GET", "/dashboard/consulting/<req_id>", "dashboard", "A finished consulting's text", s.ConsultingText,
           errors=(404,)),
