@@ -3,7 +3,8 @@
 The OpenAPI document is generated from these models and the route table. Only POST /bff/costs
 is validated here at run time (the BFF reshapes it); every other body goes to its owning service
 untouched, and that service's rules decide. The tests check every request they send and every
-reply they get through the BFF against these models, so the document follows the wire.
+reply they get through the BFF against these models (a success reply exactly: a field a service adds
+that is not here fails them), so the document follows the wire.
 """
 from __future__ import annotations
 
@@ -359,7 +360,7 @@ class Settled(Result):
     text: StrictStr
     phone: StrictStr | None
     settlement_id: Id
-    state: Literal["sending", "sent", "recorded", "failed"]
+    state: Literal["sending", "sent", "recorded"]
     reason: StrictStr | None = Field(description="why the text was only recorded: no_aws_credentials, "
                                                  "phone_not_mobile")
 

@@ -16,6 +16,7 @@ from werkzeug.routing import Map, Rule
 from bff.app.route import Route
 from bff.app.routes import documented_routes
 
+SUCCESS = range(200, 300)
 _ROUTES = {route.endpoint: route for route in documented_routes()}
 # The table's rules as the BFF serves them: either form of a trailing slash, without a redirect.
 _RULES = Map([Rule(route.path, endpoint=route.endpoint, methods=[route.method]) for route in _ROUTES.values()],
@@ -41,5 +42,5 @@ def check_answer(method: str, url: str, status: int, body) -> None:
     """A success reply of a JSON route matches that route's documented model exactly."""
     route = route_for(method, url)
     if route is not None and route.response is not None and route.content_type == "application/json" \
-            and 200 <= status < 300:
+            and status in SUCCESS:
         check_reply(route.response, body)
