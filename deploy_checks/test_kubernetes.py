@@ -6,7 +6,8 @@ import copy
 
 import pytest
 
-from bff.app.routes import PATH_PARAMETER, ROUTES
+from bff.app.routes import ROUTES
+from bff.app.urls import PATH_PARAMETER
 from deploy_checks import cluster_rules
 from deploy_checks.code_facts import code_facts
 from deploy_checks.layout import DEV, K8S, KUBERNETES_VERSION, PROD, REPO

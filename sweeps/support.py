@@ -10,6 +10,8 @@ import zoneinfo
 
 import requests
 
+from bff.tests.contract import check_answer
+
 TODAY = datetime.datetime.now(zoneinfo.ZoneInfo("Asia/Seoul")).date()
 WEEK_AGO = TODAY - datetime.timedelta(days=6)
 ORIGIN = "http://pos.example.test"
@@ -46,7 +48,9 @@ class Browser:
     def call(self, method: str, path: str, body=None, *, expect: int = 200, **kwargs):
         response = self.request(method, path, body, **kwargs)
         assert response.status_code == expect, f"{method} {path}: {response.status_code} {response.text}"
-        return response.json()
+        body = response.json()
+        check_answer(method, path, response.status_code, body)
+        return body
 
 
 @dataclasses.dataclass

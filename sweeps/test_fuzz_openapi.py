@@ -36,9 +36,10 @@ from schemathesis.core.failures import FailureGroup
 from schemathesis.specs.openapi.checks import (negative_data_rejection, positive_data_acceptance,
                                                response_schema_conformance, status_code_conformance)
 
-from bff.app.openapi import build_document
+from bff.app.openapi import build_document, openapi_path
 from bff.app.routes import documented_routes
 from bff.app.schemas import Error
+from bff.tests.contract import check_reply
 
 from .support import DOC_NOTES, ORIGIN, PASSWORD, REQUESTS, TODAY, open_shop
 
@@ -53,6 +54,7 @@ DOC_CHECKS = os.environ.get("SALESYNC_FUZZ_DOC_CHECKS") == "1"
 # The document the BFF serves is built from its route table at start-up; the first test checks that
 # /openapi.json is exactly this, so what is fuzzed is what is served (and a new route is fuzzed at once).
 DOCUMENT = build_document(documented_routes())
+ROUTE_OF_OPERATION = {(route.method, openapi_path(route.path)): route for route in documented_routes()}
 CONFIG = schemathesis.Config.from_dict({
     "seed": SEED,
     "suppress-health-check": ["all"],
@@ -125,7 +127,7 @@ def no_traceback(ctx, response, case):
 @schemathesis.check
 def bff_answer_contract(ctx, response, case):
     """The BFF's contract for every answer (as bff/tests' ContractClient has it): CORS, never a
-    redirect, and every 4xx/5xx the common JSON error."""
+    redirect, every 4xx/5xx the common JSON error, and a JSON success reply exactly its route's model."""
     allowed = response.headers.get("access-control-allow-origin")
     if (allowed[0] if isinstance(allowed, list) else allowed) != "*":
         raise AssertionError(f"no Access-Control-Allow-Origin: * on a {response.status_code}")
@@ -137,6 +139,13 @@ def bff_answer_contract(ctx, response, case):
             Error.model_validate(json.loads(response.text))
         except ValueError as exc:
             raise AssertionError(f"a {response.status_code} that is not the JSON error shape: {exc}") from None
+        return
+    route = ROUTE_OF_OPERATION[(case.method.upper(), case.operation.path)]
+    if route.response is not None and route.content_type == "application/json":
+        try:
+            check_reply(route.response, json.loads(response.text))
+        except ValueError as exc:
+            raise AssertionError(f"a {response.status_code} reply the document does not describe: {exc}") from None
 
 
 CHECKS = [not_a_server_error, response_schema_conformance, no_traceback, bff_answer_contract]

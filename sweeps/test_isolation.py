@@ -19,7 +19,8 @@ from typing import get_args
 import pytest
 from pydantic import BaseModel
 
-from bff.app.routes import PATH_PARAMETER, ROUTES
+from bff.app.routes import ROUTES
+from bff.app.urls import PATH_PARAMETER
 
 from .support import open_shop, query_string, route_id, state_of, valid_body
 

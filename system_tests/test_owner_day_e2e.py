@@ -15,6 +15,7 @@ import zoneinfo
 import pytest
 import requests
 
+from bff.tests.contract import check_answer
 from consulting_service.tests.fake_openai import FakeOpenAI
 from salesync_common.migrate import REPO_ROOT, SERVICE_PACKAGES
 from salesync_common.testing import TEST_JWT_SECRET, ServiceProcess, migrated_settings
@@ -87,7 +88,9 @@ class Browser:
                                     allow_redirects=False)
         assert response.headers.get("Access-Control-Allow-Origin") == "*"
         assert response.status_code == expect, f"{method} {path}: {response.status_code} {response.text}"
-        return response.json()
+        body = response.json()
+        check_answer(method, path, response.status_code, body)
+        return body
 
     def sign_up(self, username, store_name):
         assert self.call("GET", f"/stores/check?username={username}")["result"] == "success"

@@ -1,28 +1,17 @@
 """Forward one browser request to its owning service and answer that service's status and JSON unchanged."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-from urllib.parse import quote
-
 from flask import Response, jsonify, request
 
 from salesync_common.request_body import json_object
 from salesync_common.service_client import ServiceClient, ServiceReply
 
-if TYPE_CHECKING:
-    from .routes import Route
+from .route import Route
 
 # Besides Authorization and X-Request-ID, which the service client always forwards.
 FORWARDED_REQUEST_HEADERS = ("Idempotency-Key",)
 # Reply headers the browser may act on: a replayed write, and how long to wait after a 429.
 KEPT_REPLY_HEADERS = ("Idempotent-Replayed", "Retry-After")
-
-
-def path_segment(value) -> str:
-    """One URL-quoted path segment for the owning service."""
-    segment = quote(str(value), safe="")
-    # "." and ".." would be resolved away by the HTTP client and reach another route of the service.
-    return segment.replace(".", "%2E") if segment in (".", "..") else segment
 
 
 def forward(route: Route, *, client: ServiceClient, path_args: dict) -> Response:

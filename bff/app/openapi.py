@@ -8,8 +8,9 @@ from __future__ import annotations
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
-from .routes import PATH_PARAMETER, Route
+from .route import Route
 from .schemas import Error
+from .urls import PATH_PARAMETER
 
 SCHEMA_REF = "#/components/schemas/{model}"
 TITLE = "Salesync public API"

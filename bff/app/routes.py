@@ -3,58 +3,16 @@
 Routing (app/api/gateway.py) and the OpenAPI document (app/openapi.py) are both built from
 this one table, so what is served and what is documented cannot part ways. Paths keep the
 exact trailing slash the POS frontend uses (API.md §12.2); the shared app defaults serve the
-other form too, without a redirect.
+other form too, without a redirect. A route with a view of its own names it here; the view is
+called with the Route it serves, so no handler module imports this table.
 """
 from __future__ import annotations
 
-import dataclasses
-import re
-from typing import Callable
-
-from pydantic import BaseModel
-
 from . import schemas as s
-from .forwarding import path_segment
 from .api import consulting as consulting_views
 from .api import costs as cost_views
 from .api import docs as doc_views
-
-# <converter:name> or <name> in a Flask rule.
-PATH_PARAMETER = re.compile(r"<(?:(?P<converter>[^:<>]+):)?(?P<name>[A-Za-z_]\w*)>")
-
-
-@dataclasses.dataclass(frozen=True)
-class Route:
-    method: str
-    path: str                                   # the Flask rule the browser calls
-    service: str | None                         # the owning service; None: answered here
-    summary: str
-    response: type[BaseModel] | None            # the success reply (None: not JSON)
-    status: int = 200                           # the success status
-    upstream: str | None = None                 # the path on the service, when not the same
-    auth: bool = True                           # a valid token is checked here before forwarding
-    body: type[BaseModel] | None = None
-    query: type[BaseModel] | None = None
-    errors: tuple[int, ...] = ()                # statuses the owner answers besides the usual ones
-    idempotent: bool = False                    # honours Idempotency-Key
-    starts_work: bool = False                   # a GET that must not be retried (it starts a job or sends)
-    handler: Callable | None = None             # a view of its own instead of forwarding
-    content_type: str = "application/json"
-
-    @property
-    def endpoint(self) -> str:
-        path = PATH_PARAMETER.sub(r"\g<name>", self.path)
-        return re.sub(r"\W+", "_", f"{self.method.lower()}{path}").strip("_")
-
-    @property
-    def tag(self) -> str:
-        return self.service or "bff"
-
-    def upstream_path(self, path_args: dict) -> str:
-        """The path on the owning service, with the path arguments put in (each one URL-quoted)."""
-        template = self.upstream or self.path
-        return PATH_PARAMETER.sub(lambda match: path_segment(path_args[match["name"]]), template)
-
+from .route import Route
 
 ROUTES: list[Route] = [
     # store (API.md §2): sign-up, login and the username check are public
@@ -104,7 +62,7 @@ ROUTES: list[Route] = [
           upstream="/dashboard/sales", query=s.PeriodQuery),
     Route("GET", "/bff/volumes", "dashboard", "Sales and profit per day (the line chart)", s.VolumesReport,
           upstream="/dashboard/volumes", query=s.PeriodQuery),
-    Route("GET", "/dashboard/calculate", "dashboard", "Send the day's settlement SMS", s.Result,
+    Route("GET", "/dashboard/calculate", "dashboard", "Send the day's settlement SMS", s.Settled,
           query=s.SettlementQuery, starts_work=True),
     Route("GET", "/dashboard/consulting/<req_id>", "dashboard", "A finished consulting's text", s.ConsultingText,
           errors=(404,)),
@@ -122,7 +80,7 @@ ROUTES: list[Route] = [
     Route("GET", "/consulting/test", "consulting", "Start a consulting job over a period", s.ConsultingJob,
           query=s.PeriodQuery, starts_work=True),
     Route("GET", "/consulting/test/<req_id>", "consulting", "A consulting job's state", s.ConsultingStatus,
-          errors=(404,), handler=consulting_views.consulting_test_status),
+          errors=(404,), handler=consulting_views.consulting_status),
 
     # this document
     Route("GET", "/openapi.json", None, "This API as an OpenAPI document", s.OpenApiDocument, auth=False,

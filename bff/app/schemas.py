@@ -3,7 +3,8 @@
 The OpenAPI document is generated from these models and the route table. Only POST /bff/costs
 is validated here at run time (the BFF reshapes it); every other body goes to its owning service
 untouched, and that service's rules decide. The tests check every request they send and every
-reply they get through the BFF against these models, so the document follows the wire.
+reply they get through the BFF against these models (a success reply exactly: a field a service adds
+that is not here fails them), so the document follows the wire.
 """
 from __future__ import annotations
 
@@ -249,6 +250,7 @@ class UnpaidTable(Result):
     """Always has carts: [] when the table has no open order."""
     store_id: Id
     order_id: Id | None
+    order_date: StrictStr | None = Field(None, description="absent when the table has no open order")
     table_no: TableNo
     total_price: Won
     carts: list[CartView]
@@ -312,12 +314,40 @@ class DayVolume(BaseModel):
     date: StrictStr
     sales_volume: StrictInt
     profit: StrictInt
+    cost_missing: StrictBool
 
 
 class VolumesReport(Result):
     start_date: StrictStr
     end_date: StrictStr
     total: list[DayVolume]
+
+
+class SettlementFigures(BaseModel):
+    store_name: StrictStr
+    date: StrictStr
+    sales_volume: StrictInt
+    payments: StrictInt
+    refunds: StrictInt
+    cash_total: StrictInt
+    card_total: StrictInt
+    profit: StrictInt
+    cost_missing: StrictBool
+
+
+class Settled(Result):
+    """The day's settlement: sent by SMS, or only recorded (reason says why)."""
+    sent: StrictBool
+    channel: Literal["sms", "recorded"]
+    already_sent: StrictBool = Field(description="the day's SMS was sent (or is being sent) by an earlier press")
+    date: StrictStr
+    figures: SettlementFigures
+    text: StrictStr
+    phone: StrictStr | None
+    settlement_id: Id
+    state: Literal["sending", "sent", "recorded"]
+    reason: StrictStr | None = Field(description="why the text was only recorded: no_aws_credentials, "
+                                                 "phone_not_mobile")
 
 
 class ConsultingJob(BaseModel):
@@ -328,12 +358,15 @@ class ConsultingStatus(BaseModel):
     result: Literal["not completed", "success", "failed"]
     message: StrictStr | None = None
     req_id: StrictStr | None = None
+    source: StrictStr | None = Field(None, description="on success: openai or rule_based")
+    error: StrictStr | None = Field(None, description="on failed: consulting_failed")
 
 
 class ConsultingText(Result):
     req_id: StrictStr
     source: StrictStr | None = None
     consulting: StrictStr
+    created_at: StrictStr = Field(description="when the text was written, ISO 8601")
 
 
 class CostItem(BaseModel):

@@ -13,6 +13,8 @@ from bff.app.routes import ROUTES
 from bff.app.schemas import Error
 from salesync_common.testing import CheckedClient, local_service_urls, serve_service, settings_for_tests
 
+from .contract import check_reply
+
 REPO = pathlib.Path(__file__).resolve().parents[2]
 HAS_DASHBOARD = (REPO / "dashboard_service" / "app" / "__init__.py").exists()
 HAS_CONSULTING = (REPO / "consulting_service" / "app" / "__init__.py").exists()
@@ -32,7 +34,8 @@ def closed_port_url() -> str:
 
 class ContractClient(CheckedClient):
     """CheckedClient, and every answer through the BFF keeps the public contract:
-    CORS on every response, never a redirect, and the body matches the route's documented models."""
+    CORS on every response, never a redirect, and the body matches the route's documented models
+    (a success reply exactly: no field the document lacks)."""
 
     def open(self, *args, **kwargs):
         response = super().open(*args, **kwargs)
@@ -46,7 +49,7 @@ class ContractClient(CheckedClient):
             return response
         route = self._route(method, urllib.parse.urlsplit(args[0]).path)
         if route is not None and route.response is not None and response.is_json:
-            route.response.model_validate(response.get_json())
+            check_reply(route.response, response.get_json())
             if route.body is not None and kwargs.get("json") is not None:
                 route.body.model_validate(kwargs["json"])
         return response

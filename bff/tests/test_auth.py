@@ -4,7 +4,8 @@ import time
 import jwt
 import pytest
 
-from bff.app.routes import PATH_PARAMETER, ROUTES
+from bff.app.routes import ROUTES
+from bff.app.urls import PATH_PARAMETER
 from salesync_common.testing import TEST_JWT_SECRET
 from salesync_common.tokens import issue_token
 

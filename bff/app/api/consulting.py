@@ -8,22 +8,19 @@ from __future__ import annotations
 
 from salesync_common.service_client import service_client
 
-from ..forwarding import path_segment, reply_response
+from ..forwarding import reply_response
+from ..route import Route
+from ..urls import service_path
+
+# Where the dashboard keeps a finished consulting's text, for the real and the test job alike.
+DASHBOARD_TEXT = "/dashboard/consulting/<req_id>"
 
 
-def consulting_status(req_id: str):
-    return _status(req_id, "/consulting/")
-
-
-def consulting_test_status(req_id: str):
-    return _status(req_id, "/consulting/test/")
-
-
-def _status(req_id: str, prefix: str):
+def consulting_status(route: Route, req_id: str):
     client = service_client()
-    reply = client.get("consulting", f"{prefix}{path_segment(req_id)}")
+    reply = client.get(route.service, route.upstream_path({"req_id": req_id}))
     if reply.ok and isinstance(reply.body, dict) and reply.body.get("result") == "success":
-        shown = client.get("dashboard", f"/dashboard/consulting/{path_segment(req_id)}")
+        shown = client.get("dashboard", service_path(DASHBOARD_TEXT, {"req_id": req_id}))
         if shown.status == 404:
             return reply_response(type(reply)(200, {"result": "not completed", "message": "컨설팅 진행 중",
                                                     "req_id": req_id}, {}))

@@ -6,13 +6,14 @@ from salesync_common.service_client import service_client
 
 from .. import costs
 from ..forwarding import reply_response
+from ..route import Route
 from ..schemas import CostsForm
 
 
-def list_costs():
+def list_costs(route: Route):
     return reply_response(costs.load_costs(client=service_client()))
 
 
-def save_costs():
+def save_costs(route: Route):
     form = parse_body(CostsForm)
     return reply_response(costs.save_costs(client=service_client(), form=form))

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from flask import Response, current_app, jsonify
 
+from ..route import Route
+
 SWAGGER_UI = "https://cdn.jsdelivr.net/npm/swagger-ui-dist@5"
 
 PAGE = f"""<!doctype html>
@@ -25,9 +27,9 @@ PAGE = f"""<!doctype html>
 """
 
 
-def openapi_document():
+def openapi_document(route: Route):
     return jsonify(current_app.extensions["bff_openapi"])
 
 
-def browsable_docs():
+def browsable_docs(route: Route):
     return Response(PAGE, mimetype="text/html")

@@ -7,7 +7,8 @@ from salesync_common.service_client import service_client
 from salesync_common.tokens import authenticated_store_id
 
 from ..forwarding import forward
-from ..routes import ROUTES, Route
+from ..route import Route
+from ..routes import ROUTES
 
 bp = Blueprint("gateway", __name__)
 
@@ -18,7 +19,7 @@ def _view(route: Route):
             # A missing, expired or forged token is refused here, before any service is called.
             authenticated_store_id()
         if route.handler is not None:
-            return route.handler(**path_args)
+            return route.handler(route, **path_args)
         return forward(route, client=service_client(), path_args=path_args)
     view.__name__ = route.endpoint
     view.__doc__ = route.summary
