@@ -11,7 +11,10 @@ from werkzeug.exceptions import HTTPException
 from bff.app import create_app
 from bff.app.routes import ROUTES
 from bff.app.schemas import Error
-from salesync_common.testing import CheckedClient, local_service_urls, serve_service, settings_for_tests
+from testsupport.clients import CheckedClient
+from testsupport.served import local_service_urls
+from testsupport.settings import settings_for_tests
+from testsupport.shop import OWNER, Shop, TestClient
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
 HAS_DASHBOARD = (REPO / "dashboard_service" / "app" / "__init__.py").exists()
@@ -92,16 +95,14 @@ def dashboard_app(dashboard_urls):
 
 
 @pytest.fixture(scope="session")
-def consulting_app(request, database_url, dashboard_urls, store_service):
+def consulting_app(request, dashboard_urls):
     """The BFF with the consulting service too; skips the test while that service is not built."""
     if not HAS_CONSULTING:
         pytest.skip(NO_CONSULTING)
     try:
-        consulting = serve_service("consulting", database_url, store=store_service,
-                                   dashboard=request.getfixturevalue("dashboard_service"))
+        consulting = request.getfixturevalue("consulting_service")
     except ImportError as exc:  # being written right now: a module of it is still missing
         pytest.skip(f"consulting_service cannot be imported yet: {exc}")
-    request.addfinalizer(consulting.shutdown)
     return bff_app({**dashboard_urls, "consulting": consulting.url})
 
 
@@ -111,45 +112,21 @@ def client(app):
 
 
 def owner(**changes):
-    return {"username": f"bff{uuid.uuid4().hex[:10]}", "password": "Passw0rd!23", "owner_name": "홍길동",
-            "phone": "01012345678", "store_name": "피자가게", "address": "서울시 중구", "store_type": "일반음식점",
-            **changes}
+    return {**OWNER, "username": f"bff{uuid.uuid4().hex[:10]}", "store_name": "피자가게", **changes}
 
 
-class Pos:
+class Pos(Shop):
     """One store's POS frontend talking to the BFF as the browser does (API.md §12.1)."""
 
     def __init__(self, client):
+        super().__init__(TestClient(client))
         self.client = client
-        self.form = owner()
-        signed_up = self.call("POST", "/stores/", self.form, expect=201, auth=False)
-        self.store_id = signed_up["store_id"]
-        self.headers = {"Authorization": f"Bearer {signed_up['token']['access_token']}",
-                        "X-CSRF-Token": signed_up["token"]["csrf_token"]}
-
-    def request(self, method, path, body=None, auth=True, **headers):
-        sent = {**(self.headers if auth else {}), **headers}
-        return self.client.open(path, method=method, json=body, headers=sent)
-
-    def call(self, method, path, body=None, expect=200, auth=True, **headers):
-        response = self.request(method, path, body, auth=auth, **headers)
-        assert response.status_code == expect, (response.status_code, response.get_json())
-        return response.get_json()
+        self.sign_up(csrf=True, **owner())
 
     def menu(self, categories):
-        """{category: {item: price}} -> {item: item_id}, through the BFF."""
-        ids = {}
-        for category, items in categories.items():
-            category_id = self.call("POST", "/categories/", {"name": category}, expect=201)["id"]
-            ids[category] = category_id
-            for name, price in items.items():
-                ids[name] = self.call("POST", f"/categories/{category_id}/items", {"name": name, "price": price},
-                                      expect=201)["id"]
-        return ids
-
-    def order(self, table_no, method="POST", expect=200, **quantities):
-        carts = [{"item_id": self.ids[name], "quantity": n} for name, n in quantities.items()]
-        return self.call(method, "/orders/", {"table_no": table_no, "carts": carts}, expect=expect)
+        """{category: {item: price}} -> {category or item: id}, through the BFF."""
+        items = self.build_menu(categories)
+        return {**{name: self.categories[name] for name in categories}, **items}
 
 
 MENU = {"피자": {"포테이토 피자": 21000, "페퍼로니 피자": "24000"}, "음료": {"콜라": 2000}}

@@ -5,7 +5,7 @@ import jwt
 import pytest
 
 from bff.app.routes import PATH_PARAMETER, ROUTES
-from salesync_common.testing import TEST_JWT_SECRET
+from testsupport.settings import TEST_JWT_SECRET
 from salesync_common.tokens import issue_token
 
 from .conftest import bff_app, closed_port_url, owner

@@ -14,7 +14,7 @@ from sqlalchemy.orm import sessionmaker
 
 from salesync_common.kafka_client import CONSULTING_TOPIC, new_producer
 from salesync_common.migrate import REPO_ROOT
-from salesync_common.testing import TEST_JWT_SECRET
+from testsupport.settings import TEST_JWT_SECRET
 from dashboard_service.app.consulting_feed import ConsultingFeed
 from dashboard_service.app.models import ConsultingResult, ConsumerPosition, db
 

@@ -1,7 +1,8 @@
 import pytest
 import requests
 
-from salesync_common.testing import CheckedClient, settings_for_tests
+from testsupport.clients import CheckedClient
+from testsupport.settings import settings_for_tests
 from dashboard_service.app import create_app
 
 from .conftest import days_ago, period

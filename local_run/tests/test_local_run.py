@@ -8,7 +8,8 @@ import uuid
 
 import requests
 
-from salesync_common.testing import ServiceProcess, migrated_settings
+from testsupport.served import ServiceProcess
+from testsupport.settings import migrated_settings
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
 OWNER = {"username": "gunicorn" + uuid.uuid4().hex[:6], "password": "Passw0rd!23", "owner_name": "김사장", "phone": "01055556666",

