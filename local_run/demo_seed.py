@@ -55,7 +55,7 @@ def seed_demo_store(*, urls: dict[str, str], database_url: str, state: pathlib.P
             quantities = {name: rng.randint(1, 3) for name in rng.sample(names, rng.randint(1, 4))}
             sale = shop.sell(table_no=table_no, payment_type=rng.choice(["현금", "카드"]), **quantities)
             paid.append((sale["order_id"], sale["id"], datetime.timedelta(days=days_ago)))
-    now = datetime.datetime.now(datetime.timezone.utc)
+    now = datetime.datetime.now(datetime.UTC)
     backdate(database_url, [(order_id, sale_id, now - back - datetime.timedelta(minutes=rng.randint(0, 600)))
                             for order_id, sale_id, back in paid])
 

@@ -15,8 +15,8 @@ import pytest
 
 from bff.app.routes import PATH_PARAMETER, ROUTES
 from bff.app.schemas import Error
-from testsupport.settings import TEST_JWT_SECRET
 from salesync_common.tokens import issue_token
+from testsupport.settings import TEST_JWT_SECRET
 
 from .support import ORIGIN, REQUESTS, open_shop, query_string, route_id, state_of, valid_body
 

@@ -29,7 +29,8 @@ def test_a_cafe_day_from_menu_to_revenue(store_service, item_service, order_serv
                                     phone="01011112222", store_name="하루카페", address="서울시 마포구",
                                     store_type="휴게음식점")
     pos = Terminal(urls, shop.headers)
-    menu = shop.build_menu({"음료": {"아메리카노": "4500", "카페라떼": 5000}, "디저트": {"티라미수": "6800", "마카롱": 2500}})
+    menu = shop.build_menu({"음료": {"아메리카노": "4500", "카페라떼": 5000},
+                            "디저트": {"티라미수": "6800", "마카롱": 2500}})
     tree = pos.call("GET", "item", "/categories/items")["categories"]
     assert [c["category_name"] for c in tree] == ["음료", "디저트"]
     assert [i["price"] for c in tree for i in c["items"]] == [4500, 5000, 6800, 2500]

@@ -6,6 +6,7 @@ its log lives in memory, so topics are created at every start.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -50,18 +51,17 @@ class LocalBroker:
         """Tansu's storage engine URL and the environment it needs: here the log lives in memory."""
         return "memory://tansu/", {}
 
-    def start(self, timeout: float = 30.0) -> "LocalBroker":
+    def start(self, timeout: float = 30.0) -> LocalBroker:
         url = f"tcp://127.0.0.1:{self.port}"
         engine, engine_env = self.storage()
-        output = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL
-        self.process = subprocess.Popen(
-            [self.binary(), "broker", "--listener-url", url, "--advertised-listener-url", url,
-             "--storage-engine", engine],
-            stdout=output, stderr=subprocess.STDOUT, start_new_session=True,
-            env={**os.environ, "RUST_LOG": os.environ.get("RUST_LOG", "warn"), **engine_env},
-        )
-        if output is not subprocess.DEVNULL:
-            output.close()  # the broker has its own copy
+        # The broker writes to its own copy of the log file's descriptor: ours is closed at once.
+        with open(self.log_path, "ab") if self.log_path else contextlib.nullcontext(subprocess.DEVNULL) as output:
+            self.process = subprocess.Popen(
+                [self.binary(), "broker", "--listener-url", url, "--advertised-listener-url", url,
+                 "--storage-engine", engine],
+                stdout=output, stderr=subprocess.STDOUT, start_new_session=True,
+                env={**os.environ, "RUST_LOG": os.environ.get("RUST_LOG", "warn"), **engine_env},
+            )
         deadline = time.monotonic() + timeout
         while not port_accepts(self.port):
             if self.process.poll() is not None:
@@ -79,6 +79,7 @@ class LocalBroker:
                 [self.binary(), "topic", "create", topic, "--partitions", str(self.partitions),
                  "--broker", f"tcp://127.0.0.1:{self.port}"],
                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=30,
+                check=False,  # an existing topic is not a failure
             )
 
     def stop(self) -> None:
@@ -91,7 +92,7 @@ class LocalBroker:
             self.process.kill()
             self.process.wait(timeout=5)
 
-    def restart(self) -> "LocalBroker":
+    def restart(self) -> LocalBroker:
         """Stop and start again on the same port: the restarted broker has an empty log."""
         self.stop()
         return self.start()

@@ -5,8 +5,8 @@ import jwt
 import pytest
 
 from bff.app.routes import PATH_PARAMETER, ROUTES
-from testsupport.settings import TEST_JWT_SECRET
 from salesync_common.tokens import issue_token
+from testsupport.settings import TEST_JWT_SECRET
 
 from .conftest import bff_app, closed_port_url, owner
 

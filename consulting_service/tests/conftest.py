@@ -6,15 +6,15 @@ import pytest
 from kafka import TopicPartition
 from sqlalchemy.orm import sessionmaker
 
+from consulting_service.app import jobs
+from consulting_service.app.advice import ModelSettings
+from consulting_service.app.models import db
 from salesync_common.kafka_client import CONSULTING_TOPIC, new_consumer
 from salesync_common.service_client import ServiceClient
 from testsupport.fixtures import service_fixtures
 from testsupport.served import local_service_urls
 from testsupport.settings import TEST_JWT_SECRET, settings_for_tests
 from testsupport.shop import Http, Shop
-from consulting_service.app import jobs
-from consulting_service.app.advice import ModelSettings
-from consulting_service.app.models import db
 
 from .fake_openai import FakeOpenAI
 

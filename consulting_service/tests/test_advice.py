@@ -7,12 +7,12 @@ import time
 import pytest
 from sqlalchemy import func, update
 
-from salesync_common.service_client import ServiceClient
-from salesync_common.settings import ConfigError
-from testsupport.settings import settings_for_tests
 from consulting_service.app import jobs
 from consulting_service.app.advice import ModelSettings, rule_based_advice
 from consulting_service.app.models import ConsultingJob
+from salesync_common.service_client import ServiceClient
+from salesync_common.settings import ConfigError
+from testsupport.settings import settings_for_tests
 
 from .conftest import LEASE
 from .fake_openai import ANSWER

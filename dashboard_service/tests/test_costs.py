@@ -1,9 +1,9 @@
 import pytest
 import requests
 
+from dashboard_service.app import create_app
 from testsupport.clients import CheckedClient
 from testsupport.settings import settings_for_tests
-from dashboard_service.app import create_app
 
 from .conftest import days_ago, period
 

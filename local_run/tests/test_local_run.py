@@ -1,9 +1,8 @@
 import os
+import pathlib
 import socket
 import subprocess
 import sys
-import pathlib
-
 import uuid
 
 import requests

@@ -1,12 +1,11 @@
 import datetime
 from zoneinfo import ZoneInfo
 
-import pytest
 import psycopg2
+import pytest
 from sqlalchemy import event
 
 from order_service.app.models import db
-
 from testsupport.postgres import libpq_url
 
 from .test_orders import order
