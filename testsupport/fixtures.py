@@ -15,8 +15,8 @@ import tempfile
 import uuid
 
 import pytest
+from sqlalchemy import text
 
-from salesync_common.database import truncate_all
 from salesync_common.migrate import SERVICE_PACKAGES
 
 from .clients import CheckedClient
@@ -65,6 +65,17 @@ order_service = _served("order", "store", "item")
 sale_service = _served("sale", "store", "item", "order")
 dashboard_service = _served("dashboard", "store", "item", "order", "sale")
 consulting_service = _served("consulting", "store", "dashboard")
+
+
+def truncate_all(db) -> None:
+    """Empty every table of one service (each test starts from a clean state).
+
+    Ids keep counting: other services may still hold references to earlier rows.
+    """
+    tables = ", ".join(f'"{t.schema}"."{t.name}"' for t in db.metadata.sorted_tables)
+    if tables:
+        db.session.execute(text(f"TRUNCATE {tables} CASCADE"))
+        db.session.commit()
 
 
 def service_fixtures(service: str, *, calls: tuple[str, ...] = (), clean_before: bool = False, **create_app_kwargs):
