@@ -1,6 +1,5 @@
 """The BFF in front of the real store, item, order and sale services (and the dashboard and
-consulting services once they exist), all over HTTP on loopback: no mocks."""
-import pathlib
+consulting services where a test asks for them), all over HTTP on loopback: no mocks."""
 import socket
 import urllib.parse
 import uuid
@@ -15,12 +14,6 @@ from testsupport.clients import CheckedClient
 from testsupport.served import local_service_urls
 from testsupport.settings import settings_for_tests
 from testsupport.shop import OWNER, Shop, TestClient
-
-REPO = pathlib.Path(__file__).resolve().parents[2]
-HAS_DASHBOARD = (REPO / "dashboard_service" / "app" / "__init__.py").exists()
-HAS_CONSULTING = (REPO / "consulting_service" / "app" / "__init__.py").exists()
-NO_DASHBOARD = "dashboard_service is not built yet (no dashboard_service/app/__init__.py)"
-NO_CONSULTING = "consulting_service is not built yet (no consulting_service/app/__init__.py)"
 
 ROUTE_BY_ENDPOINT = {f"gateway.{route.endpoint}": route for route in ROUTES}
 
@@ -82,28 +75,15 @@ def app(backends):
 
 
 @pytest.fixture(scope="session")
-def dashboard_urls(request, backends):
-    """The core services and the dashboard; skips the test while the dashboard is not built."""
-    if not HAS_DASHBOARD:
-        pytest.skip(NO_DASHBOARD)
-    return {**backends, "dashboard": request.getfixturevalue("dashboard_service").url}
+def dashboard_app(backends, dashboard_service):
+    """The BFF with the dashboard service too."""
+    return bff_app({**backends, "dashboard": dashboard_service.url})
 
 
 @pytest.fixture(scope="session")
-def dashboard_app(dashboard_urls):
-    return bff_app(dashboard_urls)
-
-
-@pytest.fixture(scope="session")
-def consulting_app(request, dashboard_urls):
-    """The BFF with the consulting service too; skips the test while that service is not built."""
-    if not HAS_CONSULTING:
-        pytest.skip(NO_CONSULTING)
-    try:
-        consulting = request.getfixturevalue("consulting_service")
-    except ImportError as exc:  # being written right now: a module of it is still missing
-        pytest.skip(f"consulting_service cannot be imported yet: {exc}")
-    return bff_app({**dashboard_urls, "consulting": consulting.url})
+def consulting_app(backends, dashboard_service, consulting_service):
+    """The BFF with the dashboard and consulting services too."""
+    return bff_app({**backends, "dashboard": dashboard_service.url, "consulting": consulting_service.url})
 
 
 @pytest.fixture
