@@ -1,1 +1,1 @@
-pytest_plugins = ["salesync_common.testing"]
+pytest_plugins = ["testsupport.fixtures"]

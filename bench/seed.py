@@ -16,9 +16,9 @@ import uuid
 import zoneinfo
 
 import psycopg2
-import requests
 
-from local_run.postgres import libpq_url
+from testsupport.postgres import libpq_url
+from testsupport.shop import Http, Shop
 
 SEOUL = zoneinfo.ZoneInfo("Asia/Seoul")
 PASSWORD = "Bench!Pass123"  # meets the sign-up rules; the store is throwaway
@@ -41,44 +41,22 @@ DAYS = 90
 ORDERS_PER_DAY = 200
 
 
-class Api:
-    """The BFF as the POS calls it: Bearer token and X-CSRF-Token on every call."""
-
-    def __init__(self, base: str, token: str | None = None):
-        self.base = base.rstrip("/")
-        self.token = token
-        self.session = requests.Session()
-
-    def call(self, method: str, path: str, body=None, expect=(200, 201)):
-        headers = {"X-CSRF-Token": "csrf"}
-        if self.token:
-            headers["Authorization"] = f"Bearer {self.token}"
-        response = self.session.request(method, self.base + path, json=body, headers=headers, timeout=30)
-        if response.status_code not in expect:
-            raise RuntimeError(f"{method} {path}: {response.status_code} {response.text[:300]}")
-        return response.json()
-
-
-def sign_up(base: str, prefix: str = "bench") -> tuple[Api, int, str]:
+def sign_up(base: str, prefix: str = "bench") -> tuple[Shop, int, str]:
+    """A new store through the BFF, as the POS signs up; returns (its shop, store id, username)."""
     username = (prefix + uuid.uuid4().hex)[:16]
-    api = Api(base)
-    signed_up = api.call("POST", "/stores/", {
-        "username": username, "password": PASSWORD, "owner_name": "김벤치", "phone": "01012345678",
-        "store_name": "벤치 카페", "address": "서울시 성동구 성수이로 1", "store_type": "휴게음식점"})
-    api.token = signed_up["token"]["access_token"]
-    return api, int(signed_up["store_id"]), username
+    shop = Shop(Http(base, headers={"X-CSRF-Token": "csrf"}, timeout=30)).sign_up(
+        username=username, password=PASSWORD, owner_name="김벤치", store_name="벤치 카페",
+        address="서울시 성동구 성수이로 1", store_type="휴게음식점")
+    return shop, shop.store_id, username
 
 
-def create_menu(api: Api) -> list[dict]:
+def create_menu(shop: Shop) -> list[dict]:
     """The menu through the API; returns [{item_id, name, price, cost}]."""
-    items = []
-    for category, dishes in MENU.items():
-        category_id = api.call("POST", "/categories/", {"name": category})["id"]
-        for name, price, cost in dishes:
-            # The POS sends the price as a string from a text box.
-            item_id = api.call("POST", f"/categories/{category_id}/items", {"name": name, "price": str(price)})["id"]
-            items.append({"item_id": item_id, "name": name, "price": price, "cost": cost})
-    return items
+    # The POS sends the price as a string from a text box.
+    ids = shop.build_menu({category: {name: str(price) for name, price, _ in dishes}
+                           for category, dishes in MENU.items()})
+    return [{"item_id": ids[name], "name": name, "price": price, "cost": cost}
+            for dishes in MENU.values() for name, price, cost in dishes]
 
 
 def _copy(cursor, table: str, columns: tuple[str, ...], rows: list[tuple]) -> None:
@@ -142,14 +120,14 @@ def write_history(database_url: str, *, store_id: int, items: list[dict], days: 
             "cost_rows": len(cost_rows)}
 
 
-def check_history(api: Api, expected_revenue: int, days: int = DAYS) -> None:
+def check_history(shop: Shop, expected_revenue: int, days: int = DAYS) -> None:
     """The services read the written history as they read their own: revenue over the period matches."""
     today = datetime.datetime.now(SEOUL).date()
     start, end = today - datetime.timedelta(days=days), today - datetime.timedelta(days=1)
-    period = api.call("GET", f"/sales/period?start={start}&end={end}")
+    period = shop.call("GET", f"/sales/period?start={start}&end={end}")
     if period["sales_volume"] != expected_revenue:
         raise RuntimeError(f"seeded revenue {expected_revenue} but /sales/period says {period['sales_volume']}")
-    report = api.call("GET", f"/bff/sales?start={start}&end={end}")
+    report = shop.call("GET", f"/bff/sales?start={start}&end={end}")
     items_total = sum(item["sales_volume"] for item in report["items"])
     if items_total != expected_revenue or any(item["cost_missing"] for item in report["items"]):
         raise RuntimeError(f"seeded revenue {expected_revenue} but /bff/sales lines add up to {items_total}")

@@ -24,9 +24,9 @@ import time
 
 import requests
 
-from local_run.kafka_broker import LocalBroker, free_port
-from local_run.postgres import ensure_database, libpq_url, start_embedded
 from salesync_common.migrate import SERVICE_PACKAGES
+from testsupport.kafka_broker import LocalBroker, free_port
+from testsupport.postgres import ensure_database, libpq_url, start_embedded
 
 REPO = pathlib.Path(__file__).resolve().parent.parent
 # The order local_run starts them in (bff last: it only forwards).

@@ -164,7 +164,8 @@ def dockerignore_problems(text: str) -> list[str]:
     patterns = [line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")]
     problems = []
     for path in (".env", ".venv/bin/python", ".git/config", ".salesync/jwt-secret", "store_service/tests/test_x.py",
-                 "salesync_common/tests/test_x.py", "local_run/__main__.py", "k8s/base/kustomization.yaml"):
+                 "salesync_common/tests/test_x.py", "local_run/__main__.py", "testsupport/fixtures.py",
+                 "k8s/base/kustomization.yaml"):
         if not dockerignore_excludes(patterns, path):
             problems.append(f"{path} would be sent to the build")
     for deployable in DEPLOYABLES:

@@ -16,7 +16,7 @@ import time
 
 import requests
 
-from local_run.kafka_broker import LocalBroker, free_port, port_accepts
+from testsupport.kafka_broker import LocalBroker, free_port
 
 BUCKET = "tansu"
 
@@ -68,30 +68,13 @@ class DiskBroker(LocalBroker):
                 raise RuntimeError("the SeaweedFS S3 gateway did not answer in time")
             time.sleep(0.3)
 
-    def start(self, timeout: float = 30.0) -> "DiskBroker":
+    def storage(self) -> tuple[str, dict[str, str]]:
+        """Tansu's S3 storage engine over the SeaweedFS server (started here when it is not running)."""
         if self.weed is None or self.weed.poll() is not None:
             self.start_store()
-        url = f"tcp://127.0.0.1:{self.port}"
-        output = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL
-        env = {**os.environ, "RUST_LOG": os.environ.get("RUST_LOG", "warn"),
-               "AWS_ACCESS_KEY_ID": "salesync-local", "AWS_SECRET_ACCESS_KEY": "salesync-local",
-               "AWS_DEFAULT_REGION": "us-east-1", "AWS_ENDPOINT": self.s3_url, "AWS_ALLOW_HTTP": "true"}
-        self.process = subprocess.Popen(
-            [self.binary(), "broker", "--listener-url", url, "--advertised-listener-url", url,
-             "--storage-engine", f"s3://{BUCKET}/"],
-            stdout=output, stderr=subprocess.STDOUT, start_new_session=True, env=env)
-        if output is not subprocess.DEVNULL:
-            output.close()
-        deadline = time.monotonic() + timeout
-        while not port_accepts(self.port):
-            if self.process.poll() is not None:
-                raise RuntimeError(f"the Kafka broker exited with code {self.process.returncode} on start")
-            if time.monotonic() > deadline:
-                self.stop()
-                raise RuntimeError(f"the Kafka broker did not accept connections on {self.port}")
-            time.sleep(0.05)
-        self.create_topics()  # a no-op for topics the stored log already has
-        return self
+        return f"s3://{BUCKET}/", {"AWS_ACCESS_KEY_ID": "salesync-local", "AWS_SECRET_ACCESS_KEY": "salesync-local",
+                                   "AWS_DEFAULT_REGION": "us-east-1", "AWS_ENDPOINT": self.s3_url,
+                                   "AWS_ALLOW_HTTP": "true"}
 
     def close(self) -> None:
         """Stop the broker and the SeaweedFS server."""

@@ -20,10 +20,10 @@ import time
 import requests
 
 from salesync_common.settings import LOCAL_PORTS
+from testsupport.kafka_broker import LocalBroker
+from testsupport.postgres import ensure_database, start_embedded
 
 from .demo_seed import seed_demo_store
-from .kafka_broker import LocalBroker
-from .postgres import ensure_database, start_embedded
 
 REPO = pathlib.Path(__file__).resolve().parent.parent
 STATE = REPO / ".salesync"

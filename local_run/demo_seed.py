@@ -1,8 +1,9 @@
 """A demo store for `make run`: a cafe menu with costs and two weeks of paid orders.
 
-Everything goes through the services' own APIs; only the payment times are then moved
-back to earlier days in the order and sale schemas, since an API cannot take a payment
-in the past. The password is generated on this machine and kept in .salesync/.
+Everything goes through the services' own APIs (with testsupport.shop, the scenario driver the
+tests use); only the payment times are then moved back to earlier days in the order and sale
+schemas, since an API cannot take a payment in the past. The password is generated on this
+machine and kept in .salesync/.
 """
 from __future__ import annotations
 
@@ -12,10 +13,9 @@ import pathlib
 import random
 import secrets
 
-import psycopg2
 import requests
 
-from .postgres import libpq_url
+from testsupport.shop import Http, Shop, backdate
 
 DEMO_USERNAME = "democafe01"
 MENU = {
@@ -39,51 +39,27 @@ def seed_demo_store(*, urls: dict[str, str], database_url: str, state: pathlib.P
         return json.loads(credentials_path.read_text()) if credentials_path.exists() else None
 
     password = _password()
-    signed_up = requests.post(urls["store"] + "/stores/", timeout=10, json={
-        "username": DEMO_USERNAME, "password": password, "owner_name": "김데모", "phone": "01012345678",
-        "store_name": "살싱크 카페", "address": "서울시 성동구 성수이로 1", "store_type": "휴게음식점"})
-    signed_up.raise_for_status()
-    headers = {"Authorization": f"Bearer {signed_up.json()['token']['access_token']}"}
-
-    def call(method, service, path, body=None):
-        response = requests.request(method, urls[service] + path, json=body, headers=headers, timeout=10)
-        response.raise_for_status()
-        return response.json()
-
-    items = []
-    cost_start = (datetime.date.today() - datetime.timedelta(days=DAYS + 1)).isoformat()
-    for category, dishes in MENU.items():
-        category_id = call("POST", "item", "/categories/", {"name": category})["id"]
-        for name, price, cost in dishes:
-            item_id = call("POST", "item", f"/categories/{category_id}/items", {"name": name, "price": price})["id"]
-            items.append((item_id, cost))
-    call("POST", "item", "/categories/items/costs",
-         {"effective_date": cost_start, "items": [{"item_id": item_id, "cost": cost} for item_id, cost in items]})
+    shop = Shop(Http(urls)).sign_up(
+        username=DEMO_USERNAME, password=password, owner_name="김데모", store_name="살싱크 카페",
+        address="서울시 성동구 성수이로 1", store_type="휴게음식점")
+    shop.build_menu({category: {name: price for name, price, _ in dishes} for category, dishes in MENU.items()})
+    shop.set_costs(effective_date=datetime.date.today() - datetime.timedelta(days=DAYS + 1),
+                   **{name: cost for dishes in MENU.values() for name, _, cost in dishes})
 
     rng = random.Random(7)
-    moved: list[tuple[int, int, int]] = []  # (order_id, sale_id, days_ago)
+    names = list(shop.items)
+    paid: list[tuple[int, int, datetime.timedelta]] = []  # (order_id, sale_id, how far back)
     for days_ago in range(DAYS, 0, -1):
         for _ in range(rng.randint(12, 25)):
             table_no = rng.randint(0, 8)
-            carts = [{"item_id": item_id, "quantity": rng.randint(1, 3)}
-                     for item_id, _ in rng.sample(items, rng.randint(1, 4))]
-            placed = call("POST", "order", "/orders/", {"table_no": table_no, "carts": carts})
-            paid = call("POST", "sale", "/sales/", {"table_no": table_no, "total_price": placed["total_price"],
-                                                    "payment_type": rng.choice(["현금", "카드"])})
-            moved.append((placed["order_id"], paid["id"], days_ago))
-    _move_back(database_url, moved, rng)
+            quantities = {name: rng.randint(1, 3) for name in rng.sample(names, rng.randint(1, 4))}
+            sale = shop.sell(table_no=table_no, payment_type=rng.choice(["현금", "카드"]), **quantities)
+            paid.append((sale["order_id"], sale["id"], datetime.timedelta(days=days_ago)))
+    now = datetime.datetime.now(datetime.UTC)
+    backdate(database_url, [(order_id, sale_id, now - back - datetime.timedelta(minutes=rng.randint(0, 600)))
+                            for order_id, sale_id, back in paid])
 
     credentials = {"username": DEMO_USERNAME, "password": password}
     credentials_path.write_text(json.dumps(credentials))
     credentials_path.chmod(0o600)
     return credentials
-
-
-def _move_back(database_url: str, moved: list[tuple[int, int, int]], rng: random.Random) -> None:
-    with psycopg2.connect(libpq_url(database_url)) as connection, connection.cursor() as cursor:
-        for order_id, sale_id, days_ago in moved:
-            shift = datetime.timedelta(days=days_ago, minutes=rng.randint(0, 600))
-            cursor.execute('UPDATE "order".orders SET created_at = created_at - %s, updated_at = updated_at - %s, '
-                           'paid_at = paid_at - %s WHERE order_id = %s', (shift, shift, shift, order_id))
-            cursor.execute("UPDATE sale.sales SET created_at = created_at - %s, completed_at = completed_at - %s "
-                           "WHERE sale_id = %s", (shift, shift, sale_id))

@@ -85,13 +85,3 @@ def database_is_reachable(db: SQLAlchemy) -> bool:
     finally:
         db.session.remove()
 
-
-def truncate_all(db: SQLAlchemy) -> None:
-    """Empty every table of this service (tests start from a clean state).
-
-    Ids keep counting: other services may still hold references to earlier rows.
-    """
-    tables = ", ".join(f'"{t.schema}"."{t.name}"' for t in db.metadata.sorted_tables)
-    if tables:
-        db.session.execute(text(f"TRUNCATE {tables} CASCADE"))
-        db.session.commit()

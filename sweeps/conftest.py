@@ -1,8 +1,8 @@
 """The whole system over real HTTP on loopback for the sweeps: the BFF in front of all six services.
 
-The core services come from salesync_common.testing's session fixtures; the consulting service and
-the BFF are served here. Nothing is mocked; no AWS credentials are visible while a sweep runs, so a
-settlement is recorded, not sent, and boto3 looks up no instance metadata.
+The services come from testsupport.fixtures' session fixtures; the BFF is served here. Nothing is
+mocked; no AWS credentials are visible while a sweep runs, so a settlement is recorded, not sent, and
+boto3 looks up no instance metadata.
 """
 from __future__ import annotations
 
@@ -13,8 +13,7 @@ import tempfile
 import pytest
 from hypothesis.configuration import set_hypothesis_home_dir
 
-from bff.app import create_app
-from salesync_common.testing import ServedApp, local_service_urls, serve_service, settings_for_tests
+from testsupport.served import serve_service
 
 from .support import DOC_NOTES, REQUESTS
 
@@ -44,18 +43,10 @@ def no_aws(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def consulting_served(database_url, store_service, dashboard_service):
-    served = serve_service("consulting", database_url, store=store_service, dashboard=dashboard_service)
-    yield served
-    served.shutdown()
-
-
-@pytest.fixture(scope="session")
-def bff_served(store_service, item_service, order_service, sale_service, dashboard_service, consulting_served):
+def bff_served(store_service, item_service, order_service, sale_service, dashboard_service, consulting_service):
     """The BFF over HTTP, calling every real service."""
-    urls = local_service_urls(store=store_service, item=item_service, order=order_service, sale=sale_service,
-                              dashboard=dashboard_service, consulting=consulting_served)
-    served = ServedApp(create_app(settings_for_tests("bff", None, service_urls=urls)))
+    served = serve_service("bff", None, store=store_service, item=item_service, order=order_service,
+                           sale=sale_service, dashboard=dashboard_service, consulting=consulting_service)
     yield served
     served.shutdown()
 

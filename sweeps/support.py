@@ -10,7 +10,8 @@ import zoneinfo
 
 import requests
 
-from bff.tests.contract import check_answer
+from testsupport.bff_contract import check_answer
+from testsupport import shop as scenario
 
 TODAY = datetime.datetime.now(zoneinfo.ZoneInfo("Asia/Seoul")).date()
 WEEK_AGO = TODAY - datetime.timedelta(days=6)
@@ -40,10 +41,13 @@ class Browser:
         return headers
 
     def request(self, method: str, path: str, body=None, *, headers: dict | None = None, auth: bool = True):
-        sent = {**(self.headers if auth else {"Origin": ORIGIN}), **(headers or {})}
+        return self.send(method, path, body, {**(self.headers if auth else {}), **(headers or {})})
+
+    def send(self, method: str, path: str, body, headers: dict):
+        """One request, counted, with an Origin as a browser sends it (the scenario driver's transport)."""
         REQUESTS[self.tally] += 1
-        return self.session.request(method, self.base_url + path, json=body, headers=sent, timeout=30,
-                                    allow_redirects=False)
+        return self.session.request(method, self.base_url + path, json=body, headers={"Origin": ORIGIN, **headers},
+                                    timeout=30, allow_redirects=False)
 
     def call(self, method: str, path: str, body=None, *, expect: int = 200, **kwargs):
         response = self.request(method, path, body, **kwargs)
@@ -90,51 +94,41 @@ def open_shop(base_url: str, *, tally: str, label: str, dashboard_app=None, scal
     browser = Browser(base_url, tally=tally)
     marker = f"{label}{uuid.uuid4().hex[:6]}"
     username = f"sweep{uuid.uuid4().hex[:10]}"
-    signed_up = browser.call("POST", "/stores/", {
-        "username": username, "password": PASSWORD, "owner_name": "홍길동", "phone": "01012345678",
-        "store_name": f"가게{marker}", "address": "서울시 중구", "store_type": "일반음식점"}, expect=201, auth=False)
-    browser.token = signed_up["token"]["access_token"]
-    store_id = signed_up["store_id"]
+    pos = scenario.Shop(browser.send).sign_up(username=username, password=PASSWORD, store_name=f"가게{marker}")
+    browser.token = pos.token
+    pos.headers = browser.headers
+    store_id = pos.store_id
 
-    categories, items = {}, {}
     menu = {"피자": {"포테이토": 21, "페퍼로니": 24, "단종": 9}, "음료": {"콜라": 2, "사이다": 3}, "폐지": {"옛메뉴": 5}}
-    for category, priced in menu.items():
-        category_name = f"{category}{marker}"
-        categories[category_name] = browser.call("POST", "/categories/", {"name": category_name}, expect=201)["id"]
-        for name, price in priced.items():
-            item_name = f"{name}{marker}"
-            items[item_name] = browser.call("POST", f"/categories/{categories[category_name]}/items",
-                                            {"name": item_name, "price": str(price * scale)}, expect=201)["id"]
-    page = browser.call("GET", "/bff/costs")
-    for category in page["items"]:
-        for item in category["items"]:
-            item["cost"] = item["price"] // 3
-    browser.call("POST", "/bff/costs", page)
+    marked = {f"{category}{marker}": {f"{name}{marker}": price * scale for name, price in priced.items()}
+              for category, priced in menu.items()}
+    items = pos.build_menu({category: {name: str(price) for name, price in priced.items()}  # as the POS sends it
+                            for category, priced in marked.items()})
+    categories = pos.categories
+    pos.set_costs(**{name: price // 3 for priced in marked.values() for name, price in priced.items()})
 
     def cart(**quantities):
-        return [{"item_id": items[f"{name}{marker}"], "quantity": n} for name, n in quantities.items()]
+        return pos.cart(**{f"{name}{marker}": n for name, n in quantities.items()})
 
     open_1, open_2, paid, refunded = tables
     tag = uuid.uuid4().hex[:8]  # header values are ASCII
     keys = [f"sweep-{tag}-order", f"sweep-{tag}-sale"]
     bodies = [{"table_no": open_1, "carts": cart(포테이토=1, 콜라=2)},
               {"table_no": paid, "payment_type": "카드", "total_price": 24 * scale}]
-    browser.call("POST", "/orders/", bodies[0], headers={"Idempotency-Key": keys[0]})
-    browser.call("POST", "/orders/", {"table_no": open_2, "carts": cart(사이다=1)})
-    browser.call("POST", "/orders/", {"table_no": paid, "carts": cart(페퍼로니=1)})
-    browser.call("POST", "/orders/", {"table_no": refunded, "carts": cart(콜라=3)})
-    sales = [browser.call("POST", "/sales/", {"table_no": refunded, "payment_type": "현금", "total_price": 6 * scale},
-                          expect=201)["id"],
-             browser.call("POST", "/sales/", bodies[1], expect=201, headers={"Idempotency-Key": keys[1]})["id"]]
-    browser.call("DELETE", f"/sales/{sales[0]}")
+    pos.call("POST", "/orders/", bodies[0], **{"Idempotency-Key": keys[0]})
+    pos.call("POST", "/orders/", {"table_no": open_2, "carts": cart(사이다=1)})
+    pos.call("POST", "/orders/", {"table_no": paid, "carts": cart(페퍼로니=1)})
+    pos.call("POST", "/orders/", {"table_no": refunded, "carts": cart(콜라=3)})
+    sales = [pos.pay(refunded, 6 * scale, "현금")["id"], pos.pay(paid, 24 * scale, "카드", key=keys[1])["id"]]
+    pos.refund(sales[0])
 
     deleted_item = items[f"단종{marker}"]
-    browser.call("DELETE", f"/categories/items/{deleted_item}")
+    pos.call("DELETE", f"/categories/items/{deleted_item}")
     deleted_category = categories[f"폐지{marker}"]
-    browser.call("DELETE", f"/categories/{deleted_category}")
+    pos.call("DELETE", f"/categories/{deleted_category}")
 
-    req_ids = [browser.call("GET", f"/consulting/test?start={WEEK_AGO}&end={TODAY}")["req_id"],
-               browser.call("GET", f"/consulting/?start={TODAY}&end={TODAY}")["req_id"]]
+    req_ids = [pos.call("GET", f"/consulting/test?start={WEEK_AGO}&end={TODAY}")["req_id"],
+               pos.call("GET", f"/consulting/?start={TODAY}&end={TODAY}")["req_id"]]
     if dashboard_app is not None:
         store_advice(dashboard_app, store_id=store_id, req_id=req_ids[0], text=f"세트 메뉴를 홍보하세요 {marker}")
     return Shop(browser=browser, store_id=store_id, username=username, marker=marker, categories=categories,

@@ -39,7 +39,7 @@ from schemathesis.specs.openapi.checks import (negative_data_rejection, positive
 from bff.app.openapi import build_document, openapi_path
 from bff.app.routes import documented_routes
 from bff.app.schemas import Error
-from bff.tests.contract import check_reply
+from testsupport.bff_contract import check_reply
 
 from .support import DOC_NOTES, ORIGIN, PASSWORD, REQUESTS, TODAY, open_shop
 

@@ -16,8 +16,8 @@ import pytest
 from bff.app.routes import ROUTES
 from bff.app.schemas import Error
 from bff.app.urls import PATH_PARAMETER
-from salesync_common.testing import TEST_JWT_SECRET
 from salesync_common.tokens import issue_token
+from testsupport.settings import TEST_JWT_SECRET
 
 from .support import ORIGIN, REQUESTS, open_shop, query_string, route_id, state_of, valid_body
 

@@ -15,10 +15,12 @@ import zoneinfo
 import pytest
 import requests
 
-from bff.tests.contract import check_answer
+from testsupport.bff_contract import check_answer
 from consulting_service.tests.fake_openai import FakeOpenAI
 from salesync_common.migrate import REPO_ROOT, SERVICE_PACKAGES
-from salesync_common.testing import TEST_JWT_SECRET, ServiceProcess, migrated_settings
+from testsupport.served import ServiceProcess
+from testsupport.settings import TEST_JWT_SECRET, migrated_settings
+from testsupport.shop import Http, Shop
 
 TODAY = datetime.datetime.now(zoneinfo.ZoneInfo("Asia/Seoul")).date()
 ORDER = ("store", "item", "order", "sale", "dashboard", "consulting", "bff")
@@ -75,32 +77,23 @@ def system(database_url, kafka_broker, sns, liveness_files):
         openai.released.set()
 
 
-class Browser:
-    """What the React POS sends: the BFF's one base URL, Bearer token and X-CSRF-Token on every call."""
+def cors_on_every_answer(response):
+    """Every answer carries CORS headers, and a success reply has exactly its documented fields."""
+    assert response.headers.get("Access-Control-Allow-Origin") == "*"
+    if response.headers.get("Content-Type", "").startswith("application/json"):
+        check_answer(response.request.method, response.request.path_url, response.status_code, response.json())
 
-    def __init__(self, base):
-        self.base = base
-        self.token = None
 
-    def call(self, method, path, body=None, expect=200, **headers):
-        sent = {"X-CSRF-Token": "csrf", "Authorization": f"Bearer {self.token}", **headers}
-        response = requests.request(method, self.base + path, json=body, headers=sent, timeout=15,
-                                    allow_redirects=False)
-        assert response.headers.get("Access-Control-Allow-Origin") == "*"
-        assert response.status_code == expect, f"{method} {path}: {response.status_code} {response.text}"
-        body = response.json()
-        check_answer(method, path, response.status_code, body)
-        return body
-
-    def sign_up(self, username, store_name):
-        assert self.call("GET", f"/stores/check?username={username}")["result"] == "success"
-        signed_up = self.call("POST", "/stores/", {
-            "username": username, "password": "Passw0rd!23", "owner_name": "박사장", "phone": "01098765432",
-            "store_name": store_name, "address": "서울시 종로구", "store_type": "일반음식점"}, expect=201)
-        login = self.call("POST", "/stores/login", {"username": username, "password": "Passw0rd!23"})
-        self.token = login["access_token"]
-        assert signed_up["token"]["access_token"]
-        return login["store_id"]
+def signed_up(bff, username, store_name):
+    """A store signed up and logged in through the BFF's one base URL, as the React POS does it."""
+    owner = Shop(Http(bff, headers={"X-CSRF-Token": "csrf"}, timeout=15, check=cors_on_every_answer,
+                      allow_redirects=False))
+    assert owner.call("GET", f"/stores/check?username={username}", auth=False)["result"] == "success"
+    owner.sign_up(username=username, store_name=store_name, owner_name="박사장", phone="01098765432",
+                  address="서울시 종로구")
+    assert owner.token
+    owner.log_in()
+    return owner
 
 
 def wait_until(read, done, timeout=20.0):
@@ -113,8 +106,7 @@ def wait_until(read, done, timeout=20.0):
 
 
 def test_the_owners_day_and_a_second_store_that_sees_none_of_it(system, sns):
-    owner = Browser(system["bff"])
-    owner.sign_up("owner" + uuid.uuid4().hex[:8], "종로카페")
+    owner = signed_up(system["bff"], "owner" + uuid.uuid4().hex[:8], "종로카페")
 
     # The menu.
     coffee = owner.call("POST", "/categories/", {"name": "커피"}, expect=201)["id"]
@@ -187,8 +179,7 @@ def test_the_owners_day_and_a_second_store_that_sees_none_of_it(system, sns):
     assert any(number == "+821098765432" and "23,500원" in text for number, text in messages)
 
     # A second store sees none of it, through any path that takes an id.
-    other = Browser(system["bff"])
-    other.sign_up("other" + uuid.uuid4().hex[:8], "다른가게")
+    other = signed_up(system["bff"], "other" + uuid.uuid4().hex[:8], "다른가게")
     assert other.call("GET", "/categories/")["categories"] == []
     assert other.call("GET", "/categories/items")["categories"] == []
     assert other.call("GET", "/orders/unpaids")["orders"] == []

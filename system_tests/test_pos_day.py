@@ -5,6 +5,8 @@ import zoneinfo
 
 import requests
 
+from testsupport.shop import Http, Shop
+
 
 class Terminal:
     def __init__(self, urls, headers=None):
@@ -23,19 +25,12 @@ class Terminal:
 def test_a_cafe_day_from_menu_to_revenue(store_service, item_service, order_service, sale_service):
     urls = {"store": store_service.url, "item": item_service.url, "order": order_service.url,
             "sale": sale_service.url}
-    pos = Terminal(urls)
-    signed_up = pos.call("POST", "store", "/stores/", {
-        "username": "cafe" + uuid.uuid4().hex[:8], "password": "Passw0rd!23", "owner_name": "이사장", "phone": "01011112222",
-        "store_name": "하루카페", "address": "서울시 마포구", "store_type": "휴게음식점"}, expect=201)
-    pos.headers = {"Authorization": f"Bearer {signed_up['token']['access_token']}", "X-CSRF-Token": "ignored"}
-
-    drinks = pos.call("POST", "item", "/categories/", {"name": "음료"}, expect=201)["id"]
-    desserts = pos.call("POST", "item", "/categories/", {"name": "디저트"}, expect=201)["id"]
-    menu = {}
-    for category, name, price in [(drinks, "아메리카노", "4500"), (drinks, "카페라떼", 5000),
-                                  (desserts, "티라미수", "6800"), (desserts, "마카롱", 2500)]:
-        menu[name] = pos.call("POST", "item", f"/categories/{category}/items", {"name": name, "price": price},
-                              expect=201)["id"]
+    shop = Shop(Http(urls)).sign_up(csrf=True, username="cafe" + uuid.uuid4().hex[:8], owner_name="이사장",
+                                    phone="01011112222", store_name="하루카페", address="서울시 마포구",
+                                    store_type="휴게음식점")
+    pos = Terminal(urls, shop.headers)
+    menu = shop.build_menu({"음료": {"아메리카노": "4500", "카페라떼": 5000},
+                            "디저트": {"티라미수": "6800", "마카롱": 2500}})
     tree = pos.call("GET", "item", "/categories/items")["categories"]
     assert [c["category_name"] for c in tree] == ["음료", "디저트"]
     assert [i["price"] for c in tree for i in c["items"]] == [4500, 5000, 6800, 2500]

@@ -1,6 +1,5 @@
 """The BFF in front of the real store, item, order and sale services (and the dashboard and
-consulting services once they exist), all over HTTP on loopback: no mocks."""
-import pathlib
+consulting services where a test asks for them), all over HTTP on loopback: no mocks."""
 import socket
 import urllib.parse
 import uuid
@@ -11,15 +10,12 @@ from werkzeug.exceptions import HTTPException
 from bff.app import create_app
 from bff.app.routes import ROUTES
 from bff.app.schemas import Error
-from salesync_common.testing import CheckedClient, local_service_urls, serve_service, settings_for_tests
+from testsupport.clients import CheckedClient
+from testsupport.served import local_service_urls
+from testsupport.settings import settings_for_tests
+from testsupport.shop import OWNER, Shop, TestClient
 
-from .contract import check_reply
-
-REPO = pathlib.Path(__file__).resolve().parents[2]
-HAS_DASHBOARD = (REPO / "dashboard_service" / "app" / "__init__.py").exists()
-HAS_CONSULTING = (REPO / "consulting_service" / "app" / "__init__.py").exists()
-NO_DASHBOARD = "dashboard_service is not built yet (no dashboard_service/app/__init__.py)"
-NO_CONSULTING = "consulting_service is not built yet (no consulting_service/app/__init__.py)"
+from testsupport.bff_contract import check_reply
 
 ROUTE_BY_ENDPOINT = {f"gateway.{route.endpoint}": route for route in ROUTES}
 
@@ -82,30 +78,15 @@ def app(backends):
 
 
 @pytest.fixture(scope="session")
-def dashboard_urls(request, backends):
-    """The core services and the dashboard; skips the test while the dashboard is not built."""
-    if not HAS_DASHBOARD:
-        pytest.skip(NO_DASHBOARD)
-    return {**backends, "dashboard": request.getfixturevalue("dashboard_service").url}
+def dashboard_app(backends, dashboard_service):
+    """The BFF with the dashboard service too."""
+    return bff_app({**backends, "dashboard": dashboard_service.url})
 
 
 @pytest.fixture(scope="session")
-def dashboard_app(dashboard_urls):
-    return bff_app(dashboard_urls)
-
-
-@pytest.fixture(scope="session")
-def consulting_app(request, database_url, dashboard_urls, store_service):
-    """The BFF with the consulting service too; skips the test while that service is not built."""
-    if not HAS_CONSULTING:
-        pytest.skip(NO_CONSULTING)
-    try:
-        consulting = serve_service("consulting", database_url, store=store_service,
-                                   dashboard=request.getfixturevalue("dashboard_service"))
-    except ImportError as exc:  # being written right now: a module of it is still missing
-        pytest.skip(f"consulting_service cannot be imported yet: {exc}")
-    request.addfinalizer(consulting.shutdown)
-    return bff_app({**dashboard_urls, "consulting": consulting.url})
+def consulting_app(backends, dashboard_service, consulting_service):
+    """The BFF with the dashboard and consulting services too."""
+    return bff_app({**backends, "dashboard": dashboard_service.url, "consulting": consulting_service.url})
 
 
 @pytest.fixture
@@ -114,45 +95,21 @@ def client(app):
 
 
 def owner(**changes):
-    return {"username": f"bff{uuid.uuid4().hex[:10]}", "password": "Passw0rd!23", "owner_name": "홍길동",
-            "phone": "01012345678", "store_name": "피자가게", "address": "서울시 중구", "store_type": "일반음식점",
-            **changes}
+    return {**OWNER, "username": f"bff{uuid.uuid4().hex[:10]}", "store_name": "피자가게", **changes}
 
 
-class Pos:
+class Pos(Shop):
     """One store's POS frontend talking to the BFF as the browser does (API.md §12.1)."""
 
     def __init__(self, client):
+        super().__init__(TestClient(client))
         self.client = client
-        self.form = owner()
-        signed_up = self.call("POST", "/stores/", self.form, expect=201, auth=False)
-        self.store_id = signed_up["store_id"]
-        self.headers = {"Authorization": f"Bearer {signed_up['token']['access_token']}",
-                        "X-CSRF-Token": signed_up["token"]["csrf_token"]}
-
-    def request(self, method, path, body=None, auth=True, **headers):
-        sent = {**(self.headers if auth else {}), **headers}
-        return self.client.open(path, method=method, json=body, headers=sent)
-
-    def call(self, method, path, body=None, expect=200, auth=True, **headers):
-        response = self.request(method, path, body, auth=auth, **headers)
-        assert response.status_code == expect, (response.status_code, response.get_json())
-        return response.get_json()
+        self.sign_up(csrf=True, **owner())
 
     def menu(self, categories):
-        """{category: {item: price}} -> {item: item_id}, through the BFF."""
-        ids = {}
-        for category, items in categories.items():
-            category_id = self.call("POST", "/categories/", {"name": category}, expect=201)["id"]
-            ids[category] = category_id
-            for name, price in items.items():
-                ids[name] = self.call("POST", f"/categories/{category_id}/items", {"name": name, "price": price},
-                                      expect=201)["id"]
-        return ids
-
-    def order(self, table_no, method="POST", expect=200, **quantities):
-        carts = [{"item_id": self.ids[name], "quantity": n} for name, n in quantities.items()]
-        return self.call(method, "/orders/", {"table_no": table_no, "carts": carts}, expect=expect)
+        """{category: {item: price}} -> {category or item: id}, through the BFF."""
+        items = self.build_menu(categories)
+        return {**{name: self.categories[name] for name in categories}, **items}
 
 
 MENU = {"피자": {"포테이토 피자": 21000, "페퍼로니 피자": "24000"}, "음료": {"콜라": 2000}}

@@ -6,8 +6,8 @@ import pytest
 
 from bff.app.routes import ROUTES
 from bff.app.urls import PATH_PARAMETER
-from salesync_common.testing import TEST_JWT_SECRET
 from salesync_common.tokens import issue_token
+from testsupport.settings import TEST_JWT_SECRET
 
 from .conftest import bff_app, closed_port_url, owner
 

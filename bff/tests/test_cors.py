@@ -3,7 +3,7 @@ import pytest
 
 from bff.app import create_app
 from bff.app.cors import ALLOWED_HEADERS
-from salesync_common.testing import settings_for_tests
+from testsupport.settings import settings_for_tests
 
 from .conftest import owner
 

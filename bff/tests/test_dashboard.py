@@ -15,11 +15,9 @@ def shop(dashboard_app):
     """A store that sold 2 potato pizzas (cost 5000 each) and 3 colas (no cost) today."""
     terminal = Pos(dashboard_app.test_client())
     terminal.ids = terminal.menu({"피자": {"포테이토 피자": 21000}, "음료": {"콜라": 2000}})
-    page = terminal.call("GET", "/bff/costs")
-    page["items"][0]["items"][0]["cost"] = 5000
-    terminal.call("POST", "/bff/costs", page)
+    terminal.set_costs(**{"포테이토 피자": 5000})
     terminal.order(1, **{"포테이토 피자": 2, "콜라": 3})
-    terminal.call("POST", "/sales/", {"table_no": 1, "payment_type": "카드", "total_price": 48000}, expect=201)
+    terminal.pay(1, 48000)
     return terminal
 
 

@@ -1,7 +1,7 @@
 """Calls to the owning services: one that cannot be reached is a 503 JSON with CORS, and a path stays its route."""
 from bff.app.routes import ROUTES
-from salesync_common.testing import TEST_JWT_SECRET
 from salesync_common.tokens import issue_token
+from testsupport.settings import TEST_JWT_SECRET
 
 from .conftest import bff_app, closed_port_url
 

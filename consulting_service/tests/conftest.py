@@ -3,18 +3,18 @@ import time
 import zoneinfo
 
 import pytest
-import requests
 from kafka import TopicPartition
 from sqlalchemy.orm import sessionmaker
 
-from salesync_common.database import truncate_all
-from salesync_common.kafka_client import CONSULTING_TOPIC, new_consumer
-from salesync_common.service_client import ServiceClient
-from salesync_common.testing import CheckedClient, TEST_JWT_SECRET, local_service_urls, migrated_settings, \
-    settings_for_tests
-from consulting_service.app import create_app, jobs
+from consulting_service.app import jobs
 from consulting_service.app.advice import ModelSettings
 from consulting_service.app.models import db
+from salesync_common.kafka_client import CONSULTING_TOPIC, new_consumer
+from salesync_common.service_client import ServiceClient
+from testsupport.fixtures import service_fixtures
+from testsupport.served import local_service_urls
+from testsupport.settings import TEST_JWT_SECRET, settings_for_tests
+from testsupport.shop import Http, Shop
 
 from .fake_openai import FakeOpenAI
 
@@ -23,27 +23,9 @@ LEASE = datetime.timedelta(seconds=60)
 MENU = {"제육볶음": (11000, 4000), "김치찌개": (9000, 8500), "공기밥": (1000, 1200), "계란말이": (7000, None)}
 
 
-@pytest.fixture(scope="session")
-def app(database_url):
-    app = create_app(migrated_settings("consulting", database_url))
-    app.test_client_class = CheckedClient
-    return app
-
-
-@pytest.fixture(autouse=True)
-def clean_tables(app):
-    # Before too: the session's database is shared, and earlier suites (sweeps, bff) leave pending jobs
-    # that would be claimed first, being older.
-    with app.app_context():
-        truncate_all(db)
-    yield
-    with app.app_context():
-        truncate_all(db)
-
-
-@pytest.fixture
-def client(app):
-    return app.test_client()
+# Cleaned before each test too: the session's database is shared, and earlier suites (sweeps, bff) leave
+# pending jobs that would be claimed first, being older.
+urls, app, client, clean_tables = service_fixtures("consulting", clean_before=True)
 
 
 @pytest.fixture(scope="session")
@@ -84,44 +66,18 @@ def work_one_job(sessions, dashboard_client):
     return _work
 
 
-class Shop:
-    """A store with a menu, costs and paid tables, made through the real item, order and sale services."""
-
-    def __init__(self, new_store, urls):
-        self.store_id, self.headers = new_store()
-        self.urls = urls
-        self.today = datetime.datetime.now(zoneinfo.ZoneInfo("Asia/Seoul")).date().isoformat()
-        category = self._call("POST", "item", "/categories/", {"name": "식사"})
-        self.items = {}
-        for name, (price, cost) in MENU.items():
-            item_id = self._call("POST", "item", f"/categories/{category['id']}/items",
-                                 {"name": name, "price": price})["id"]
-            self.items[name] = item_id
-            if cost is not None:
-                self._call("PUT", "item", f"/categories/items/costs/{item_id}", {"cost": cost})
-        self.pay(1, 제육볶음=3, 김치찌개=2)
-        self.pay(2, 공기밥=4, 계란말이=1, 제육볶음=1)
-
-    def _call(self, method, service, path, body=None):
-        response = requests.request(method, self.urls[service] + path, json=body, headers=self.headers, timeout=10)
-        assert response.status_code < 300, response.text
-        return response.json()
-
-    def pay(self, table_no, **quantities):
-        carts = [{"item_id": self.items[name], "quantity": n} for name, n in quantities.items()]
-        order = self._call("POST", "order", "/orders/", {"table_no": table_no, "carts": carts})
-        total = self._call("GET", "order", f"/orders/unpaids/{table_no}")["total_price"]
-        self._call("POST", "sale", "/sales/", {"table_no": table_no, "payment_type": "카드", "total_price": total})
-        return order
-
-    def profile(self):
-        return self._call("GET", "store", "/stores/")["store"]
-
-
 @pytest.fixture(scope="session")
 def shop(new_store, store_service, item_service, order_service, sale_service, dashboard_service):
+    """A store with a menu, costs and two paid tables, made through the real item, order and sale services."""
     urls = local_service_urls(store=store_service, item=item_service, order=order_service, sale=sale_service)
-    return Shop(new_store, urls)
+    store_id, headers = new_store()
+    shop = Shop(Http(urls), store_id=store_id, headers=headers)
+    shop.today = datetime.datetime.now(zoneinfo.ZoneInfo("Asia/Seoul")).date().isoformat()
+    shop.build_menu({"식사": {name: price for name, (price, _) in MENU.items()}})
+    shop.set_costs(**{name: cost for name, (_, cost) in MENU.items() if cost is not None})
+    shop.sell(table_no=1, 제육볶음=3, 김치찌개=2)
+    shop.sell(table_no=2, 공기밥=4, 계란말이=1, 제육볶음=1)
+    return shop
 
 
 def read_topic(bootstrap_servers, *, timeout=10.0):

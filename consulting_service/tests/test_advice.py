@@ -7,12 +7,12 @@ import time
 import pytest
 from sqlalchemy import func, update
 
-from salesync_common.service_client import ServiceClient
-from salesync_common.settings import ConfigError
-from salesync_common.testing import settings_for_tests
 from consulting_service.app import jobs
 from consulting_service.app.advice import ModelSettings, rule_based_advice
 from consulting_service.app.models import ConsultingJob
+from salesync_common.service_client import ServiceClient
+from salesync_common.settings import ConfigError
+from testsupport.settings import settings_for_tests
 
 from .conftest import LEASE
 from .fake_openai import ANSWER
@@ -129,7 +129,7 @@ def test_an_empty_period_gets_a_message_not_an_error(sessions, shop, fake_openai
 
 
 def unreachable_dashboard(database_url):
-    from local_run.kafka_broker import free_port
+    from testsupport.kafka_broker import free_port
     nowhere = settings_for_tests("consulting", database_url,
                                  service_urls={"dashboard": f"http://127.0.0.1:{free_port()}"}, http_get_retries=0)
     return ServiceClient(nowhere)

@@ -6,12 +6,12 @@ import uuid
 import pytest
 from sqlalchemy import select, update
 
-from salesync_common.kafka_client import CONSULTING_TOPIC
-from salesync_common.testing import TEST_JWT_SECRET
-from salesync_common.tokens import issue_token
 from consulting_service.app import jobs
 from consulting_service.app.advice import Advice
 from consulting_service.app.models import ConsultingJob, OutboxMessage
+from salesync_common.kafka_client import CONSULTING_TOPIC
+from salesync_common.tokens import issue_token
+from testsupport.settings import TEST_JWT_SECRET
 
 from .conftest import LEASE
 

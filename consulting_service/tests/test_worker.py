@@ -16,14 +16,14 @@ import pytest
 from kafka import TopicPartition
 from sqlalchemy import select
 
-from local_run.postgres import libpq_url
-from salesync_common.kafka_client import CONSULTING_TOPIC, new_consumer
-from salesync_common.liveness import Liveness, is_fresh
-from salesync_common.migrate import REPO_ROOT
-from salesync_common.testing import TEST_JWT_SECRET
 from consulting_service import worker as worker_process
 from consulting_service.app import outbox
 from consulting_service.app.models import ConsultingJob
+from salesync_common.kafka_client import CONSULTING_TOPIC, new_consumer
+from salesync_common.liveness import Liveness, is_fresh
+from salesync_common.migrate import REPO_ROOT
+from testsupport.postgres import libpq_url
+from testsupport.settings import TEST_JWT_SECRET
 
 
 class WorkerProcess:

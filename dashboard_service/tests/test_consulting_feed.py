@@ -12,11 +12,11 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import sessionmaker
 
-from salesync_common.kafka_client import CONSULTING_TOPIC, new_producer
-from salesync_common.migrate import REPO_ROOT
-from salesync_common.testing import TEST_JWT_SECRET
 from dashboard_service.app.consulting_feed import ConsultingFeed
 from dashboard_service.app.models import ConsultingResult, ConsumerPosition, db
+from salesync_common.kafka_client import CONSULTING_TOPIC, new_producer
+from salesync_common.migrate import REPO_ROOT
+from testsupport.settings import TEST_JWT_SECRET
 
 
 def publish(broker, store_id, count=1, text="아메리카노 세트를 홍보하세요.", partition=None):

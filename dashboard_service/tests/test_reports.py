@@ -3,7 +3,8 @@ import datetime
 import pytest
 
 from salesync_common.service_client import ServiceClient
-from salesync_common.testing import CheckedClient, settings_for_tests
+from testsupport.clients import CheckedClient
+from testsupport.settings import settings_for_tests
 from dashboard_service.app import create_app
 from dashboard_service.app.reports import CostHistory, profit_by_day, profit_by_item, profit_of
 

@@ -3,8 +3,8 @@ import time
 import pytest
 from moto import mock_aws
 
-from salesync_common.testing import TEST_JWT_SECRET
 from salesync_common.tokens import issue_token
+from testsupport.settings import TEST_JWT_SECRET
 
 from .conftest import days_ago, period, today
 

@@ -3,35 +3,15 @@ import zoneinfo
 
 import pytest
 
-from item_service.app import create_app
-from item_service.app.models import db
-from salesync_common.database import truncate_all
-from salesync_common.testing import CheckedClient, migrated_settings, settings_for_tests
+from testsupport.fixtures import service_fixtures
 
 SEOUL = zoneinfo.ZoneInfo("Asia/Seoul")
 # A valid integer id far beyond any row a test creates (ids keep counting across tests).
 UNUSED_ID = 2_000_000_000
 
 
-@pytest.fixture(scope="session")
-def app(database_url, store_service):
-    # Time zones come from the real store service, called over HTTP with the caller's token.
-    service_urls = {**settings_for_tests("item", database_url).service_urls, "store": store_service.url}
-    app = create_app(migrated_settings("item", database_url, service_urls=service_urls))
-    app.test_client_class = CheckedClient
-    return app
-
-
-@pytest.fixture(autouse=True)
-def clean_tables(app):
-    yield
-    with app.app_context():
-        truncate_all(db)
-
-
-@pytest.fixture
-def client(app):
-    return app.test_client()
+# Time zones come from the real store service, called over HTTP with the caller's token.
+urls, app, client, clean_tables = service_fixtures("item", calls=("store",))
 
 
 @pytest.fixture

@@ -4,8 +4,8 @@ import time
 import jwt
 import pytest
 
-from salesync_common.testing import TEST_JWT_SECRET
 from salesync_common.tokens import issue_token
+from testsupport.settings import TEST_JWT_SECRET
 
 from .conftest import add_category, add_item, seoul_today
 

@@ -1,14 +1,14 @@
 import os
+import pathlib
 import socket
 import subprocess
 import sys
-import pathlib
-
 import uuid
 
 import requests
 
-from salesync_common.testing import ServiceProcess, migrated_settings
+from testsupport.served import ServiceProcess
+from testsupport.settings import migrated_settings
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
 OWNER = {"username": "gunicorn" + uuid.uuid4().hex[:6], "password": "Passw0rd!23", "owner_name": "김사장", "phone": "01055556666",

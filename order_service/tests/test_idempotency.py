@@ -2,7 +2,7 @@ import threading
 
 import psycopg2
 
-from local_run.postgres import libpq_url
+from testsupport.postgres import libpq_url
 
 from .test_orders import order, table
 

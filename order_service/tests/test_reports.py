@@ -1,13 +1,12 @@
 import datetime
 from zoneinfo import ZoneInfo
 
-import pytest
 import psycopg2
+import pytest
 from sqlalchemy import event
 
 from order_service.app.models import db
-
-from local_run.postgres import libpq_url
+from testsupport.postgres import libpq_url
 
 from .test_orders import order
 

@@ -2,8 +2,8 @@ import time
 
 import pytest
 
-from salesync_common.testing import TEST_JWT_SECRET
 from salesync_common.tokens import issue_token
+from testsupport.settings import TEST_JWT_SECRET
 
 from .test_orders import order, table
 

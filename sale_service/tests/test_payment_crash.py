@@ -13,12 +13,13 @@ import pytest
 import requests
 from sqlalchemy import select
 
-from local_run.postgres import libpq_url
-from salesync_common import idempotency
-from salesync_common.testing import TEST_JWT_SECRET, ServiceProcess
-from sale_service.app.models import Sale, db
 from sale_service.app import payments
+from sale_service.app.models import Sale, db
 from sale_service.app.payments import reconcile_pending
+from salesync_common import idempotency
+from testsupport.postgres import libpq_url
+from testsupport.served import ServiceProcess
+from testsupport.settings import TEST_JWT_SECRET
 
 from .test_payments import pay, sales
 

@@ -4,7 +4,7 @@ import zoneinfo
 import psycopg2
 import pytest
 
-from local_run.postgres import libpq_url
+from testsupport.postgres import libpq_url
 
 from .test_payments import pay, sales
 

@@ -3,10 +3,10 @@ dropped connection): a connection idle longer than a moment is pinged before a r
 import psycopg2
 import pytest
 
-from local_run.postgres import libpq_url
 from salesync_common import database
-from salesync_common.testing import migrated_settings
 from store_service.app import create_app
+from testsupport.postgres import libpq_url
+from testsupport.settings import migrated_settings
 
 
 @pytest.fixture

@@ -1,7 +1,7 @@
 from flask import Flask
 
 from salesync_common import init_service
-from salesync_common.testing import settings_for_tests
+from testsupport.settings import settings_for_tests
 
 
 def test_requests_are_counted_by_route_template_and_status():

@@ -10,7 +10,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 from salesync_common.migrate import SERVICE_PACKAGES, services_with_migrations
-from salesync_common.testing import migrated_settings
+from testsupport.settings import migrated_settings
 
 
 @pytest.mark.parametrize("service", services_with_migrations())

@@ -10,7 +10,8 @@ from werkzeug.serving import make_server
 from salesync_common import init_service
 from salesync_common.errors import ApiError, UpstreamError
 from salesync_common.service_client import ServiceReply, call_in_parallel, service_client
-from salesync_common.testing import CheckedClient, settings_for_tests
+from testsupport.clients import CheckedClient
+from testsupport.settings import settings_for_tests
 
 
 class Downstream:

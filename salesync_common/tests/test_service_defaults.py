@@ -9,7 +9,7 @@ from salesync_common import init_service
 from salesync_common.database import make_database
 from salesync_common.request_body import json_object
 from salesync_common.request_log import JsonLogFormatter
-from salesync_common.testing import settings_for_tests
+from testsupport.settings import settings_for_tests
 
 
 @pytest.fixture

@@ -1,9 +1,6 @@
 import pytest
 
-from salesync_common.database import truncate_all
-from salesync_common.testing import CheckedClient, migrated_settings
-from store_service.app import create_app
-from store_service.app.models import db
+from testsupport.fixtures import service_fixtures
 
 OWNER = {
     "username": "salesync01",
@@ -16,23 +13,7 @@ OWNER = {
 }
 
 
-@pytest.fixture(scope="session")
-def app(database_url):
-    app = create_app(migrated_settings("store", database_url))
-    app.test_client_class = CheckedClient
-    return app
-
-
-@pytest.fixture(autouse=True)
-def clean_tables(app):
-    yield
-    with app.app_context():
-        truncate_all(db)
-
-
-@pytest.fixture
-def client(app):
-    return app.test_client()
+urls, app, client, clean_tables = service_fixtures("store")
 
 
 @pytest.fixture

@@ -2,7 +2,7 @@ import jwt
 import pytest
 from sqlalchemy import text
 
-from salesync_common.testing import TEST_JWT_SECRET
+from testsupport.settings import TEST_JWT_SECRET
 
 from .conftest import OWNER
 

