@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr, StringConstraints
 
 # GET /bff/sales answers the dashboard's sales report as it is: its one model is the contract's.
 from salesync_common.contracts.dashboard import ItemSales, SalesReport  # noqa: F401
