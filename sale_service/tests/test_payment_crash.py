@@ -18,7 +18,7 @@ from salesync_common import idempotency
 from salesync_common.testing import TEST_JWT_SECRET, ServiceProcess
 from sale_service.app.models import Sale, db
 from sale_service.app import payments
-from sale_service.app.payments import reconcile_pending
+from sale_service.app.reconciler import reconcile_pending
 
 from .test_payments import pay, sales
 
