@@ -1,8 +1,9 @@
 """정산: the figures of one business day sent to the owner's phone by SMS, and recorded.
 
 The first SMS of a day is sent once. A press claims the day by committing a `sending` row
-(a checkpoint of the request's unit of work) before it publishes; the partial unique index lets only one such claim exist, so of two
-concurrent presses one publishes and the other answers the claimed settlement. A crash
+(a checkpoint of the request's unit of work) before it publishes; the partial unique index
+lets only one such claim exist, so of two concurrent presses one publishes and the other
+answers the claimed settlement. A crash
 after the claim leaves it `sending`: the day then counts as sent (never sent twice), and
 `resend=true` sends again. Without AWS credentials or a mobile number the text is only recorded.
 """

@@ -5,8 +5,8 @@
 2. The order service closes the order for that sale id; the call is idempotent.
 3. The sale is marked completed.
 A crash after 1 leaves a pending sale whose order is open or already closed for it; the
-reconciler (reconciler.py, or a retry of the payment) finishes it, so a table is never paid without a
-sale and a sale never stays completed for an open table. While one request holds the
+reconciler (reconciler.py) or a retry of the payment finishes it, so a table is never paid
+without a sale and a sale never stays completed for an open table. While one request holds the
 pending sale (row lock), a concurrent payment of the same table answers 409.
 """
 from __future__ import annotations
