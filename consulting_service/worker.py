@@ -106,17 +106,18 @@ class Worker:
         while not self.stopping.is_set():
             self.liveness.beat(name)
             try:
-                if not self.work_one_job():
+                if self.work_one_job() is None:
                     self.stopping.wait(self.idle_seconds)
             except Exception:
                 log.exception("the job loop failed; going on")
                 self.stopping.wait(ERROR_PAUSE_SECONDS)
 
-    def work_one_job(self) -> bool:
+    def work_one_job(self) -> ConsultingJob | None:
+        """One step of the job loop: claim the next job, if any, and work it out. Returns the job it took."""
         with self.session_factory() as session:
             job = jobs.claim_next_job(session=session, lease=self.lease)
             if job is None:
-                return False
+                return None
             with self.claimed_lock:
                 self.claimed[threading.get_ident()] = job
             try:
@@ -126,7 +127,7 @@ class Worker:
                 with self.claimed_lock:
                     self.claimed.pop(threading.get_ident(), None)
             self.results_ready.set()
-            return True
+            return job
 
     def hand_back_claimed(self) -> None:
         with self.claimed_lock:

@@ -1,7 +1,7 @@
 """Idempotency-Key support for write routes (POST/PUT orders, POST sales).
 
 The key is stored per store in the service's own `idempotency_keys` table, in the same
-transaction as the write and its response:
+transaction (the request's unit of work) as the write and its response:
 - the same key with the same request replays the first response (header Idempotent-Replayed: true);
 - the same key with a different request answers 422;
 - while the first request with that key is still running, a duplicate answers 409.
@@ -28,6 +28,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from .errors import ApiError, Conflict, ValidationFailed
 from .tokens import authenticated_store_id
+from .unit_of_work import UnitOfWork, request_unit, unit_of_work
 
 HEADER = "Idempotency-Key"
 ABANDONED_AFTER = datetime.timedelta(seconds=30)
@@ -61,7 +62,8 @@ def request_fingerprint() -> str:
 
 
 def idempotent(db: SQLAlchemy, model, taken_over_after: datetime.timedelta | None = None):
-    """Wrap a write view: it runs inside one transaction that this wrapper commits.
+    """Wrap a write view: the unit of work (unit_of_work.py) plus the key record, which is written
+    in the same transaction as the view's changes and committed with them.
 
     taken_over_after: how long an unfinished key (its request committed mid-way, then went silent)
     answers 409 before a retry may run the view again; ABANDONED_AFTER unless given. Zero means the
@@ -69,59 +71,48 @@ def idempotent(db: SQLAlchemy, model, taken_over_after: datetime.timedelta | Non
     locking the key row (the first request must still be able to record its response).
     """
     def decorator(view):
+        plain = unit_of_work(db)(view)
+
         @functools.wraps(view)
         def wrapper(*args, **kwargs):
             key = request.headers.get(HEADER)
             if key is None:
-                return _run_and_commit(db, view, args, kwargs)
+                return plain(*args, **kwargs)
             if not _SANE_KEY.match(key):
                 raise ValidationFailed("Idempotency-Key must be 1 to 255 visible ASCII characters", field=HEADER)
             store_id = authenticated_store_id()
             fingerprint = request_fingerprint()
-            replay, inserted = _claim(db, model, store_id, key, fingerprint,
-                                      ABANDONED_AFTER if taken_over_after is None else taken_over_after)
-            if replay is not None:
-                return replay
+            inserted = succeeded = False
             try:
-                response = make_response(view(*args, **kwargs))
-            except Exception:
-                db.session.rollback()
-                if inserted:
+                with request_unit(db) as unit:
+                    replay, inserted = _claim(db, model, store_id, key, fingerprint,
+                                              ABANDONED_AFTER if taken_over_after is None else taken_over_after)
+                    if replay is not None:
+                        return replay
+                    response = unit.respond(view, *args, **kwargs, before_commit=functools.partial(
+                        _record_response, db, model, store_id, key))
+                    succeeded = response.status_code < 400
+                    return response
+            finally:
+                if inserted and not succeeded:
                     _forget_unfinished(db, model, store_id, key)
-                raise
-            if response.status_code >= 400:
-                db.session.rollback()
-                if inserted:
-                    _forget_unfinished(db, model, store_id, key)
-                return response
-            db.session.execute(
-                model.__table__.update()
-                .where(model.store_id == store_id, model.key == key)
-                .values(response_status=response.status_code, response_body=response.get_json())
-            )
-            db.session.commit()
-            return response
         return wrapper
     return decorator
 
 
-def _run_and_commit(db, view, args, kwargs):
-    try:
-        response = make_response(view(*args, **kwargs))
-    except Exception:
-        db.session.rollback()
-        raise
-    if response.status_code < 400:
-        db.session.commit()
-    else:
-        db.session.rollback()
-    return response
+def _record_response(db, model, store_id: int, key: str, response: Response) -> None:
+    db.session.execute(
+        model.__table__.update()
+        .where(model.store_id == store_id, model.key == key)
+        .values(response_status=response.status_code, response_body=response.get_json())
+    )
 
 
 def _claim(db, model, store_id: int, key: str, fingerprint: str,
            taken_over_after: datetime.timedelta) -> tuple[Response | None, bool]:
     """Insert the key row (held uncommitted by this transaction), or take over an unfinished one;
-    returns (the response to replay or None, whether this request inserted the row).
+    returns (the response to replay or None, whether this request inserted the row). A replay or a
+    refusal writes nothing: the caller's unit of work rolls back.
 
     Only the request that inserted the row forgets it when it fails: a retry that took the key
     over and was refused (its first request still alive) must not delete that request's row."""
@@ -137,7 +128,6 @@ def _claim(db, model, store_id: int, key: str, fingerprint: str,
         ).first()
         session.execute(text("SET LOCAL lock_timeout = '5s'"))
     except OperationalError:
-        session.rollback()
         raise _in_progress() from None
     if claimed is not None:
         return None, True
@@ -146,15 +136,12 @@ def _claim(db, model, store_id: int, key: str, fingerprint: str,
     query = select(model, func.now()).where(model.store_id == store_id, model.key == key)
     row, now = session.execute(query.with_for_update(nowait=False) if held else query).one()
     if row.request_hash != fingerprint:
-        session.rollback()
         raise key_reused()
     if row.response_status is not None:
-        session.rollback()
         response = make_response(row.response_body, row.response_status)
         response.headers["Idempotent-Replayed"] = "true"
         return response, False
     if now - row.created_at < taken_over_after:
-        session.rollback()
         raise _in_progress()
     if held:
         # The first request died half-way: take the key over and run again (the row stays locked by us).
@@ -164,9 +151,10 @@ def _claim(db, model, store_id: int, key: str, fingerprint: str,
 
 def _forget_unfinished(db, model, store_id: int, key: str) -> None:
     """A failed request may have committed its key row mid-way; remove it so a retry runs again."""
-    db.session.execute(delete(model).where(
-        model.store_id == store_id, model.key == key, model.response_status.is_(None)))
-    db.session.commit()
+    with UnitOfWork(db.session) as unit:
+        unit.session.execute(delete(model).where(
+            model.store_id == store_id, model.key == key, model.response_status.is_(None)))
+        unit.commit()
 
 
 def key_reused(**extra) -> ApiError:

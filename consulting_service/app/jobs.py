@@ -1,5 +1,8 @@
 """Consulting jobs: created by a request, worked out by the worker, announced through the outbox.
 
+create_job only flushes: the route's unit of work commits it. The worker's steps below (claim,
+finish, postpone, release) are transactions of the worker's loop, each committed where it ends.
+
 A job is claimed with a lease. A job whose lease ran out (its worker died mid-job) is
 claimed again, at most MAX_ATTEMPTS times in all; then it fails with a reason. Every
 finish is fenced by the claim's attempt number, so a worker that lost its claim cannot
@@ -87,7 +90,7 @@ def claim_next_job(*, session: Session, lease: datetime.timedelta,
                 update(ConsultingJob).where(ConsultingJob.req_id == found.req_id)
                 .values(status=FAILED, lease_until=None, finished_at=func.now(),
                         failure_reason=f"컨설팅 작업이 {found.attempts}번 중단되어 더 시도하지 않습니다"))
-            session.commit()
+            session.commit()  # given up for good, whatever becomes of the next claim
             log.warning("consulting job %s gave up after %s attempts", found.req_id, found.attempts)
             continue
         job = session.scalar(
@@ -96,7 +99,7 @@ def claim_next_job(*, session: Session, lease: datetime.timedelta,
                     lease_until=func.now() + lease)
             .returning(ConsultingJob),
             execution_options={"populate_existing": True})
-        session.commit()
+        session.commit()  # the claim and its lease hold for other workers while this one works the job out
         return job
 
 
@@ -123,14 +126,14 @@ def complete_job(*, session: Session, job: ConsultingJob, advice: Advice) -> boo
     outbox.add_message(session=session, topic=CONSULTING_TOPIC, key=str(job.req_id), payload={
         "req_id": str(job.req_id), "store_id": job.store_id, "source": advice.source,
         "consulting": advice.text, "created_at": finished_at.isoformat()})
-    session.commit()
+    session.commit()  # the result and its message become visible together, and the claim ends
     return True
 
 
 def fail_job(*, session: Session, job: ConsultingJob, reason: str) -> bool:
     if _finish(session, job, status=FAILED, failure_reason=reason[:MAX_REASON]) is None:
         return False
-    session.commit()
+    session.commit()  # the failure is final and the claim ends
     return True
 
 
@@ -141,7 +144,7 @@ def postpone_job(*, session: Session, job: ConsultingJob, delay: datetime.timede
         .where(ConsultingJob.req_id == job.req_id, ConsultingJob.status == RUNNING,
                ConsultingJob.attempts == job.attempts)
         .values(lease_until=func.now() + delay)).rowcount
-    session.commit()
+    session.commit()  # the shorter lease is what lets another worker take the job after delay
     return postponed == 1
 
 
@@ -152,7 +155,7 @@ def release_job(*, session: Session, job: ConsultingJob) -> bool:
         .where(ConsultingJob.req_id == job.req_id, ConsultingJob.status == RUNNING,
                ConsultingJob.attempts == job.attempts)
         .values(status=PENDING, lease_until=None)).rowcount
-    session.commit()
+    session.commit()  # handed back now, for another worker to take at once
     return released == 1
 
 
@@ -182,13 +185,3 @@ def process_job(*, session: Session, job: ConsultingJob, client: ServiceClient, 
         return "lost"
     log.info("consulting job %s done (%s)", job.req_id, advice.source)
     return SUCCESS
-
-
-def process_next_job(*, session: Session, client: ServiceClient, jwt_secret: str, model: ModelSettings | None,
-                     lease: datetime.timedelta, model_client: OpenAI | None = None) -> ConsultingJob | None:
-    """One worker step: claim the next job, if any, and work it out. Returns the job it took."""
-    job = claim_next_job(session=session, lease=lease)
-    if job is not None:
-        process_job(session=session, job=job, client=client, jwt_secret=jwt_secret, model=model,
-                    model_client=model_client)
-    return job

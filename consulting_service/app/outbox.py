@@ -151,5 +151,5 @@ def relay_pending(*, session: Session, publisher: Publisher, limit: int = BATCH)
         row.last_error = error
         row.next_attempt_at = func.clock_timestamp() + datetime.timedelta(seconds=backoff_seconds(row.attempts))
         outcome.failed += 1
-    session.commit()
+    session.commit()  # one pass, one transaction: the rows it sent are marked sent, the others wait their backoff
     return outcome

@@ -6,9 +6,9 @@ import pytest
 from kafka import TopicPartition
 from sqlalchemy.orm import sessionmaker
 
-from consulting_service.app import jobs
 from consulting_service.app.advice import ModelSettings
 from consulting_service.app.models import db
+from consulting_service.worker import Worker
 from salesync_common.kafka_client import CONSULTING_TOPIC, new_consumer
 from salesync_common.service_client import ServiceClient
 from testsupport.fixtures import service_fixtures
@@ -56,11 +56,15 @@ def model(fake_openai):
 
 @pytest.fixture
 def work_one_job(sessions, dashboard_client):
-    """One worker step: claim the next job and work it out against the real dashboard."""
+    """One step of the worker's job loop: claim the next job and work it out against the real dashboard."""
     def _work(model=None, client=None):
-        with sessions() as session:
-            job = jobs.process_next_job(session=session, client=client or dashboard_client, jwt_secret=TEST_JWT_SECRET,
-                                        model=model, lease=LEASE)
+        worker = Worker(session_factory=sessions, client=client or dashboard_client, jwt_secret=TEST_JWT_SECRET,
+                        model=model, publisher=None, lease=LEASE)  # the job loop never publishes: the relay does
+        try:
+            job = worker.work_one_job()
+        finally:
+            if worker.model_client is not None:
+                worker.model_client.close()
         assert job is not None, "there was no job to work on"
         return job.req_id
     return _work

@@ -1,8 +1,9 @@
 """정산: the figures of one business day sent to the owner's phone by SMS, and recorded.
 
 The first SMS of a day is sent once. A press claims the day by committing a `sending` row
-before it publishes; the partial unique index lets only one such claim exist, so of two
-concurrent presses one publishes and the other answers the claimed settlement. A crash
+(a checkpoint of the request's unit of work) before it publishes; the partial unique index
+lets only one such claim exist, so of two concurrent presses one publishes and the other
+answers the claimed settlement. A crash
 after the claim leaves it `sending`: the day then counts as sent (never sent twice), and
 `resend=true` sends again. Without AWS credentials or a mobile number the text is only recorded.
 """
@@ -18,6 +19,7 @@ from sqlalchemy.orm import Session
 from salesync_common.business_day import today_in
 from salesync_common.errors import Conflict, UpstreamError, ValidationFailed
 from salesync_common.service_client import ServiceClient
+from salesync_common.unit_of_work import UnitOfWork
 
 from . import reports, sms, sources
 from .models import FAILED, RECORDED, SENDING, SENT, SMS, Settlement
@@ -56,7 +58,8 @@ def settlement_text(figures: dict) -> str:
             f"순이익 {figures['profit']:,}원{unknown_costs}")
 
 
-def settle(*, session: Session, client: ServiceClient, store_id: int, day: datetime.date, resend: bool) -> dict:
+def settle(*, unit: UnitOfWork, client: ServiceClient, store_id: int, day: datetime.date, resend: bool) -> dict:
+    session = unit.session
     store = sources.my_store(client=client)
     if day > today_in(store["time_zone"]):
         raise ValidationFailed("date must not be after today (the store's business day)", field="date")
@@ -76,25 +79,26 @@ def settle(*, session: Session, client: ServiceClient, store_id: int, day: datet
         return _record_only(session, settlement, reason="no_aws_credentials")
 
     settlement.channel, settlement.status = SMS, SENDING
-    session.add(settlement)
     try:
-        session.commit()
+        with session.begin_nested():  # only this insert is undone if it loses
+            session.add(settlement)
     except IntegrityError:  # another press of the same day claimed it first
-        session.rollback()
         earlier = _first_sms(session, store_id=store_id, day=day)
         if earlier is None:  # ... and failed meanwhile
             raise Conflict("정산 메시지를 보내는 중에 상태가 바뀌었습니다. 다시 시도하세요.",
                            error="settlement_in_progress") from None
         return _answer(earlier, already_sent=True)
+    unit.checkpoint("the day is claimed before the SMS goes out, so a crash never sends it twice")
 
     try:
         settlement.sns_message_id = sms.publish(phone=settlement.phone, text=settlement.text)
     except sms.SmsFailed as exc:
         log.warning("settlement SMS %s of store %s failed: %s", settlement.settlement_id, store_id, exc.reason)
-        _finish(session, settlement, FAILED, failure_reason=exc.reason[:500])
+        _finish(settlement, FAILED, failure_reason=exc.reason[:500])
+        unit.checkpoint("the failed SMS is recorded although the request answers 502")
         raise SettlementNotSent(f"정산 메시지를 보내지 못했습니다: {exc.reason}", reason=exc.reason,
                                 **_view(settlement, already_sent=False)) from None
-    _finish(session, settlement, SENT)
+    _finish(settlement, SENT)
     return _answer(settlement, already_sent=False)
 
 
@@ -109,15 +113,14 @@ def _record_only(session: Session, settlement: Settlement, *, reason: str) -> di
     settlement.failure_reason = reason
     settlement.finished_at = _now()
     session.add(settlement)
-    session.commit()
+    session.flush()
     return {"message": MESSAGES[reason], **_view(settlement, already_sent=False), "reason": reason}
 
 
-def _finish(session: Session, settlement: Settlement, status: str, failure_reason: str | None = None) -> None:
+def _finish(settlement: Settlement, status: str, failure_reason: str | None = None) -> None:
     settlement.status = status
     settlement.failure_reason = failure_reason
     settlement.finished_at = _now()
-    session.commit()
 
 
 def _now() -> datetime.datetime:

@@ -52,7 +52,7 @@ def create_category(*, session: Session, store_id: int, name: str) -> Category:
     _refuse_taken_name(session=session, store_id=store_id, name=name)
     category = Category(store_id=store_id, name=name)
     session.add(category)
-    _commit(session)
+    _flush(session)
     return category
 
 
@@ -60,7 +60,7 @@ def rename_category(*, session: Session, store_id: int, category_id: int, name: 
     category = get_category(session=session, store_id=store_id, category_id=category_id)
     _refuse_taken_name(session=session, store_id=store_id, name=name, except_id=category_id)
     category.name = name
-    _commit(session)
+    _flush(session)
     return category
 
 
@@ -72,7 +72,6 @@ def delete_category(*, session: Session, store_id: int, category_id: int) -> Cat
     session.flush()
     session.execute(update(Item).where(Item.category_id == category_id, Item.store_id == store_id, Item.enabled)
                     .values(enabled=False))
-    session.commit()
     return category
 
 
@@ -85,11 +84,10 @@ def _refuse_taken_name(*, session: Session, store_id: int, name: str, except_id:
         raise DuplicateCategory()
 
 
-def _commit(session: Session) -> None:
+def _flush(session: Session) -> None:
     try:
-        session.commit()
+        session.flush()
     except IntegrityError as exc:
-        session.rollback()
         # Two requests raced for one name; the partial unique index picked the winner.
         if violated_unique_index(exc) == CATEGORY_NAME_TAKEN:
             raise DuplicateCategory() from None

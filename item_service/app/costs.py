@@ -54,7 +54,6 @@ def set_costs(*, session: Session, store_id: int, lines: list[CostLine], effecti
     _record(session, store_id=store_id, day=day,
             costs={line.item_id: line.cost for line in lines if line.cost is not None})
     in_force = _costs_on(session, store_id=store_id, day=day, item_ids=ids)
-    session.commit()
     return [item_view(items[item_id], cost=in_force.get(item_id)) for item_id in ids]
 
 
@@ -63,7 +62,6 @@ def set_cost(*, session: Session, store_id: int, item_id: int, cost: int, effect
     item = get_item(session=session, store_id=store_id, item_id=item_id)
     day = _effective_day(effective_date, today)
     _record(session, store_id=store_id, day=day, costs={item_id: cost})
-    session.commit()
     return item_view(item, cost=cost)
 
 

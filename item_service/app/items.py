@@ -53,7 +53,7 @@ def create_item(*, session: Session, store_id: int, category_id: int, name: str,
     _refuse_taken_name(session=session, store_id=store_id, name=name)
     item = Item(store_id=store_id, category_id=category_id, name=name, price=price)
     session.add(item)
-    _commit(session)
+    _flush(session)
     return item
 
 
@@ -67,14 +67,14 @@ def update_item(*, session: Session, store_id: int, item_id: int, name: str, pri
     _refuse_taken_name(session=session, store_id=store_id, name=name, except_id=item_id)
     item.name = name
     item.price = price
-    _commit(session)
+    _flush(session)
     return item
 
 
 def delete_item(*, session: Session, store_id: int, item_id: int) -> Item:
     item = get_item(session=session, store_id=store_id, item_id=item_id, lock=True)
     item.enabled = False
-    session.commit()
+    session.flush()
     return item
 
 
@@ -99,11 +99,10 @@ def _refuse_taken_name(*, session: Session, store_id: int, name: str, except_id:
         raise DuplicateItem()
 
 
-def _commit(session: Session) -> None:
+def _flush(session: Session) -> None:
     try:
-        session.commit()
+        session.flush()
     except IntegrityError as exc:
-        session.rollback()
         # Two requests raced for one name; the partial unique index picked the winner.
         if violated_unique_index(exc) == ITEM_NAME_TAKEN:
             raise DuplicateItem() from None

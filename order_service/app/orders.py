@@ -1,7 +1,7 @@
 """Table orders: open, change, cancel, and the payment close called by the sale service.
 
 Every function works on the caller's store only. Write functions flush but do not
-commit: the route's idempotency wrapper commits the write together with its response.
+commit: the route's unit of work (or idempotency wrapper) commits the write with its response.
 """
 from __future__ import annotations
 
@@ -83,7 +83,6 @@ def place_order(*, session: Session, store_id: int, table_no: int, quantities: d
         session.flush()
     except IntegrityError:
         # Another terminal opened this table a moment ago; the partial unique index decided.
-        session.rollback()
         raise Conflict("이미 주문이 있는 테이블입니다. 주문을 수정하세요.", error="table_has_open_order",
                        table_no=table_no) from None
     return order
@@ -142,7 +141,6 @@ def mark_paid(*, session: Session, store_id: int, order_id: int, sale_id: int, t
     try:
         session.flush()
     except IntegrityError:
-        session.rollback()
         raise Conflict("이 결제는 이미 다른 주문에 쓰였습니다.", error="sale_already_used", sale_id=sale_id) from None
     return order  # paid_at and updated_at are read back from the database when first used
 

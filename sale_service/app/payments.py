@@ -1,17 +1,17 @@
 """Paying a table: the sale and the closed order are one outcome across two services.
 
-1. A pending sale is committed first; a partial unique index allows one live sale per order.
+1. A pending sale is committed first (a checkpoint of the request's unit of work); a partial
+   unique index allows one live sale per order.
 2. The order service closes the order for that sale id; the call is idempotent.
 3. The sale is marked completed.
 A crash after 1 leaves a pending sale whose order is open or already closed for it; the
-reconciler (or a retry of the payment) finishes it, so a table is never paid without a
-sale and a sale never stays completed for an open table. While one request holds the
+reconciler (reconciler.py) or a retry of the payment finishes it, so a table is never paid
+without a sale and a sale never stays completed for an open table. While one request holds the
 pending sale (row lock), a concurrent payment of the same table answers 409.
 """
 from __future__ import annotations
 
 import datetime
-import logging
 
 from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
@@ -24,11 +24,9 @@ from salesync_common.failpoints import failpoint
 from salesync_common.idempotency import KEPT_FOR, key_reused
 from salesync_common.metrics import PAYMENTS
 from salesync_common.service_client import ServiceClient
-from salesync_common.tokens import issue_token
+from salesync_common.unit_of_work import UnitOfWork
 
 from .models import COMPLETED, FAILED, PENDING, Sale
-
-log = logging.getLogger(__name__)
 
 
 class PaymentInProgress(Conflict):
@@ -48,8 +46,9 @@ def open_order_of_table(*, client: ServiceClient, table_no: int) -> OrderPayment
     return reply.parsed(OrderPayment, error="order_lookup_failed", message="order lookup failed")
 
 
-def pay_table(*, session: Session, client: ServiceClient, store_id: int, table_no: int,
+def pay_table(*, unit: UnitOfWork, client: ServiceClient, store_id: int, table_no: int,
               payment_method: str, client_total: int, idempotency_key: str | None = None) -> Sale:
+    session = unit.session
     if idempotency_key is not None:
         # A retry of a payment that a crash cut off: its sale may be pending or already finished
         # by the reconciler, and the table then has no open order any more.
@@ -59,7 +58,7 @@ def pay_table(*, session: Session, client: ServiceClient, store_id: int, table_n
         if earlier is not None:
             if (earlier.table_no, earlier.total_price) != (table_no, client_total):
                 raise key_reused(sale_id=earlier.sale_id)
-            return _resume(session=session, client=client, sale_id=earlier.sale_id, created_here=False,
+            return _resume(unit=unit, client=client, sale_id=earlier.sale_id, created_here=False,
                            own_key=True)
     order = open_order_of_table(client=client, table_no=table_no)
     if client_total != order.total_price:
@@ -77,7 +76,7 @@ def pay_table(*, session: Session, client: ServiceClient, store_id: int, table_n
                             created_at=func.clock_timestamp())
         .on_conflict_do_nothing(index_elements=[Sale.order_id], index_where=Sale.status != FAILED)
         .returning(Sale.sale_id))
-    session.commit()
+    unit.checkpoint("the pending sale exists before the order service closes the table")
     created_here = sale_id is not None
     if created_here:
         failpoint("sale.after_pending_sale")
@@ -85,31 +84,30 @@ def pay_table(*, session: Session, client: ServiceClient, store_id: int, table_n
         sale_id = session.scalar(select(Sale.sale_id).where(Sale.order_id == order.order_id, Sale.status != FAILED))
         if sale_id is None:  # it failed between the two statements: its order changed
             raise PaymentInProgress("이 테이블의 결제가 진행 중입니다.", table_no=table_no)
-    return _resume(session=session, client=client, sale_id=sale_id, created_here=created_here)
+    return _resume(unit=unit, client=client, sale_id=sale_id, created_here=created_here)
 
 
-def _resume(*, session: Session, client: ServiceClient, sale_id: int, created_here: bool,
+def _resume(*, unit: UnitOfWork, client: ServiceClient, sale_id: int, created_here: bool,
             own_key: bool = False) -> Sale:
     """Finish a pending sale: one this request created, or found by its own Idempotency-Key (a retry),
     or another request's that was cut off."""
+    session = unit.session
     if not created_here:
         # Checked before locking: even a brief lock here could make its creator's NOWAIT lock fail,
         # and its cashier would be told "in progress" for a payment the reconciler then completes.
         status, age = session.execute(select(Sale.status, func.now() - Sale.created_at)
                                       .where(Sale.sale_id == sale_id)).one()
         if status == PENDING and age < CREATOR_GRACE:
-            session.rollback()
             raise PaymentInProgress("이 테이블의 결제가 진행 중입니다.", sale_id=sale_id)
     sale = _lock(session, sale_id)
     if sale.status == COMPLETED and not (created_here or own_key):
         # Another terminal's payment finished it while this one waited: only that one was paid.
-        session.rollback()
         raise Conflict("이미 결제된 주문입니다.", error="already_paid", sale_id=sale_id)
     if sale.status == COMPLETED:
         return sale
     if sale.status == FAILED:  # failed meanwhile (its order was cancelled): say why, as finish() does
         raise Conflict("결제 등록 실패: 주문 상태가 바뀌었습니다.", error=sale.failure_reason, sale_id=sale.sale_id)
-    return finish(session=session, client=client, sale=sale)
+    return finish(unit=unit, client=client, sale=sale)
 
 
 def _lock(session: Session, sale_id: int) -> Sale:
@@ -118,12 +116,12 @@ def _lock(session: Session, sale_id: int) -> Sale:
         return session.scalar(select(Sale).where(Sale.sale_id == sale_id)
                               .with_for_update(nowait=True).execution_options(populate_existing=True))
     except OperationalError:
-        session.rollback()
         raise PaymentInProgress("이 테이블의 결제가 진행 중입니다.") from None
 
 
-def finish(*, session: Session, client: ServiceClient, sale: Sale, token: str | None = None) -> Sale:
+def finish(*, unit: UnitOfWork, client: ServiceClient, sale: Sale, token: str | None = None) -> Sale:
     """Steps 2 and 3 for a locked pending sale. Transport failures leave it pending for a retry."""
+    session = unit.session
     reply = client.post("order", f"/internal/orders/{sale.order_id}/pay",
                         json={"sale_id": sale.sale_id, "total_price": sale.total_price}, token=token)
     failpoint("sale.after_order_closed")
@@ -136,33 +134,5 @@ def finish(*, session: Session, client: ServiceClient, sale: Sale, token: str | 
     reason = (reply.body or {}).get("error", f"order service answered {reply.status}")
     sale.status = FAILED
     sale.failure_reason = reason[:200]
-    session.commit()
+    unit.checkpoint("a sale whose order refused it stays failed although the request answers 409")
     raise Conflict("결제 등록 실패: 주문 상태가 바뀌었습니다.", error=reason, sale_id=sale.sale_id)
-
-
-def reconcile_pending(*, session: Session, client: ServiceClient, jwt_secret: str,
-                      older_than: datetime.timedelta = datetime.timedelta(seconds=30), limit: int = 100) -> dict:
-    """Finish payments a crash or an outage interrupted. Safe to run in many processes at once."""
-    outcome = {"completed": 0, "failed": 0, "still_pending": 0}
-    candidates = session.scalars(
-        select(Sale.sale_id).where(Sale.status == PENDING, Sale.created_at < func.now() - older_than)
-        .order_by(Sale.sale_id).limit(limit)).all()
-    session.rollback()
-    for sale_id in candidates:
-        sale = session.scalar(select(Sale).where(Sale.sale_id == sale_id, Sale.status == PENDING)
-                              .with_for_update(skip_locked=True).execution_options(populate_existing=True))
-        if sale is None:
-            session.rollback()
-            continue
-        token = issue_token(store_id=sale.store_id, secret=jwt_secret, ttl_seconds=60)
-        try:
-            finish(session=session, client=client, sale=sale, token=token)
-            session.commit()
-            outcome["completed"] += 1
-        except Conflict:
-            outcome["failed"] += 1  # finish() already recorded why
-        except ApiError as exc:
-            session.rollback()
-            outcome["still_pending"] += 1
-            log.warning("sale %s still pending: %s", sale_id, exc.message)
-    return outcome

@@ -1,15 +1,51 @@
-"""Runs payments.reconcile_pending in the background of every sale service process."""
+"""Finishes payments a crash or an outage interrupted, in the background of every sale service process."""
 from __future__ import annotations
 
+import datetime
 import logging
 import threading
 
 from flask import Flask
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from salesync_common.errors import ApiError, Conflict
+from salesync_common.service_client import ServiceClient
+from salesync_common.tokens import issue_token
+from salesync_common.unit_of_work import UnitOfWork
 
 from . import payments
-from .models import db
+from .models import PENDING, Sale, db
 
 log = logging.getLogger(__name__)
+
+
+def reconcile_pending(*, session: Session, client: ServiceClient, jwt_secret: str,
+                      older_than: datetime.timedelta = datetime.timedelta(seconds=30), limit: int = 100) -> dict:
+    """Finish payments a crash or an outage interrupted. Safe to run in many processes at once."""
+    outcome = {"completed": 0, "failed": 0, "still_pending": 0}
+    with UnitOfWork(session):
+        candidates = session.scalars(
+            select(Sale.sale_id).where(Sale.status == PENDING, Sale.created_at < func.now() - older_than)
+            .order_by(Sale.sale_id).limit(limit)).all()
+    for sale_id in candidates:
+        with UnitOfWork(session) as unit:
+            sale = session.scalar(select(Sale).where(Sale.sale_id == sale_id, Sale.status == PENDING)
+                                  .with_for_update(skip_locked=True).execution_options(populate_existing=True))
+            if sale is None:
+                continue
+            token = issue_token(store_id=sale.store_id, secret=jwt_secret, ttl_seconds=60)
+            try:
+                payments.finish(unit=unit, client=client, sale=sale, token=token)
+                # One sale per transaction: a sale that cannot be finished now leaves the others finished.
+                unit.commit()
+                outcome["completed"] += 1
+            except Conflict:
+                outcome["failed"] += 1  # finish() already recorded why
+            except ApiError as exc:
+                outcome["still_pending"] += 1
+                log.warning("sale %s still pending: %s", sale_id, exc.message)
+    return outcome
 
 
 def start_reconciler(app: Flask, interval_seconds: float) -> threading.Thread:
@@ -21,8 +57,7 @@ def start_reconciler(app: Flask, interval_seconds: float) -> threading.Thread:
         while not stop.wait(interval_seconds):
             try:
                 with app.app_context():
-                    outcome = payments.reconcile_pending(session=db.session, client=client,
-                                                         jwt_secret=settings.jwt_secret)
+                    outcome = reconcile_pending(session=db.session, client=client, jwt_secret=settings.jwt_secret)
                     if any(outcome.values()):
                         log.info("reconciled pending sales: %s", outcome)
                     db.session.remove()

@@ -54,7 +54,6 @@ def refund_sale(*, session: Session, store_id: int, sale_id: int) -> Refund:
     try:
         session.flush()
     except IntegrityError:
-        session.rollback()
         raise Conflict("이미 취소된 결제입니다.", error="already_refunded", sale_id=sale_id) from None
     session.refresh(refund)
     return refund

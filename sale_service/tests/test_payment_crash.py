@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from sale_service.app import payments
 from sale_service.app.models import Sale, db
-from sale_service.app.payments import reconcile_pending
+from sale_service.app.reconciler import reconcile_pending
 from salesync_common import idempotency
 from testsupport.postgres import libpq_url
 from testsupport.served import ServiceProcess

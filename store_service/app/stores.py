@@ -8,6 +8,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from salesync_common.errors import ApiError, Conflict, Forbidden, TooManyRequests, Unauthorized
+from salesync_common.unit_of_work import UnitOfWork
 
 from . import login_throttle
 from .models import DEFAULT_TIME_ZONE, Store
@@ -57,15 +58,15 @@ def sign_up(*, session: Session, form: SignUp, bcrypt_rounds: int) -> Store:
     )
     session.add(store)
     try:
-        session.commit()
+        session.flush()
     except IntegrityError:
         # Two sign-ups raced for one username; the unique constraint picked the winner.
-        session.rollback()
         raise Conflict("이미 존재하는 아이디입니다.", error="username_taken", field="username") from None
     return store
 
 
-def log_in(*, session: Session, username: str, password: str, bcrypt_rounds: int) -> Store:
+def log_in(*, unit: UnitOfWork, username: str, password: str, bcrypt_rounds: int) -> Store:
+    session = unit.session
     wait = login_throttle.seconds_until_allowed(session=session, username=username)
     if wait:
         raise TooManyRequests(
@@ -74,10 +75,9 @@ def log_in(*, session: Session, username: str, password: str, bcrypt_rounds: int
     store = session.scalar(select(Store).where(Store.username == username))
     if not password_matches(password, store.password_hash if store else None, rounds=bcrypt_rounds):
         login_throttle.record_failure(session=session, username=username)
-        session.commit()
+        unit.checkpoint("a failed login counts towards the throttle although its request answers 400")
         raise InvalidCredentials("Invalid username or password")
     login_throttle.forget_failures(session=session, username=username)
-    session.commit()
     return store
 
 
@@ -104,5 +104,5 @@ def update_store(*, session: Session, caller_store_id: int, store_id: int, chang
         store.password_changed_at = func.now()
     if changes.time_zone is not None:
         store.time_zone = changes.time_zone
-    session.commit()
+    session.flush()
     return store

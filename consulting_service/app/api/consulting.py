@@ -6,6 +6,7 @@ from flask import Blueprint, g, jsonify, request
 
 from salesync_common.business_day import parse_period
 from salesync_common.tokens import login_required
+from salesync_common.unit_of_work import unit_of_work
 
 from .. import jobs
 from ..models import db
@@ -16,10 +17,11 @@ bp = Blueprint("consulting", __name__, url_prefix="/consulting")
 @bp.get("/")
 @bp.get("/test")
 @login_required
+# The job is committed before its id is answered, so the worker (and the status route) can see it.
+@unit_of_work(db)
 def start():
     start_date, end_date = parse_period(request.args.get("start"), request.args.get("end"))
     job = jobs.create_job(session=db.session, store_id=g.store_id, start=start_date, end=end_date)
-    db.session.commit()
     return jsonify(req_id=str(job.req_id))
 
 

@@ -7,6 +7,7 @@ from salesync_common.business_day import parse_day
 from salesync_common.errors import ValidationFailed
 from salesync_common.service_client import service_client
 from salesync_common.tokens import login_required
+from salesync_common.unit_of_work import current_unit, unit_of_work
 
 from .. import settlements
 from ..models import db
@@ -25,8 +26,9 @@ def _resend() -> bool:
 
 @bp.get("/calculate")
 @login_required
+@unit_of_work(db)
 def calculate():
     day = parse_day(request.args.get("date"), "date")
-    answer = settlements.settle(session=db.session, client=service_client(), store_id=g.store_id, day=day,
+    answer = settlements.settle(unit=current_unit(), client=service_client(), store_id=g.store_id, day=day,
                                 resend=_resend())
     return jsonify(result="success", **answer)

@@ -6,6 +6,7 @@ from flask import Blueprint, g, jsonify
 from salesync_common.business_day import store_time_zone, today_in
 from salesync_common.request_body import parse_body
 from salesync_common.tokens import login_required
+from salesync_common.unit_of_work import unit_of_work
 
 from .. import categories
 from ..menu import menu
@@ -25,6 +26,7 @@ def list_categories():
 
 @bp.post("/")
 @login_required
+@unit_of_work(db)
 def create_category():
     form = parse_body(CategoryForm)
     category = categories.create_category(session=db.session, store_id=g.store_id, name=form.name)
@@ -33,6 +35,7 @@ def create_category():
 
 @bp.put("/<int:category_id>")
 @login_required
+@unit_of_work(db)
 def rename_category(category_id: int):
     form = parse_body(CategoryForm)
     category = categories.rename_category(session=db.session, store_id=g.store_id, category_id=category_id,
@@ -43,6 +46,7 @@ def rename_category(category_id: int):
 
 @bp.delete("/<int:category_id>")
 @login_required
+@unit_of_work(db)
 def delete_category(category_id: int):
     category = categories.delete_category(session=db.session, store_id=g.store_id, category_id=category_id)
     return jsonify(result="success", message="카테고리 삭제 성공", category_id=category.category_id)

@@ -7,6 +7,7 @@ from salesync_common.business_day import store_time_zone, today_in
 from salesync_common.contracts.items import CostList
 from salesync_common.request_body import parse_body
 from salesync_common.tokens import login_required
+from salesync_common.unit_of_work import unit_of_work
 
 from .. import costs
 from ..models import db
@@ -28,6 +29,7 @@ def list_costs():
 
 @bp.post("")
 @login_required
+@unit_of_work(db)
 def set_costs():
     form = parse_body(CostsForm)
     changed = costs.set_costs(session=db.session, store_id=g.store_id, lines=form.items,
@@ -37,6 +39,7 @@ def set_costs():
 
 @bp.put("/<int:item_id>")
 @login_required
+@unit_of_work(db)
 def set_cost(item_id: int):
     form = parse_body(CostForm)
     item = costs.set_cost(session=db.session, store_id=g.store_id, item_id=item_id, cost=form.cost,

@@ -5,6 +5,7 @@ from flask import Blueprint, g, jsonify
 
 from salesync_common.request_body import parse_body
 from salesync_common.tokens import login_required
+from salesync_common.unit_of_work import unit_of_work
 
 from .. import items
 from ..models import db
@@ -15,6 +16,7 @@ bp = Blueprint("items", __name__, url_prefix="/categories")
 
 @bp.post("/<int:category_id>/items")
 @login_required
+@unit_of_work(db)
 def create_item(category_id: int):
     form = parse_body(ItemForm)
     item = items.create_item(session=db.session, store_id=g.store_id, category_id=category_id,
@@ -31,6 +33,7 @@ def get_item(item_id: int):
 
 @bp.put("/items/<int:item_id>")
 @login_required
+@unit_of_work(db)
 def update_item(item_id: int):
     form = parse_body(ItemUpdate)
     item = items.update_item(session=db.session, store_id=g.store_id, item_id=item_id, name=form.name,
@@ -40,6 +43,7 @@ def update_item(item_id: int):
 
 @bp.delete("/items/<int:item_id>")
 @login_required
+@unit_of_work(db)
 def delete_item(item_id: int):
     item = items.delete_item(session=db.session, store_id=g.store_id, item_id=item_id)
     return jsonify(result="success", message="품목 삭제 성공", item_id=item.item_id)

@@ -7,6 +7,7 @@ from salesync_common.business_day import parse_period, store_time_zone
 from salesync_common.contracts.orders import ItemDayReport
 from salesync_common.request_body import parse_body
 from salesync_common.tokens import login_required
+from salesync_common.unit_of_work import unit_of_work
 
 from .. import orders, reports
 from ..models import db
@@ -33,11 +34,11 @@ def order_state(order_id: int):
 
 @bp.post("/orders/<int:order_id>/pay")
 @login_required
+@unit_of_work(db)
 def pay_order(order_id: int):
     claim = parse_body(PaymentClaim)
     order = orders.mark_paid(session=db.session, store_id=g.store_id, order_id=order_id,
                              sale_id=claim.sale_id, total_price=claim.total_price)
-    db.session.commit()
     return jsonify(orders.payment_view(order))
 
 

@@ -7,6 +7,7 @@ from salesync_common.errors import ValidationFailed
 from salesync_common.idempotency import idempotent
 from salesync_common.request_body import parse_body
 from salesync_common.tokens import login_required
+from salesync_common.unit_of_work import unit_of_work
 
 from .. import orders
 from ..menu import fetch_menu_items
@@ -88,8 +89,8 @@ def unpaid_order_of_table(table_no: int):
 
 @bp.delete("/<int:table_no>")
 @login_required
+@unit_of_work(db)
 def cancel_order(table_no: int):
     order = orders.cancel_open_order(session=db.session, store_id=g.store_id, table_no=_checked_table(table_no))
-    db.session.commit()
     return jsonify(result="success", message="주문 삭제 성공", table_no=table_no,
                    orders=[order.order_id] if order else [])

@@ -11,6 +11,7 @@ from salesync_common.idempotency import HEADER as IDEMPOTENCY_HEADER, idempotent
 from salesync_common.request_body import parse_body
 from salesync_common.service_client import service_client
 from salesync_common.tokens import login_required
+from salesync_common.unit_of_work import current_unit, unit_of_work
 
 from .. import payments, revenue
 from ..models import IdempotencyKey, db
@@ -27,7 +28,7 @@ bp = Blueprint("sales", __name__, url_prefix="/sales")
 @idempotent(db, IdempotencyKey, taken_over_after=datetime.timedelta(0))
 def pay():
     form = parse_body(Payment)
-    sale = payments.pay_table(session=db.session, client=service_client(), store_id=g.store_id,
+    sale = payments.pay_table(unit=current_unit(), client=service_client(), store_id=g.store_id,
                               table_no=form.table_no, payment_method=form.payment_type,
                               client_total=form.total_price,
                               idempotency_key=request.headers.get(IDEMPOTENCY_HEADER))
@@ -43,9 +44,9 @@ def list_sales():
 
 @bp.delete("/<int:sale_id>")
 @login_required
+@unit_of_work(db)
 def refund(sale_id: int):
     refund_row = revenue.refund_sale(session=db.session, store_id=g.store_id, sale_id=sale_id)
-    db.session.commit()
     return jsonify(result="success", message="결제 취소 성공", sale_id=sale_id, refund_id=refund_row.refund_id,
                    amount=refund_row.amount, refunded_at=refund_row.created_at.isoformat())
 

@@ -5,6 +5,7 @@ from flask import Blueprint, current_app, g, jsonify
 
 from salesync_common.request_body import parse_body, parse_query
 from salesync_common.tokens import issue_token, login_required
+from salesync_common.unit_of_work import current_unit, unit_of_work
 
 from .. import stores
 from ..models import db
@@ -23,6 +24,7 @@ def _token_for(store_id: int) -> str:
 
 
 @bp.post("/")
+@unit_of_work(db)
 def sign_up():
     form = parse_body(SignUp)
     store = stores.sign_up(session=db.session, form=form, bcrypt_rounds=_settings().bcrypt_rounds)
@@ -33,9 +35,10 @@ def sign_up():
 
 
 @bp.post("/login")
+@unit_of_work(db)
 def log_in():
     form = parse_body(Login)
-    store = stores.log_in(session=db.session, username=form.username, password=form.password,
+    store = stores.log_in(unit=current_unit(), username=form.username, password=form.password,
                           bcrypt_rounds=_settings().bcrypt_rounds)
     return jsonify(result="success", store_id=store.store_id,
                    access_token=_token_for(store.store_id), csrf_token=stores.new_csrf_token())
@@ -58,6 +61,7 @@ def check_username():
 
 @bp.post("/pwcheck")
 @login_required
+@unit_of_work(db)
 def check_password():
     form = parse_body(PasswordCheck)
     if stores.password_is_correct(session=db.session, store_id=g.store_id, password=form.password,
@@ -68,6 +72,7 @@ def check_password():
 
 @bp.put("/<int:store_id>")
 @login_required
+@unit_of_work(db)
 def update_store(store_id: int):
     changes = parse_body(StoreUpdate)
     store = stores.update_store(session=db.session, caller_store_id=g.store_id, store_id=store_id,
