@@ -19,7 +19,7 @@ import time
 
 import requests
 
-from salesync_common.settings import LOCAL_PORTS
+from salesync_common import roster
 
 from .demo_seed import seed_demo_store
 from .kafka_broker import LocalBroker
@@ -27,18 +27,7 @@ from .postgres import ensure_database, start_embedded
 
 REPO = pathlib.Path(__file__).resolve().parent.parent
 STATE = REPO / ".salesync"
-PACKAGES = {
-    "bff": "bff",
-    "store": "store_service",
-    "item": "item_service",
-    "order": "order_service",
-    "sale": "sale_service",
-    "dashboard": "dashboard_service",
-    "consulting": "consulting_service",
-}
 READY_TIMEOUT_SECONDS = 60
-# Background processes beside the web services: (name, module), started when the module exists.
-WORKERS = [("consulting-worker", "consulting_service.worker"), ("dashboard-consumer", "dashboard_service.consumer")]
 DEFAULT_KAFKA_PORT = 9092
 
 
@@ -59,7 +48,8 @@ def jwt_secret() -> str:
 
 
 def ports() -> dict[str, int]:
-    return {name: int(os.environ.get(f"{name.upper()}_PORT", port)) for name, port in LOCAL_PORTS.items()}
+    return {service.name: int(os.environ.get(f"{service.name.upper()}_PORT", service.local_port))
+            for service in roster.SERVICES}
 
 
 def port_is_taken(port: int) -> bool:
@@ -73,7 +63,7 @@ def port_is_taken(port: int) -> bool:
 
 
 def runnable_services() -> list[str]:
-    return [name for name, package in PACKAGES.items() if (REPO / package / "wsgi.py").exists()]
+    return [service.name for service in roster.SERVICES if (REPO / service.package / "wsgi.py").exists()]
 
 
 def database_url() -> tuple[str, object | None]:
@@ -99,8 +89,9 @@ def kafka_broker() -> tuple[str, LocalBroker | None]:
 
 
 def runnable_workers() -> list[tuple[str, str]]:
-    return [(name, module) for name, module in WORKERS
-            if (REPO / (module.replace(".", "/") + ".py")).exists()]
+    """The processes beside the web services, (name, module), each started when its module exists."""
+    return [(worker.name, worker.module) for worker in roster.WORKERS
+            if (REPO / (worker.module.replace(".", "/") + ".py")).exists()]
 
 
 def log_file(name: str):
@@ -140,7 +131,7 @@ def start_service(name: str, port: int, env: dict[str, str]) -> subprocess.Popen
         "--graceful-timeout", "10",
         "--no-control-socket",
         "--config", "python:salesync_common.gunicorn_config",
-        f"{PACKAGES[name]}.wsgi:app",
+        roster.BY_NAME[name].wsgi,
     ]
     # A session of its own, so Ctrl-C reaches only this runner and it stops the services in order.
     output = log_file(name)

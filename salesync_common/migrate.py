@@ -10,29 +10,19 @@ import sys
 
 import flask_migrate
 
+from . import roster
 from .settings import ConfigError, Settings
 
 REPO_ROOT = pathlib.Path(__file__).resolve().parent.parent
 
-# service name -> package that holds app/ and migrations/
-SERVICE_PACKAGES = {
-    "store": "store_service",
-    "item": "item_service",
-    "order": "order_service",
-    "sale": "sale_service",
-    "dashboard": "dashboard_service",
-    "consulting": "consulting_service",
-    "bff": "bff",
-}
-
 
 def services_with_migrations() -> list[str]:
-    return [name for name, package in SERVICE_PACKAGES.items()
-            if (REPO_ROOT / package / "migrations" / "env.py").exists()]
+    return [service.name for service in roster.SERVICES
+            if (REPO_ROOT / service.package / "migrations" / "env.py").exists()]
 
 
 def upgrade(service: str, settings: Settings | None = None, revision: str = "head") -> None:
-    package = SERVICE_PACKAGES[service]
+    package = roster.BY_NAME[service].package
     app_module = importlib.import_module(f"{package}.app")
     app = app_module.create_app(settings or Settings.from_env(service))
     with app.app_context():
@@ -41,9 +31,9 @@ def upgrade(service: str, settings: Settings | None = None, revision: str = "hea
 
 def main(argv: list[str]) -> int:
     services = argv or services_with_migrations()
-    unknown = [name for name in services if name not in SERVICE_PACKAGES]
+    unknown = [name for name in services if name not in roster.BY_NAME]
     if unknown:
-        print(f"unknown service(s): {', '.join(unknown)}; known: {', '.join(SERVICE_PACKAGES)}", file=sys.stderr)
+        print(f"unknown service(s): {', '.join(unknown)}; known: {', '.join(roster.BY_NAME)}", file=sys.stderr)
         return 2
     try:
         for service in services:

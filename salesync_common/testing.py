@@ -24,7 +24,8 @@ import requests
 from flask.testing import FlaskClient
 from werkzeug.serving import make_server
 
-from .migrate import REPO_ROOT, SERVICE_PACKAGES, upgrade
+from . import roster
+from .migrate import REPO_ROOT, upgrade
 from .settings import Settings
 
 TEST_JWT_SECRET = secrets.token_urlsafe(48)
@@ -106,7 +107,7 @@ def local_service_urls(**served: "ServedApp") -> dict[str, str]:
 
 def serve_service(service: str, database_url: str, **dependencies: "ServedApp") -> "ServedApp":
     """Migrate and serve `service` over HTTP, calling the given running services."""
-    package = importlib.import_module(f"{SERVICE_PACKAGES[service]}.app")
+    package = importlib.import_module(f"{roster.BY_NAME[service].package}.app")
     settings = migrated_settings(service, database_url, service_urls=local_service_urls(**dependencies))
     kwargs = {"reconcile_every": 0} if service == "sale" else {}
     return ServedApp(package.create_app(settings, **kwargs))
@@ -211,7 +212,7 @@ class ServiceProcess:
         self.process = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
              "--no-control-socket", "--config", "python:salesync_common.gunicorn_config",
-             f"{SERVICE_PACKAGES[service]}.wsgi:app"],
+             roster.BY_NAME[service].wsgi],
             cwd=REPO_ROOT, env=full_env, stdout=subprocess.DEVNULL, stderr=self.log, text=True)
         deadline = time.monotonic() + 30
         while True:
