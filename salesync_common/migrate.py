@@ -1,10 +1,12 @@
 """Apply the Alembic migrations of one or more services: `python -m salesync_common.migrate [service ...]`.
 
 Migrations are applied only by this explicit command (or the test harness), never at start-up.
+Progress and a failure are one plain line each; Alembic's own log lines are JSON, like every log line.
 """
 from __future__ import annotations
 
 import importlib
+import logging
 import pathlib
 import sys
 
@@ -14,6 +16,7 @@ from . import roster
 from .settings import ConfigError, Settings
 
 REPO_ROOT = pathlib.Path(__file__).resolve().parent.parent
+log = logging.getLogger("salesync.migrate")  # not __name__: that is __main__ under -m
 
 
 def services_with_migrations() -> list[str]:
@@ -35,13 +38,19 @@ def main(argv: list[str]) -> int:
     if unknown:
         print(f"unknown service(s): {', '.join(unknown)}; known: {', '.join(roster.BY_NAME)}", file=sys.stderr)
         return 2
-    try:
-        for service in services:
+    for service in services:
+        try:
             upgrade(service)
-            print(f"migrated {service}")
-    except ConfigError as exc:
-        print(f"configuration error: {exc}", file=sys.stderr)
-        return 78
+        except ConfigError as exc:
+            print(f"configuration error: {exc}", file=sys.stderr)
+            return 78
+        except Exception as exc:
+            # One line for whoever watches the terminal; the traceback goes to the log.
+            log.exception("migrating %s failed", service)
+            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            print(f"could not migrate {service}: {reason}", file=sys.stderr)
+            return 1
+        print(f"migrated {service}")
     return 0
 
 
