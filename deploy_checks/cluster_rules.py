@@ -141,8 +141,9 @@ def ingress_problems(objects) -> list[str]:
         default = ingress["spec"].get("defaultBackend")
         if default:
             backends.append(default["service"]["name"])
-        if not backends or set(backends) != {f"service-{PUBLIC}"}:
-            problems.append(f"Ingress/{ingress['metadata']['name']}: routes to {sorted(set(backends))}, only service-{PUBLIC} "
+        public = roster.BY_NAME[PUBLIC].k8s_service
+        if not backends or set(backends) != {public}:
+            problems.append(f"Ingress/{ingress['metadata']['name']}: routes to {sorted(set(backends))}, only {public} "
                             f"may be reached from outside")
     return problems
 
