@@ -30,9 +30,9 @@ def port_literals(path: pathlib.Path) -> list[str]:
     for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
         if isinstance(node, ast.Constant) and type(node.value) is int and node.value in PORTS:
             found.append(f"{node.lineno}: {node.value}")
-        elif isinstance(node, ast.Constant) and isinstance(node.value, str):
-            if any(int(port) in PORTS for port in PORT_IN_TEXT.findall(node.value)):
-                found.append(f"{node.lineno}: {node.value!r}")
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str) and \
+                any(int(port) in PORTS for port in PORT_IN_TEXT.findall(node.value)):
+            found.append(f"{node.lineno}: {node.value!r}")
     return found
 
 
