@@ -24,14 +24,11 @@ import time
 
 import requests
 
-from salesync_common.migrate import SERVICE_PACKAGES
+from salesync_common import roster
 from testsupport.kafka_broker import LocalBroker, free_port
 from testsupport.postgres import ensure_database, libpq_url, start_embedded
 
 REPO = pathlib.Path(__file__).resolve().parent.parent
-# The order local_run starts them in (bff last: it only forwards).
-SERVICES = ("store", "item", "order", "sale", "dashboard", "consulting", "bff")
-WORKERS = {"consulting-worker": "consulting_service.worker", "dashboard-consumer": "dashboard_service.consumer"}
 READY_TIMEOUT_SECONDS = 60
 # Never let a bench or a drill reach out: no OpenAI, no AWS (boto3 would probe the instance metadata address).
 SCRUBBED_PREFIXES = ("OPENAI_", "AWS_")
@@ -57,7 +54,7 @@ class System:
         self.pg = None
         self.pg_server_url = ""
         self.database_url = ""
-        self.ports = {name: free_port() for name in SERVICES}
+        self.ports = {name: free_port() for name in roster.BY_NAME}
         self.processes: dict[str, subprocess.Popen] = {}
         self.env: dict[str, str] = {}
 
@@ -104,13 +101,13 @@ class System:
                                       stdout=output, stderr=subprocess.STDOUT, timeout=120)
         if migrated.returncode != 0:
             raise RuntimeError(f"migrations failed (see {self.logs / 'migrate.log'})")
-        for name in SERVICES:
+        for name in roster.BY_NAME:
             self.start_service(name, wait=False)
-        for name in SERVICES:
+        for name in roster.BY_NAME:
             self.wait_ready(name)
-        for name in WORKERS:
+        for name in roster.WORKERS_BY_NAME:
             self.start_worker(name)
-        say(f"{len(SERVICES)} services ready ({self.workers} gunicorn workers x {self.threads} threads each), "
+        say(f"{len(roster.SERVICES)} services ready ({self.workers} gunicorn workers x {self.threads} threads each), "
             f"BFF on {self.urls['bff']}")
         return self
 
@@ -153,7 +150,7 @@ class System:
             "--graceful-timeout", "10",
             "--no-control-socket",
             "--config", "python:salesync_common.gunicorn_config",
-            f"{SERVICE_PACKAGES[name]}.wsgi:app",
+            roster.BY_NAME[name].wsgi,
         ]
         output = open(self.logs / f"{name}.log", "ab")
         self.processes[name] = subprocess.Popen(command, cwd=REPO, env={**self.env, **(env or {})},
@@ -165,13 +162,14 @@ class System:
 
     def start_worker(self, name: str) -> subprocess.Popen:
         output = open(self.logs / f"{name}.log", "ab")
-        self.processes[name] = subprocess.Popen([sys.executable, "-m", WORKERS[name]], cwd=REPO, env=self.env,
+        module = roster.WORKERS_BY_NAME[name].module
+        self.processes[name] = subprocess.Popen([sys.executable, "-m", module], cwd=REPO, env=self.env,
                                                 start_new_session=True, stdout=output, stderr=subprocess.STDOUT)
         output.close()
         return self.processes[name]
 
     def restart(self, name: str) -> None:
-        if name in WORKERS:
+        if name in roster.WORKERS_BY_NAME:
             self.start_worker(name)
         else:
             self.start_service(name)

@@ -10,11 +10,12 @@ import re
 import shlex
 import urllib.parse
 
+from salesync_common import roster
 from salesync_common.kafka_client import CONSULTING_TOPIC
+from salesync_common.roster import Service
 
 from .code_facts import CodeFacts
-from .layout import (BY_NAME, BY_SERVICE, CONTAINER_PORT, DEPLOYABLES, PUBLIC, SERVICE_PORT,
-                     WORKER_DEPLOYMENTS, Deployable)
+from .layout import CONTAINER_PORT, PUBLIC, SERVICE_PORT
 from .manifests import pod_spec
 
 # Variables the deployment sets that no Python of ours reads, and who reads them instead.
@@ -61,24 +62,24 @@ def _worker_liveness(command, env: dict[str, str], where: str) -> list[str]:
     return []
 
 
-def _database_problems(deployable: Deployable, names, where: str, facts: CodeFacts) -> list[str]:
-    own = {"DATABASE_URL", f"{deployable.service.upper()}_DATABASE_URL"}
+def _database_problems(deployable: Service, names, where: str, facts: CodeFacts) -> list[str]:
+    own = {"DATABASE_URL", f"{deployable.name.upper()}_DATABASE_URL"}
     others = {f"{service.upper()}_DATABASE_URL" for service in facts.local_ports} - own
     problems = [f"{where}: gets another service's database ({name})" for name in sorted(set(names) & others)]
-    if deployable.service in facts.schemas and not own & set(names):
-        problems.append(f"{where}: no database URL (DATABASE_URL or {deployable.service.upper()}_DATABASE_URL)")
+    if deployable.name in facts.schemas and not own & set(names):
+        problems.append(f"{where}: no database URL (DATABASE_URL or {deployable.name.upper()}_DATABASE_URL)")
     return problems
 
 
-def _process_kind(module_and_args, deployable: Deployable, facts: CodeFacts, where: str):
+def _process_kind(module_and_args, deployable: Service, facts: CodeFacts, where: str):
     """'web', 'migration' or 'worker' for a process of this image; problems when the command fits none."""
     if module_and_args is None:
         return "web", []
     module, args = module_and_args
     if module == MIGRATE_MODULE:
-        if args != [deployable.service] or deployable.service not in facts.migrated_services:
+        if args != [deployable.name] or deployable.name not in facts.migrated_services:
             return "migration", [f"{where}: migrates {args}, but the image holds the "
-                                 f"{deployable.service} service's migrations"]
+                                 f"{deployable.name} service's migrations"]
         return "migration", []
     if module in facts.worker_modules.values():
         if module.split(".")[0] != deployable.package:
@@ -89,10 +90,10 @@ def _process_kind(module_and_args, deployable: Deployable, facts: CodeFacts, whe
 
 # --------------------------------------------------------------------------------------------- compose
 
-def _compose_deployable(service: dict) -> Deployable | None:
+def _compose_deployable(service: dict) -> Service | None:
     build = service.get("build")
-    if isinstance(build, dict) and str(build.get("dockerfile", "")).startswith("Dockerfile-"):
-        return BY_NAME.get(build["dockerfile"][len("Dockerfile-"):])
+    if isinstance(build, dict):
+        return next((entry for entry in roster.SERVICES if entry.dockerfile == build.get("dockerfile")), None)
     return None
 
 
@@ -120,9 +121,9 @@ def compose_problems(compose: dict, facts: CodeFacts) -> list[str]:
         problems += _unknown_env(env, where, facts)
         if kind == "web":
             web[name] = deployable
-            if name != deployable.service:
-                problems.append(f"compose {name}: runs {deployable.package}; name it {deployable.service} "
-                                f"so that {deployable.service.upper()}_SERVICE_URL=http://{deployable.service}:"
+            if name != deployable.name:
+                problems.append(f"compose {name}: runs {deployable.package}; name it {deployable.name} "
+                                f"so that {deployable.name.upper()}_SERVICE_URL=http://{deployable.name}:"
                                 f"{CONTAINER_PORT} reaches it")
             test = " ".join(map(str, (service.get("healthcheck") or {}).get("test") or []))
             match = re.search(r"http://127\.0\.0\.1:(\d+)(/\w+)", test)
@@ -132,7 +133,7 @@ def compose_problems(compose: dict, facts: CodeFacts) -> list[str]:
                 problems.append(f"{where}: health check on :{match.group(1)}{match.group(2)}, but the app "
                                 f"answers {sorted(facts.health_routes)} on :{CONTAINER_PORT}")
         elif kind == "migration":
-            migrations[deployable.service] = name
+            migrations[deployable.name] = name
         elif kind == "worker":
             workers[_python_module(service["command"])[0]] = name
             problems += _worker_liveness((service.get("healthcheck") or {}).get("test"), env, where)
@@ -141,7 +142,7 @@ def compose_problems(compose: dict, facts: CodeFacts) -> list[str]:
         if "SALESYNC_JWT_SECRET" not in env:
             problems.append(f"{where}: no SALESYNC_JWT_SECRET")
         problems += _database_problems(deployable, env, where, facts)
-        for variable in ("DATABASE_URL", f"{deployable.service.upper()}_DATABASE_URL"):
+        for variable in ("DATABASE_URL", f"{deployable.name.upper()}_DATABASE_URL"):
             host = urllib.parse.urlsplit(env.get(variable, "")).hostname
             if variable in env and host not in services:
                 problems.append(f"{where}: {variable} points at {host}, which is not a compose service")
@@ -152,8 +153,8 @@ def compose_problems(compose: dict, facts: CodeFacts) -> list[str]:
                 problems.append(f"{where}: KAFKA_BOOTSTRAP_SERVERS={kafka!r} names no compose service")
 
     for service in facts.local_ports:
-        if service not in web or web[service].service != service:
-            problems.append(f"compose: no web service named {service} running {BY_SERVICE[service].package}")
+        if service not in web or web[service].name != service:
+            problems.append(f"compose: no web service named {service} running {roster.BY_NAME[service].package}")
     for service in facts.migrated_services:
         if service not in migrations:
             problems.append(f"compose: nothing runs `python -m {MIGRATE_MODULE} {service}`")
@@ -190,7 +191,7 @@ def _compose_ports(services, facts: CodeFacts) -> list[str]:
     ports = (services.get(PUBLIC) or {}).get("ports") or []
     expected = f"{facts.local_ports[PUBLIC]}:{CONTAINER_PORT}"
     if len(ports) != 1 or not str(ports[0]).endswith(expected):
-        return [f"compose {PUBLIC}: publishes {ports}, expected one port ending {expected} (LOCAL_PORTS)"]
+        return [f"compose {PUBLIC}: publishes {ports}, expected one port ending {expected} (its roster port)"]
     return []
 
 
@@ -204,9 +205,9 @@ def _compose_topic(services) -> list[str]:
 
 # ------------------------------------------------------------------------------------------ kubernetes
 
-def _image_deployable(image: str) -> Deployable | None:
+def _image_deployable(image: str) -> Service | None:
     name = image.split("/")[-1].split(":")[0]
-    return BY_NAME.get(name[len("salesync-"):]) if name.startswith("salesync-") else None
+    return next((service for service in roster.SERVICES if service.image == name), None)
 
 
 def k8s_problems(objects, facts: CodeFacts) -> list[str]:
@@ -249,25 +250,25 @@ def k8s_problems(objects, facts: CodeFacts) -> list[str]:
                 if not env.get("KAFKA_BOOTSTRAP_SERVERS", (None, ""))[1]:
                     problems.append(f"{where}: no KAFKA_BOOTSTRAP_SERVERS")
             if kind == "migration":
-                migrations[deployable.service] = obj
+                migrations[deployable.name] = obj
             if kind == "worker":
                 workers[obj["metadata"]["name"]] = _python_module(container["command"])[0]
                 probe = ((container.get("livenessProbe") or {}).get("exec") or {}).get("command")
                 problems += _worker_liveness(probe, {name: value for name, (_, value) in env.items()}, where)
 
-    for deployable in DEPLOYABLES:
-        if deployable.name not in deployments:
-            problems.append(f"no Deployment {deployable.name} for {deployable.package}")
+    for deployable in roster.SERVICES:
+        if deployable.deploy not in deployments:
+            problems.append(f"no Deployment {deployable.deploy} for {deployable.package}")
         if deployable.k8s_service not in services:
             problems.append(f"no Service {deployable.k8s_service} for {deployable.package}")
     for service in facts.migrated_services:
         if service not in migrations or migrations[service]["kind"] != "Job":
             problems.append(f"no Job runs `python -m {MIGRATE_MODULE} {service}`")
-    for name, (image, module) in WORKER_DEPLOYMENTS.items():
-        if module not in facts.worker_modules.values():
-            problems.append(f"Deployment/{name}: runs {module}, which `make run` does not start")
-        if workers.get(name) != module:
-            problems.append(f"no Deployment {name} running `python -m {module}`")
+    for worker in roster.WORKERS:
+        if worker.module not in facts.worker_modules.values():
+            problems.append(f"Deployment/{worker.deployment}: runs {worker.module}, which `make run` does not start")
+        if workers.get(worker.deployment) != worker.module:
+            problems.append(f"no Deployment {worker.deployment} running `python -m {worker.module}`")
     for module in set(facts.worker_modules.values()) - set(workers.values()):
         problems.append(f"no Deployment runs the worker process `python -m {module}`")
     return problems
@@ -308,11 +309,11 @@ def _container_env(container, config, where, problems) -> dict[str, tuple[str, s
     return env
 
 
-def _web_container(obj, container, deployable: Deployable, env, services, facts: CodeFacts) -> list[str]:
+def _web_container(obj, container, deployable: Service, env, services, facts: CodeFacts) -> list[str]:
     where = f"Deployment/{obj['metadata']['name']}"
     problems = []
-    if obj["metadata"]["name"] != deployable.name:
-        problems.append(f"{where}: runs the web app of {deployable.package}; name it {deployable.name}")
+    if obj["metadata"]["name"] != deployable.deploy:
+        problems.append(f"{where}: runs the web app of {deployable.package}; name it {deployable.deploy}")
     ports = {port.get("name"): port["containerPort"] for port in container.get("ports") or []}
     if set(ports.values()) != {CONTAINER_PORT}:
         problems.append(f"{where}: container ports {sorted(ports.values())}, the image serves {CONTAINER_PORT}")
@@ -351,7 +352,7 @@ def _k8s_urls(env, services, namespace, where, facts: CodeFacts) -> list[str]:
     problems = []
     for service in facts.local_ports:
         variable = f"{service.upper()}_SERVICE_URL"
-        deployable = BY_SERVICE[service]
+        deployable = roster.BY_NAME[service]
         expected = f"http://{deployable.k8s_service}.{namespace}.svc.cluster.local"
         value = env.get(variable, (None, None))[1]
         if value is None:
@@ -365,8 +366,8 @@ def _k8s_urls(env, services, namespace, where, facts: CodeFacts) -> list[str]:
 
 # ----------------------------------------------------------------------------------------- Dockerfiles
 
-def dockerfile_problems(deployable: Deployable, text: str, facts: CodeFacts) -> list[str]:
-    where = deployable.dockerfile.name
+def dockerfile_problems(deployable: Service, text: str, facts: CodeFacts) -> list[str]:
+    where = deployable.dockerfile
     problems = []
     parsed = instructions(text)
     env = {}

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import re
 
-from .layout import AUTOSCALED, DEPLOYABLES, ECR_REGISTRY_PATTERN, PUBLIC
+from salesync_common import roster
+
+from .layout import AUTOSCALED, ECR_REGISTRY_PATTERN, PUBLIC
 from .manifests import pod_spec
 
 # The one cross-namespace peer besides the BFF's clients: Prometheus scraping /metrics
@@ -139,8 +141,9 @@ def ingress_problems(objects) -> list[str]:
         default = ingress["spec"].get("defaultBackend")
         if default:
             backends.append(default["service"]["name"])
-        if not backends or set(backends) != {f"service-{PUBLIC}"}:
-            problems.append(f"Ingress/{ingress['metadata']['name']}: routes to {sorted(set(backends))}, only service-{PUBLIC} "
+        public = roster.BY_NAME[PUBLIC].k8s_service
+        if not backends or set(backends) != {public}:
+            problems.append(f"Ingress/{ingress['metadata']['name']}: routes to {sorted(set(backends))}, only {public} "
                             f"may be reached from outside")
     return problems
 
@@ -185,8 +188,8 @@ def production_problems(objects, dev_objects) -> list[str]:
                 problems.append(f"{obj['kind']}/{obj['metadata']['name']}: image {image} is not "
                                 f"<account>.dkr.ecr.ap-northeast-2.amazonaws.com/salesync-<name>:<tag>")
     prod, dev = _replicas(objects), _replicas(dev_objects)
-    for deployable in DEPLOYABLES:
-        name = deployable.name
+    for service in roster.SERVICES:
+        name = service.deploy
         if prod.get(name, 0) < 2:
             problems.append(f"Deployment/{name}: {prod.get(name, 0)} replica(s) in production, expected 2 or more")
         if prod.get(name, 0) <= dev.get(name, 0):

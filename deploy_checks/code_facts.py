@@ -6,10 +6,10 @@ import dataclasses
 import functools
 import re
 
+from salesync_common import roster
 from salesync_common.migrate import services_with_migrations
-from salesync_common.settings import LOCAL_PORTS, SCHEMAS
 
-from .layout import DEPLOYABLES, REPO
+from .layout import REPO
 
 # env.get("X"), os.environ.get("X"), os.environ["X"], os.getenv("X"), and helpers called as
 # _int(env, "X", ...): the literal (or f-string) name of a variable the code reads.
@@ -38,8 +38,8 @@ class CodeFacts:
 
 def code_files():
     """The services' and the shared package's own code: not their tests, not the test harness."""
-    for deployable in DEPLOYABLES:
-        yield from _own_files(deployable.package)
+    for service in roster.SERVICES:
+        yield from _own_files(service.package)
     yield from _own_files("salesync_common")
 
 
@@ -68,22 +68,20 @@ def code_facts() -> CodeFacts:
     env_read, routes, metrics = set(), set(), set()
     for path in code_files():
         text = path.read_text()
-        env_read |= env_names_in(text, LOCAL_PORTS)
+        env_read |= env_names_in(text, roster.BY_NAME)
         metrics |= set(METRIC.findall(text)) | set(SCRAPE_GAUGE.findall(text))
     health = (REPO / "salesync_common" / "health.py").read_text()
     routes = set(ROUTE.findall(health))
     metrics_routes = ROUTE.findall((REPO / "salesync_common" / "metrics.py").read_text())
-    from local_run.__main__ import WORKERS
-
     return CodeFacts(
-        local_ports=dict(LOCAL_PORTS),
-        schemas=dict(SCHEMAS),
+        local_ports={service.name: service.local_port for service in roster.SERVICES},
+        schemas={service.name: service.schema for service in roster.SERVICES if service.schema},
         migrated_services=services_with_migrations(),
         env_read=frozenset(env_read),
         health_routes=frozenset(routes),
         metrics_route=metrics_routes[0] if metrics_routes else "",
         metric_names=frozenset(metrics),
-        worker_modules=dict(WORKERS),
+        worker_modules={worker.name: worker.module for worker in roster.WORKERS},
     )
 
 

@@ -1,7 +1,9 @@
-"""What gets deployed, under which names, where its files live, and the pinned tools that check them."""
+"""Where the deployment files live, the rules they follow, and the pinned tools that check them.
+
+What gets deployed under which names is the service roster (salesync_common/roster.py).
+"""
 from __future__ import annotations
 
-import dataclasses
 import pathlib
 import subprocess
 import sys
@@ -27,48 +29,7 @@ CONTAINER_PORT = 5000
 SERVICE_PORT = 80
 
 
-@dataclasses.dataclass(frozen=True)
-class Deployable:
-    """One image: Dockerfile-<name>, k8s Service service-<name>, ECR repository salesync-<name>."""
-    name: str      # the deploy name (Dockerfile suffix, k8s/base/<name>, workflow service-<name>.yml)
-    package: str   # the Python package the image carries
-    service: str   # the code's name for it: LOCAL_PORTS, SCHEMAS, migrate, <SERVICE>_... variables
-
-    @property
-    def dockerfile(self) -> pathlib.Path:
-        return REPO / f"Dockerfile-{self.name}"
-
-    @property
-    def k8s_service(self) -> str:
-        return f"service-{self.name}"
-
-    @property
-    def image(self) -> str:
-        return f"salesync-{self.name}"
-
-    @property
-    def wsgi(self) -> str:
-        return f"{self.package}.wsgi:app"
-
-
-DEPLOYABLES = (
-    Deployable("store", "store_service", "store"),
-    Deployable("item", "item_service", "item"),
-    Deployable("order", "order_service", "order"),
-    Deployable("sale", "sale_service", "sale"),
-    Deployable("dash", "dashboard_service", "dashboard"),
-    Deployable("consulting", "consulting_service", "consulting"),
-    Deployable("bff", "bff", "bff"),
-)
-BY_NAME = {d.name: d for d in DEPLOYABLES}
-BY_SERVICE = {d.service: d for d in DEPLOYABLES}
-
-# Background processes beside the web services: k8s Deployment name -> (image's deploy name, module).
-WORKER_DEPLOYMENTS = {
-    "consulting-worker": ("consulting", "consulting_service.worker"),
-    "dash-consumer": ("dash", "dashboard_service.consumer"),
-}
-# The services whose Deployment the issue asks to autoscale and protect from disruptions.
+# The Deployments (roster deploy names) the issue asks to autoscale and protect from disruptions.
 AUTOSCALED = {"bff", "order", "sale"}
 PUBLIC = "bff"
 

@@ -8,9 +8,10 @@ import yaml
 
 from deploy_checks.agreement import dockerfile_problems, instructions
 from deploy_checks.code_facts import code_facts
-from deploy_checks.layout import BY_NAME, DEPLOYABLES, DOCKERIGNORE, HADOLINT_CONFIG, REPO, run_tool
+from deploy_checks.layout import DOCKERIGNORE, HADOLINT_CONFIG, REPO, run_tool
+from salesync_common import roster
 
-DOCKERFILES = [deployable.dockerfile for deployable in DEPLOYABLES]
+DOCKERFILES = [REPO / service.dockerfile for service in roster.SERVICES]
 SECRET_NAME = re.compile(r"SECRET|PASSWORD|TOKEN|API_KEY|ACCESS_KEY|DATABASE_URL", re.I)
 
 
@@ -70,11 +71,11 @@ def shape(text: str, package: str, name: str) -> list[str]:
 
 
 def test_all_dockerfiles_have_one_shape():
-    reference = BY_NAME["store"]
-    expected = shape(reference.dockerfile.read_text(), reference.package, reference.name)
-    for deployable in DEPLOYABLES:
-        assert shape(deployable.dockerfile.read_text(), deployable.package, deployable.name) == expected, \
-            f"{deployable.dockerfile.name} differs from Dockerfile-store"
+    reference = roster.BY_NAME["store"]
+    expected = shape((REPO / reference.dockerfile).read_text(), reference.package, reference.deploy)
+    for deployable in roster.SERVICES:
+        assert shape((REPO / deployable.dockerfile).read_text(), deployable.package, deployable.deploy) == expected, \
+            f"{deployable.dockerfile} differs from Dockerfile-store"
 
 
 def image_problems(text: str) -> list[str]:
@@ -107,18 +108,18 @@ def image_problems(text: str) -> list[str]:
     return problems
 
 
-@pytest.mark.parametrize("deployable", DEPLOYABLES, ids=lambda d: d.dockerfile.name)
+@pytest.mark.parametrize("deployable", roster.SERVICES, ids=lambda d: d.dockerfile)
 def test_image_is_slim_non_root_and_secret_free(deployable):
-    assert image_problems(deployable.dockerfile.read_text()) == []
+    assert image_problems((REPO / deployable.dockerfile).read_text()) == []
 
 
-@pytest.mark.parametrize("deployable", DEPLOYABLES, ids=lambda d: d.dockerfile.name)
+@pytest.mark.parametrize("deployable", roster.SERVICES, ids=lambda d: d.dockerfile)
 def test_image_serves_its_package_on_the_agreed_port(deployable):
-    assert dockerfile_problems(deployable, deployable.dockerfile.read_text(), code_facts()) == []
+    assert dockerfile_problems(deployable, (REPO / deployable.dockerfile).read_text(), code_facts()) == []
 
 
 def test_image_checks_catch_a_root_image_with_a_baked_secret():
-    text = BY_NAME["store"].dockerfile.read_text()
+    text = (REPO / roster.BY_NAME["store"].dockerfile).read_text()
     broken = (text.replace("USER 10001:10001", "USER root")
                   .replace("FROM python:3.11.7-slim-bookworm AS runtime", "FROM python:3.11 AS runtime")
                   .replace("    PORT=5000", "    SALESYNC_JWT_SECRET=hunter2hunter2hunter2hunter2hunter2 \\\n    PORT=8080")
@@ -127,7 +128,7 @@ def test_image_checks_catch_a_root_image_with_a_baked_secret():
     assert set(image_problems(broken)) == {
         "base image python:3.11 is not a pinned slim Python 3.11", "runs as root",
         "SALESYNC_JWT_SECRET is baked into the image", "CMD lacks --worker-class gthread"}
-    problems = dockerfile_problems(BY_NAME["store"], broken, code_facts())
+    problems = dockerfile_problems(roster.BY_NAME["store"], broken, code_facts())
     assert "Dockerfile-store: PORT=8080, expected 5000" in problems
     assert "Dockerfile-store: CMD does not serve store_service.wsgi:app" in problems
 
@@ -168,11 +169,11 @@ def dockerignore_problems(text: str) -> list[str]:
                  "k8s/base/kustomization.yaml"):
         if not dockerignore_excludes(patterns, path):
             problems.append(f"{path} would be sent to the build")
-    for deployable in DEPLOYABLES:
+    for deployable in roster.SERVICES:
         for path in (f"{deployable.package}/wsgi.py", f"{deployable.package}/requirements.txt",
                      "salesync_common/requirements.txt", "salesync_common/settings.py"):
             if dockerignore_excludes(patterns, path):
-                problems.append(f"{path} is left out of the build, but {deployable.dockerfile.name} copies it")
+                problems.append(f"{path} is left out of the build, but {deployable.dockerfile} copies it")
     migrations = REPO / "store_service" / "migrations"
     if migrations.exists() and dockerignore_excludes(patterns, "store_service/migrations/env.py"):
         problems.append("the migrations are left out of the image")

@@ -5,7 +5,8 @@ import re
 
 import pytest
 
-from deploy_checks.layout import DEPLOYABLES, PROD, REPO, WORKFLOWS, load_yaml, run_tool, workflow_trigger
+from deploy_checks.layout import PROD, REPO, WORKFLOWS, load_yaml, run_tool, workflow_trigger
+from salesync_common import roster
 
 WORKFLOW_FILES = sorted(WORKFLOWS.glob("*.yml")) + sorted(WORKFLOWS.glob("*.yaml"))
 
@@ -48,7 +49,7 @@ def release_problems(workflow: dict, deployable) -> list[str]:
     if set(trigger) != {"push"}:
         problems.append(f"triggered by {sorted(trigger)}, expected only push")
     push = trigger.get("push") or {}
-    expected_paths = {f"{deployable.package}/**", "salesync_common/**", deployable.dockerfile.name}
+    expected_paths = {f"{deployable.package}/**", "salesync_common/**", deployable.dockerfile}
     if set(push.get("paths") or []) != expected_paths:
         problems.append(f"paths {push.get('paths')}, expected {sorted(expected_paths)}")
     if push.get("branches") != ["main"]:
@@ -76,11 +77,11 @@ def release_problems(workflow: dict, deployable) -> list[str]:
         if (job.get("permissions") or {}).get("id-token") != "write":
             problems.append("the image job cannot get an OIDC token (permissions: id-token: write)")
         build = runs[image_job]
-        if f"-f {deployable.dockerfile.name}" not in build or "docker push" not in build:
-            problems.append(f"does not build {deployable.dockerfile.name} and push it")
+        if f"-f {deployable.dockerfile}" not in build or "docker push" not in build:
+            problems.append(f"does not build {deployable.dockerfile} and push it")
         if "GITHUB_RUN_NUMBER" not in build and "github.run_number" not in build:
             problems.append("the image tag is not a version (run number)")
-    overlay = PROD / deployable.name
+    overlay = PROD / deployable.deploy
     deploy = next((job for job, text in runs.items() if "kustomize edit set image" in text), None)
     if deploy is None:
         problems.append("does not `kustomize edit set image`")
@@ -90,8 +91,8 @@ def release_problems(workflow: dict, deployable) -> list[str]:
         directories = {d.replace("${{ env.OVERLAY }}", workflow.get("env", {}).get("OVERLAY", "")) for d in directories}
         if str(overlay.relative_to(REPO)) not in directories:
             problems.append(f"does not edit {overlay.relative_to(REPO)}")
-        if f"salesync-{deployable.name}" != workflow.get("env", {}).get("IMAGE_REPOSITORY"):
-            problems.append(f"the image is not named salesync-{deployable.name}")
+        if deployable.image != workflow.get("env", {}).get("IMAGE_REPOSITORY"):
+            problems.append(f"the image is not named {deployable.image}")
         if "git push" not in runs[deploy] or (job.get("permissions") or {}).get("contents") != "write":
             problems.append("does not commit the new image for Argo CD")
         if image_job not in (job.get("needs") if isinstance(job.get("needs"), list) else [job.get("needs")]):
@@ -99,14 +100,14 @@ def release_problems(workflow: dict, deployable) -> list[str]:
     return problems
 
 
-@pytest.mark.parametrize("deployable", DEPLOYABLES, ids=lambda d: d.name)
+@pytest.mark.parametrize("deployable", roster.SERVICES, ids=lambda d: d.deploy)
 def test_each_service_has_a_release_workflow(deployable):
-    path = WORKFLOWS / f"service-{deployable.name}.yml"
+    path = WORKFLOWS / f"service-{deployable.deploy}.yml"
     assert release_problems(load_yaml(path), deployable) == []
 
 
 def test_release_check_catches_a_workflow_that_deploys_everything_untested():
-    store = DEPLOYABLES[0]
+    store = roster.BY_NAME["store"]
     workflow = load_yaml(WORKFLOWS / "service-store.yml")
     workflow[True]["push"]["paths"].append("**")
     workflow["jobs"]["test"]["steps"][-1]["run"] = "make test"
@@ -122,7 +123,7 @@ def test_release_check_catches_a_workflow_that_deploys_everything_untested():
 
 
 def test_no_other_workflow_deploys():
-    release = {f"service-{d.name}.yml" for d in DEPLOYABLES}
+    release = {f"service-{d.deploy}.yml" for d in roster.SERVICES}
     others = [path.name for path in WORKFLOW_FILES if path.name not in release]
     assert others == ["pull-request.yml"]
 

@@ -32,7 +32,8 @@ import time
 import uuid
 
 from bench.seed import create_menu, sign_up
-from bench.system import SERVICES, WORKERS, System, StopRequested, stop_on_sigterm
+from bench.system import System, StopRequested, stop_on_sigterm
+from salesync_common import roster
 
 from .disk_broker import DiskBroker, weed_binary
 from .load import Client, ConsultingOwner, Records, Terminal
@@ -233,7 +234,7 @@ class Drills:
         self.system.kill(name)
         self.system.restart(name)
         restarted = time.monotonic() - started
-        probe = self.probe_consulting if name in WORKERS else self.probe_payment
+        probe = self.probe_consulting if name in roster.WORKERS_BY_NAME else self.probe_payment
         took = probe()
         return {"restarted_after_s": round(restarted, 1),
                 "recover_s": None if took is None else round(restarted + took, 1)}
@@ -434,7 +435,7 @@ def main() -> int:
         drills.start_load(terminals)
 
         plan = [(f"1 kill -9 {name}", (lambda name=name: drills.kill_and_restart(name)))
-                for name in (*SERVICES, *WORKERS)]
+                for name in (*roster.BY_NAME, *roster.WORKERS_BY_NAME)]
         plan += [("1b sale dies mid-payment", drills.sale_dies_mid_payment),
                  ("1c late retry of a crashed payment", drills.late_retry_after_crash),
                  ("2 PostgreSQL restart", drills.postgres_restart),

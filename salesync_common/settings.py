@@ -11,28 +11,9 @@ import os
 import secrets
 from typing import Mapping
 
+from . import roster
+
 log = logging.getLogger(__name__)
-
-# Fixed local ports (issue 1): the BFF on 8000, then one port per service.
-LOCAL_PORTS = {
-    "bff": 8000,
-    "store": 8001,
-    "item": 8002,
-    "order": 8003,
-    "sale": 8004,
-    "dashboard": 8005,
-    "consulting": 8006,
-}
-
-# PostgreSQL schema owned by each service that keeps data.
-SCHEMAS = {
-    "store": "store",
-    "item": "item",
-    "order": "order",
-    "sale": "sale",
-    "dashboard": "dashboard",
-    "consulting": "consulting",
-}
 
 DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/salesync"
 MIN_JWT_SECRET_LENGTH = 32
@@ -71,9 +52,11 @@ class Settings:
         production = environment == "production"
 
         prefix = service.upper()
+        entry = roster.BY_NAME.get(service)
+        db_schema = entry.schema if entry else None
         database_url = env.get(f"{prefix}_DATABASE_URL") or env.get("DATABASE_URL")
         if not database_url:
-            if production and service in SCHEMAS:
+            if production and db_schema:
                 raise ConfigError(f"{prefix}_DATABASE_URL or DATABASE_URL must be set in production")
             database_url = DEFAULT_DATABASE_URL
 
@@ -88,14 +71,14 @@ class Settings:
             raise ConfigError(f"SALESYNC_JWT_SECRET must be at least {MIN_JWT_SECRET_LENGTH} characters")
 
         service_urls = {
-            name: env.get(f"{name.upper()}_SERVICE_URL", f"http://127.0.0.1:{port}")
-            for name, port in LOCAL_PORTS.items()
+            other.name: env.get(f"{other.name.upper()}_SERVICE_URL", f"http://127.0.0.1:{other.local_port}")
+            for other in roster.SERVICES
         }
         values = dict(
             service=service,
             environment=environment,
             database_url=normalise_database_url(database_url),
-            db_schema=SCHEMAS.get(service),
+            db_schema=db_schema,
             jwt_secret=jwt_secret,
             jwt_ttl_seconds=_int(env, "SALESYNC_JWT_TTL_SECONDS", 24 * 3600, minimum=60),
             bcrypt_rounds=_int(env, "SALESYNC_BCRYPT_ROUNDS", 12, minimum=4),

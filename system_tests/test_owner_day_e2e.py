@@ -17,13 +17,13 @@ import requests
 
 from testsupport.bff_contract import check_answer
 from consulting_service.tests.fake_openai import FakeOpenAI
-from salesync_common.migrate import REPO_ROOT, SERVICE_PACKAGES
+from salesync_common import roster
+from salesync_common.migrate import REPO_ROOT
 from testsupport.served import ServiceProcess
 from testsupport.settings import TEST_JWT_SECRET, migrated_settings
 from testsupport.shop import Http, Shop
 
 TODAY = datetime.datetime.now(zoneinfo.ZoneInfo("Asia/Seoul")).date()
-ORDER = ("store", "item", "order", "sale", "dashboard", "consulting", "bff")
 
 
 @pytest.fixture(scope="module")
@@ -47,9 +47,9 @@ def liveness_files(tmp_path_factory):
 @pytest.fixture(scope="module")
 def system(database_url, kafka_broker, sns, liveness_files):
     """Every service as its own process, wired as in production; yields the BFF's URL."""
-    for service in SERVICE_PACKAGES:
-        if service != "bff":
-            migrated_settings(service, database_url)
+    for service in roster.SERVICES:
+        if service.schema:
+            migrated_settings(service.name, database_url)
     openai = FakeOpenAI()
     openai.answer = "티라미수를 커피와 묶은 세트로 홍보하세요."
     env = {"KAFKA_BOOTSTRAP_SERVERS": kafka_broker.bootstrap_servers,
@@ -58,7 +58,7 @@ def system(database_url, kafka_broker, sns, liveness_files):
            "AWS_REGION": "ap-northeast-1", "AWS_ENDPOINT_URL_SNS": sns}
     started, workers = {}, []
     try:
-        for service in ORDER:
+        for service in roster.BY_NAME:
             started[service] = ServiceProcess(service, database_url, env=env)
             env[f"{service.upper()}_SERVICE_URL"] = started[service].url
         worker_env = {**os.environ, **env, "DATABASE_URL": database_url, "SALESYNC_JWT_SECRET": TEST_JWT_SECRET,

@@ -17,7 +17,7 @@ import uuid
 import pytest
 from sqlalchemy import text
 
-from salesync_common.migrate import SERVICE_PACKAGES
+from salesync_common import roster
 
 from .clients import CheckedClient
 from .kafka_broker import LocalBroker
@@ -88,7 +88,7 @@ def service_fixtures(service: str, *, calls: tuple[str, ...] = (), clean_before:
     client: a test client of it; clean_tables (autouse): its tables emptied after each test,
     and before it too with clean_before (for tables other suites of the session leave rows in).
     """
-    package = importlib.import_module(f"{SERVICE_PACKAGES[service]}.app")
+    package = importlib.import_module(f"{roster.BY_NAME[service].package}.app")
 
     @pytest.fixture(scope="session")
     def urls(request):

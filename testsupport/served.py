@@ -14,7 +14,8 @@ import time
 import requests
 from werkzeug.serving import make_server
 
-from salesync_common.migrate import REPO_ROOT, SERVICE_PACKAGES
+from salesync_common import roster
+from salesync_common.migrate import REPO_ROOT
 from salesync_common.settings import Settings
 
 from .settings import TEST_JWT_SECRET, migrated_settings, settings_for_tests
@@ -43,7 +44,7 @@ def local_service_urls(**served: ServedApp) -> dict[str, str]:
 
 def serve_service(service: str, database_url: str, **dependencies: ServedApp) -> ServedApp:
     """Migrate and serve `service` over HTTP, calling the given running services (the BFF has no database)."""
-    package = importlib.import_module(f"{SERVICE_PACKAGES[service]}.app")
+    package = importlib.import_module(f"{roster.BY_NAME[service].package}.app")
     urls = local_service_urls(**dependencies)
     if service == "bff":
         return ServedApp(package.create_app(settings_for_tests(service, None, service_urls=urls)))
@@ -68,7 +69,7 @@ class ServiceProcess:
         self.process = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
              "--no-control-socket", "--config", "python:salesync_common.gunicorn_config",
-             f"{SERVICE_PACKAGES[service]}.wsgi:app"],
+             roster.BY_NAME[service].wsgi],
             cwd=REPO_ROOT, env=full_env, stdout=subprocess.DEVNULL, stderr=self.log, text=True)
         deadline = time.monotonic() + 30
         while True:

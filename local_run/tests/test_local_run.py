@@ -1,3 +1,4 @@
+import json
 import os
 import pathlib
 import socket
@@ -7,6 +8,8 @@ import uuid
 
 import requests
 
+from local_run import __main__ as local_run
+from salesync_common.migrate import services_with_migrations
 from testsupport.served import ServiceProcess
 from testsupport.settings import migrated_settings
 
@@ -44,3 +47,33 @@ def test_the_store_service_under_gunicorn_signs_up_and_logs_in(database_url):
         assert profile.headers["X-Request-ID"]
     finally:
         server.stop()
+
+
+def migration_environment(database_url: str) -> dict[str, str]:
+    return {**os.environ, "DATABASE_URL": database_url, "SALESYNC_JWT_SECRET": "j" * 48, "PYTHONPATH": str(REPO),
+            "PYTHONUNBUFFERED": "1"}
+
+
+def test_migrating_shows_one_plain_line_per_service_and_logs_json_to_a_file(database_url, tmp_path, monkeypatch,
+                                                                          capsys):
+    monkeypatch.setattr(local_run, "STATE", tmp_path)
+
+    assert local_run.apply_migrations(migration_environment(database_url))
+
+    console = capsys.readouterr()
+    assert console.out.splitlines() == [f"[salesync] migrated {service}" for service in services_with_migrations()]
+    assert console.err == ""
+    logged = [line for line in (tmp_path / "logs" / "migrate.log").read_text().splitlines() if line.startswith("{")]
+    assert {json.loads(line)["logger"] for line in logged} >= {"alembic.runtime.migration"}
+
+
+def test_a_failing_migration_is_one_clear_line(database_url, tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(local_run, "STATE", tmp_path)
+    missing = database_url.rsplit("/", 1)[0] + "/no_such_database_" + uuid.uuid4().hex[:8]
+
+    assert not local_run.apply_migrations(migration_environment(missing))
+
+    console = capsys.readouterr().out.splitlines()
+    assert len(console) == 1 and console[0].startswith("[salesync] could not migrate store: ")
+    assert "does not exist" in console[0]
+    assert '"message": "migrating store failed"' in (tmp_path / "logs" / "migrate.log").read_text()

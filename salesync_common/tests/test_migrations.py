@@ -9,13 +9,14 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-from salesync_common.migrate import SERVICE_PACKAGES, services_with_migrations
+from salesync_common import roster
+from salesync_common.migrate import services_with_migrations
 from testsupport.settings import migrated_settings
 
 
 @pytest.mark.parametrize("service", services_with_migrations())
 def test_the_migrations_match_the_models(service, database_url):
-    app = importlib.import_module(f"{SERVICE_PACKAGES[service]}.app").create_app(
+    app = importlib.import_module(f"{roster.BY_NAME[service].package}.app").create_app(
         migrated_settings(service, database_url))
     with app.app_context():
         db = app.extensions["migrate"].db

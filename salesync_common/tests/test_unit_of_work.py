@@ -7,7 +7,7 @@ import pytest
 from flask import jsonify
 from sqlalchemy import event
 
-from local_run.postgres import libpq_url
+from testsupport.postgres import libpq_url
 from salesync_common.errors import Conflict
 from testsupport.settings import migrated_settings
 from salesync_common.unit_of_work import UnitOfWork, current_unit, unit_of_work
