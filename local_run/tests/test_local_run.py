@@ -77,3 +77,17 @@ def test_a_failing_migration_is_one_clear_line(database_url, tmp_path, monkeypat
     assert len(console) == 1 and console[0].startswith("[salesync] could not migrate store: ")
     assert "does not exist" in console[0]
     assert '"message": "migrating store failed"' in (tmp_path / "logs" / "migrate.log").read_text()
+
+
+def test_a_demo_store_that_cannot_be_seeded_is_one_line_and_the_run_goes_on(database_url, store_service, tmp_path,
+                                                                              monkeypatch, capsys):
+    # Every service's address points at the store service: sign-up works, the menu gets a 404.
+    monkeypatch.setattr(local_run, "STATE", tmp_path)
+    port = int(store_service.url.rsplit(":", 1)[1])
+    services = ["store", "item", "order", "sale"]
+
+    assert local_run.seed_demo(database_url, dict.fromkeys(services, port), services) is None
+
+    console = capsys.readouterr().out.splitlines()
+    assert len(console) == 1 and console[0].startswith("[salesync] could not seed the demo store: ")
+    assert "404" in console[0]
