@@ -126,6 +126,8 @@ def finish(*, unit: UnitOfWork, client: ServiceClient, sale: Sale, token: str | 
                         json={"sale_id": sale.sale_id, "total_price": sale.total_price}, token=token)
     failpoint("sale.after_order_closed")
     if reply.ok:
+        # The closed order, read with its contract; a reply of another shape is a 502 and the sale stays pending.
+        reply.parsed(OrderPayment)
         sale.status = COMPLETED
         sale.completed_at = func.now()
         session.flush()
