@@ -13,7 +13,9 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr, StringConstraints
 
 # GET /bff/sales answers the dashboard's sales report as it is: its one model is the contract's.
+# The sale and dashboard reports pass through unchanged: the BFF documents them with their contracts.
 from salesync_common.contracts.dashboard import ItemSales, SalesReport  # noqa: F401
+from salesync_common.contracts.sales import DailyRevenue, DayRevenue, PeriodRevenue  # noqa: F401
 from salesync_common.field_types import Won as WholeWon
 
 STORE_TYPES = Literal["휴게음식점", "일반음식점", "단란주점업", "유흥주점업", "위탁급식업", "제과점업"]
@@ -288,26 +290,6 @@ class Refunded(Result):
     refund_id: Id
     amount: Won
     refunded_at: StrictStr
-
-
-class DayRevenue(BaseModel):
-    date: StrictStr
-    sales_volume: StrictInt
-    payments: StrictInt
-    refunds: StrictInt
-    cash_total: StrictInt
-    card_total: StrictInt
-
-
-class DailyRevenue(Result, DayRevenue):
-    pass
-
-
-class PeriodRevenue(Result):
-    start_date: StrictStr
-    end_date: StrictStr
-    sales_volume: StrictInt
-    days: list[DayRevenue]
 
 
 class DayVolume(BaseModel):
