@@ -29,7 +29,7 @@ import time
 import uuid
 
 from .seed import DAYS, ORDERS_PER_DAY, check_history, create_menu, sign_up, write_history
-from .system import REPO, System, StopRequested, stop_on_sigterm
+from .system import REPO, StopRequested, System, stop_on_sigterm
 
 RESULTS = pathlib.Path(__file__).resolve().parent / "results"
 TARGETS = {"pos": ("p99_ms", 50.0), "report31": ("p95_ms", 100.0)}

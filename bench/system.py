@@ -59,7 +59,7 @@ class System:
         self.env: dict[str, str] = {}
 
     # ---- the whole system -------------------------------------------------------------------------
-    def __enter__(self) -> "System":
+    def __enter__(self) -> System:
         return self
 
     def __exit__(self, *_exc) -> None:
@@ -69,7 +69,7 @@ class System:
     def urls(self) -> dict[str, str]:
         return {name: f"http://127.0.0.1:{port}" for name, port in self.ports.items()}
 
-    def start(self) -> "System":
+    def start(self) -> System:
         say(f"working folder {self.folder}")
         say("PostgreSQL: a throwaway embedded server")
         self.pg, self.pg_server_url = start_embedded(self.folder / "pgdata", delete_on_exit=True)

@@ -206,7 +206,7 @@ def _compose_topic(services) -> list[str]:
 # ------------------------------------------------------------------------------------------ kubernetes
 
 def _image_deployable(image: str) -> Service | None:
-    name = image.split("/")[-1].split(":")[0]
+    name = image.rsplit("/", maxsplit=1)[-1].split(":", maxsplit=1)[0]
     return next((service for service in roster.SERVICES if service.image == name), None)
 
 

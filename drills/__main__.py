@@ -32,7 +32,7 @@ import time
 import uuid
 
 from bench.seed import create_menu, sign_up
-from bench.system import System, StopRequested, stop_on_sigterm
+from bench.system import StopRequested, System, stop_on_sigterm
 from salesync_common import roster
 
 from .disk_broker import DiskBroker, weed_binary

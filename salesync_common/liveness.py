@@ -16,7 +16,7 @@ import pathlib
 import sys
 import threading
 import time
-from typing import Callable
+from collections.abc import Callable
 
 TOUCH_EVERY_SECONDS = 1.0
 
@@ -31,7 +31,7 @@ class Liveness:
         self.lock = threading.Lock()
 
     @classmethod
-    def from_env(cls, env=os.environ) -> "Liveness":
+    def from_env(cls, env=os.environ) -> Liveness:
         return cls(env.get("SALESYNC_LIVENESS_FILE") or None)
 
     def expect(self, loop: str, within_seconds: float) -> None:

@@ -11,8 +11,9 @@ from __future__ import annotations
 import contextvars
 import dataclasses
 import logging
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Callable, TypeVar
+from typing import Any, TypeVar
 
 import requests
 from flask import current_app, has_request_context, request

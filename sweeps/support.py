@@ -10,8 +10,8 @@ import zoneinfo
 
 import requests
 
-from testsupport.bff_contract import check_answer
 from testsupport import shop as scenario
+from testsupport.bff_contract import check_answer
 
 TODAY = datetime.datetime.now(zoneinfo.ZoneInfo("Asia/Seoul")).date()
 WEEK_AGO = TODAY - datetime.timedelta(days=6)
@@ -169,7 +169,7 @@ def store_advice(dashboard_app, *, store_id: int, req_id: str, text: str) -> Non
     with dashboard_app.app_context():
         db.session.execute(insert(ConsultingResult).values(
             req_id=uuid.UUID(req_id), store_id=store_id, source="rule_based", consulting=text,
-            created_at=datetime.datetime.now(datetime.timezone.utc)).on_conflict_do_nothing(index_elements=["req_id"]))
+            created_at=datetime.datetime.now(datetime.UTC)).on_conflict_do_nothing(index_elements=["req_id"]))
         db.session.commit()
 
 

@@ -33,8 +33,12 @@ import requests
 import schemathesis
 from schemathesis.checks import not_a_server_error
 from schemathesis.core.failures import FailureGroup
-from schemathesis.specs.openapi.checks import (negative_data_rejection, positive_data_acceptance,
-                                               response_schema_conformance, status_code_conformance)
+from schemathesis.specs.openapi.checks import (
+    negative_data_rejection,
+    positive_data_acceptance,
+    response_schema_conformance,
+    status_code_conformance,
+)
 
 from bff.app.openapi import build_document, openapi_path
 from bff.app.routes import documented_routes

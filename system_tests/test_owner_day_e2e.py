@@ -15,10 +15,10 @@ import zoneinfo
 import pytest
 import requests
 
-from testsupport.bff_contract import check_answer
 from consulting_service.tests.fake_openai import FakeOpenAI
 from salesync_common import roster
 from salesync_common.migrate import REPO_ROOT
+from testsupport.bff_contract import check_answer
 from testsupport.served import ServiceProcess
 from testsupport.settings import TEST_JWT_SECRET, migrated_settings
 from testsupport.shop import Http, Shop

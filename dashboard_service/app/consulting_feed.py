@@ -18,8 +18,8 @@ import uuid
 
 from kafka import TopicPartition
 from sqlalchemy import select
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from salesync_common.errors import NotFound
@@ -92,7 +92,7 @@ def _parse(record: Record) -> dict | None:
             "source": str(payload.get("source") or "unknown")[:20],
             "consulting": str(payload["consulting"]),
             "created_at": datetime.datetime.fromisoformat(payload["created_at"]) if payload.get("created_at")
-            else datetime.datetime.now(datetime.timezone.utc),
+            else datetime.datetime.now(datetime.UTC),
         }
     except (ValueError, KeyError, TypeError) as exc:
         log.warning("skipping a malformed message at %s/%s: %s", record.partition, record.offset, exc)

@@ -97,7 +97,7 @@ def test_past_days_are_aggregated_once_and_today_every_time(client, shop, databa
     headers, items = shop
     today = datetime.datetime.now(ZoneInfo("Asia/Seoul")).date()
     week = f"start={today - datetime.timedelta(days=6)}&end={today}"
-    two_days_ago = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(days=2)
+    two_days_ago = datetime.datetime.now(datetime.UTC) - datetime.timedelta(days=2)
     pay_at(client, headers, database_url, 1, [(items["아메리카노"], 2)], two_days_ago.isoformat(), 301)
     queries = report_queries
 

@@ -19,7 +19,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from salesync_common.contracts.orders import OrderPayment
-from salesync_common.errors import ApiError, Conflict, NotFound
+from salesync_common.errors import Conflict, NotFound
 from salesync_common.failpoints import failpoint
 from salesync_common.idempotency import KEPT_FOR, key_reused
 from salesync_common.metrics import PAYMENTS

@@ -1,7 +1,7 @@
 import os
+import pathlib
 import subprocess
 import sys
-import pathlib
 
 import pytest
 
