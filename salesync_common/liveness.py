@@ -67,10 +67,12 @@ def is_fresh(path: str | os.PathLike, max_age_seconds: float) -> bool:
 
 
 def main(argv: list[str]) -> int:
-    if len(argv) != 2:
+    try:
+        path, seconds = argv
+    except ValueError:
         print("usage: python -m salesync_common.liveness <file> <seconds>", file=sys.stderr)
         return 2
-    path, max_age = argv[0], float(argv[1])
+    max_age = float(seconds)
     if is_fresh(path, max_age):
         return 0
     print(f"{path} is missing or older than {max_age:g} s: the process's loops are stuck", file=sys.stderr)

@@ -24,6 +24,7 @@ from prometheus_client import (
     Gauge,
     Histogram,
     generate_latest,
+    multiprocess,
 )
 from prometheus_client.core import GaugeMetricFamily
 
@@ -106,8 +107,6 @@ def init_metrics(app: Flask, service: str) -> ScrapeTimeGauges:
 def metrics():
     process_wide = REGISTRY
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        from prometheus_client import multiprocess
-
         process_wide = CollectorRegistry()
         multiprocess.MultiProcessCollector(process_wide)
     body = generate_latest(process_wide) + generate_latest(current_app.extensions["salesync_metrics_registry"])
