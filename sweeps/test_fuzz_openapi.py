@@ -190,7 +190,8 @@ def restocked(shop):
     open_orders = {order["table_no"]: order for order in browser.call("GET", "/orders/unpaids")["orders"]}
     for table_no in (3, 0):
         if table_no not in open_orders:
-            browser.call("POST", "/orders/", {"table_no": table_no, "carts": [{"item_id": live_items[0], "quantity": 2}]})
+            browser.call("POST", "/orders/",
+                         {"table_no": table_no, "carts": [{"item_id": live_items[0], "quantity": 2}]})
     open_orders = {order["table_no"]: order for order in browser.call("GET", "/orders/unpaids")["orders"]}
     REAL.update(category_id=[category["category_id"] for category in menu] + [shop.deleted_category],
                 item_id=live_items + [shop.deleted_item], table_no=sorted(open_orders) + [4, 5],

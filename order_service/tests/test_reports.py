@@ -51,7 +51,8 @@ def test_item_day_totals_split_by_business_day(client, paid_orders):
     lines = client.get("/internal/reports/item-days?start=2024-01-26&end=2024-01-26",
                        headers=headers).get_json()["lines"]
     assert lines == [
-        {"date": "2024-01-26", "item_id": items["아메리카노"], "name": "아메리카노", "quantity": 1, "sales_volume": 4500},
+        {"date": "2024-01-26", "item_id": items["아메리카노"], "name": "아메리카노", "quantity": 1,
+         "sales_volume": 4500},
         {"date": "2024-01-26", "item_id": items["카페라떼"], "name": "카페라떼", "quantity": 1, "sales_volume": 5000},
     ]
 
