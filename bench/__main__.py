@@ -28,12 +28,15 @@ import tempfile
 import time
 import uuid
 
+import psutil
+
 from .seed import DAYS, ORDERS_PER_DAY, check_history, create_menu, sign_up, write_history
-from .system import REPO, System, StopRequested, stop_on_sigterm
+from .system import REPO, StopRequested, System, stop_on_sigterm
 
 RESULTS = pathlib.Path(__file__).resolve().parent / "results"
 TARGETS = {"pos": ("p99_ms", 50.0), "report31": ("p95_ms", 100.0)}
 PROFILE_RATE = 100  # samples a second
+CORES_SHOWN_FROM = 0.01  # a process group using less of a core is left out of the printed CPU line
 
 
 def say(message: str) -> None:
@@ -91,8 +94,6 @@ def count_access_lines(folder: pathlib.Path, tag: str, offsets: dict[str, int]) 
 # ---- CPU ----------------------------------------------------------------------------------------
 def cpu_snapshot(system: System | None, load_pid: int) -> dict:
     """CPU seconds so far: the machine (busy, all cores), and each process group of the system."""
-    import psutil
-
     times = psutil.cpu_times()
     snapshot = {"machine_busy": times.user + times.nice + times.system + times.irq + times.softirq + times.steal,
                 "machine_all": sum(times)}
@@ -211,106 +212,126 @@ def print_table(routes: dict) -> None:
     print("(latencies in ms at the client; calls = internal HTTP calls per request, from the services' access logs)")
 
 
-def run(config: dict, work: pathlib.Path) -> int:
-    system = None
-    base = config["base_url"]
+def seed(config: dict, base: str, database_url: str) -> tuple:
+    """A store with a menu and, given the database, its history; returns (api, items, history or None)."""
+    seeding = time.monotonic()
+    api, store_id, username = sign_up(base)
+    items = create_menu(api)
+    history = None
+    if database_url:
+        history = write_history(database_url, store_id=store_id, items=items, days=config["days"],
+                                orders_per_day=config["orders_per_day"])
+        check_history(api, history["revenue"], days=config["days"])
+    else:
+        say("no database URL: the store has a menu but no history (reports read empty days)")
+    say(f"seeded store {store_id} ({username}): {len(items)} items in 6 categories"
+        + (f", {history['orders']} paid orders over {history['days']} days" if history else "")
+        + f" in {time.monotonic() - seeding:.1f} s")
+    return api, items, history
+
+
+def run_load(config: dict, work: pathlib.Path, system: System | None, load_config: dict) -> tuple:
+    """The load process, with the profilers and the CPU window beside it; returns
+    (its measurements or None when it failed, the profiles, the CPU used or None)."""
+    config_path, result_path = work / "load.json", work / "load-result.json"
+    config_path.write_text(json.dumps(load_config))
+    say(f"load: {config['terminals']} POS terminals + {config['owners']} owners, {config['warmup']} s warm-up, "
+        f"{config['duration']} s measured")
+    load = subprocess.Popen([sys.executable, "-m", "bench.load", str(config_path), str(result_path)],
+                            cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)})
+    profiles = []
+    finished = False
+    cpu = None
     try:
-        if base:
+        time.sleep(config["warmup"] + 0.5)
+        if config["profile"] and system is not None:
+            profiles = start_profiles(system, config["profile"], config["duration"], work)
+        before, window = cpu_snapshot(system, load.pid), time.monotonic()
+        try:
+            load.wait(timeout=config["duration"] - 1)
+        except subprocess.TimeoutExpired:
+            cpu = cpu_used(before, cpu_snapshot(system, load.pid), time.monotonic() - window)
+        load.wait(timeout=config["duration"] + 90)
+        finished = True
+    finally:
+        if load.poll() is None:
+            load.terminate()
+            try:
+                load.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                load.kill()
+        for _, process, _ in profiles:
+            try:
+                process.wait(timeout=30 if finished else 0.1)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=5)
+    if load.returncode != 0 or not result_path.exists():
+        say(f"the load process failed (exit code {load.returncode})")
+        return None, profiles, cpu
+    return json.loads(result_path.read_text()), profiles, cpu
+
+
+def add_internal_calls(routes: dict, counts: dict[str, collections.Counter]) -> None:
+    """Per route: the internal calls each request made, from the access lines counted per service."""
+    for route in routes.values():
+        by_service = counts.get(route["code"], collections.Counter())
+        at_bff = by_service.pop("bff", 0)
+        route["bff_requests_logged"] = at_bff
+        route["internal_calls_by_service"] = ({s: round(n / at_bff, 2) for s, n in sorted(by_service.items())}
+                                              if at_bff else {})
+        route["internal_calls"] = round(sum(by_service.values()) / at_bff, 2) if at_bff else None
+
+
+def print_results(routes: dict, missed: list[str], profile_summaries: dict, cpu: dict | None) -> None:
+    print()
+    print_table(routes)
+    for name, summary in profile_summaries.items():
+        if not summary:
+            continue
+        print(f"\nprofile of {name} ({summary['samples']} samples): most self time")
+        for frame, pct in summary["self_pct"][:8]:
+            print(f"  {pct:5.1f}%  {frame}")
+        print("  project functions, inclusive:")
+        for frame, pct in summary["project_inclusive_pct"][:8]:
+            print(f"  {pct:5.1f}%  {frame}")
+    if cpu:
+        used = ", ".join(f"{name} {n:.2f}" for name, n in cpu["cores_used"].items() if n >= CORES_SHOWN_FROM)
+        print(f"CPU over the measured load: machine {cpu['machine_busy_pct']}% busy ({os.cpu_count()} cores); "
+              "cores used: " + used)
+    print()
+    if missed:
+        say("targets MISSED: " + "; ".join(missed))
+    else:
+        say("targets met: POS p99 < 50 ms, 31-day reports p95 < 100 ms, no errors")
+
+
+def run(config: dict, work: pathlib.Path) -> int:
+    base = config["base_url"]
+    system = None if base else System()
+    try:
+        if system is None:
             database_url = os.environ.get("BENCH_DATABASE_URL") or os.environ.get("DATABASE_URL") or ""
             log_dir = pathlib.Path(os.environ.get("BENCH_LOG_DIR") or REPO / ".salesync" / "logs")
             say(f"using the running system at {base}")
         else:
-            system = System()
             system.start()
             base, database_url, log_dir = system.urls["bff"], system.database_url, system.logs
 
-        seeding = time.monotonic()
-        api, store_id, username = sign_up(base)
-        items = create_menu(api)
-        history = None
-        if database_url:
-            history = write_history(database_url, store_id=store_id, items=items, days=config["days"],
-                                    orders_per_day=config["orders_per_day"])
-            check_history(api, history["revenue"], days=config["days"])
-        else:
-            say("no database URL: the store has a menu but no history (reports read empty days)")
-        say(f"seeded store {store_id} ({username}): {len(items)} items in 6 categories"
-            + (f", {history['orders']} paid orders over {history['days']} days" if history else "")
-            + f" in {time.monotonic() - seeding:.1f} s")
-
+        api, items, history = seed(config, base, database_url)
         offsets = log_offsets(log_dir) if log_dir.is_dir() else {}
         load_config = {**config, "base_url": base, "token": api.token,
                        "items": [{"item_id": item["item_id"]} for item in items]}
-        config_path, result_path = work / "load.json", work / "load-result.json"
-        config_path.write_text(json.dumps(load_config))
-        say(f"load: {config['terminals']} POS terminals + {config['owners']} owners, {config['warmup']} s warm-up, "
-            f"{config['duration']} s measured")
-        load = subprocess.Popen([sys.executable, "-m", "bench.load", str(config_path), str(result_path)],
-                                cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)})
-        profiles = []
-        finished = False
-        cpu = None
-        try:
-            time.sleep(config["warmup"] + 0.5)
-            if config["profile"] and system is not None:
-                profiles = start_profiles(system, config["profile"], config["duration"], work)
-            before, window = cpu_snapshot(system, load.pid), time.monotonic()
-            try:
-                load.wait(timeout=config["duration"] - 1)
-            except subprocess.TimeoutExpired:
-                cpu = cpu_used(before, cpu_snapshot(system, load.pid), time.monotonic() - window)
-            load.wait(timeout=config["duration"] + 90)
-            finished = True
-        finally:
-            if load.poll() is None:
-                load.terminate()
-                try:
-                    load.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    load.kill()
-            for _, process, _ in profiles:
-                try:
-                    process.wait(timeout=30 if finished else 0.1)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-                    process.wait(timeout=5)
-        if load.returncode != 0 or not result_path.exists():
-            say(f"the load process failed (exit code {load.returncode})")
+        measured, profiles, cpu = run_load(config, work, system, load_config)
+        if measured is None:
             return 2
-        measured = json.loads(result_path.read_text())
         routes = measured["routes"]
 
         time.sleep(1)  # the last access lines
-        counts = count_access_lines(log_dir, config["tag"], offsets) if log_dir.is_dir() else {}
-        for route in routes.values():
-            by_service = counts.get(route["code"], collections.Counter())
-            at_bff = by_service.pop("bff", 0)
-            route["bff_requests_logged"] = at_bff
-            route["internal_calls_by_service"] = ({s: round(n / at_bff, 2) for s, n in sorted(by_service.items())}
-                                                  if at_bff else {})
-            route["internal_calls"] = round(sum(by_service.values()) / at_bff, 2) if at_bff else None
-
-        print()
-        print_table(routes)
+        add_internal_calls(routes, count_access_lines(log_dir, config["tag"], offsets) if log_dir.is_dir() else {})
         missed = verdicts(routes)
         profile_summaries = {name: summarise_profile(output) for name, _, output in profiles}
-        for name, summary in profile_summaries.items():
-            if not summary:
-                continue
-            print(f"\nprofile of {name} ({summary['samples']} samples): most self time")
-            for frame, pct in summary["self_pct"][:8]:
-                print(f"  {pct:5.1f}%  {frame}")
-            print("  project functions, inclusive:")
-            for frame, pct in summary["project_inclusive_pct"][:8]:
-                print(f"  {pct:5.1f}%  {frame}")
-        if cpu:
-            print(f"CPU over the measured load: machine {cpu['machine_busy_pct']}% busy ({os.cpu_count()} cores); "
-                  "cores used: " + ", ".join(f"{name} {n:.2f}" for name, n in cpu["cores_used"].items() if n >= 0.01))
-        print()
-        if missed:
-            say("targets MISSED: " + "; ".join(missed))
-        else:
-            say("targets met: POS p99 < 50 ms, 31-day reports p95 < 100 ms, no errors")
+        print_results(routes, missed, profile_summaries, cpu)
 
         RESULTS.mkdir(exist_ok=True)
         stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")

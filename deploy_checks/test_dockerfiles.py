@@ -80,6 +80,10 @@ def test_all_dockerfiles_have_one_shape():
 
 def image_problems(text: str) -> list[str]:
     """Multi-stage on a pinned slim Python, non-root, no secret baked in, gunicorn gthread, no migration."""
+    return _base_and_user_problems(text) + _secret_problems(text) + _command_problems(text)
+
+
+def _base_and_user_problems(text: str) -> list[str]:
     problems = []
     bases = re.findall(r"^FROM\s+(\S+)", text, re.M)
     if len(bases) < 2:
@@ -92,15 +96,20 @@ def image_problems(text: str) -> list[str]:
         problems.append("runs as root")
     elif not users[-1].split(":")[0].isdigit():
         problems.append("USER is a name; a numeric id lets Kubernetes check runAsNonRoot")
-    for keyword, argument in instructions(text):
-        if keyword in ("ENV", "ARG"):
-            for name in re.findall(r"(?:^|\s)([A-Za-z_][A-Za-z0-9_]*)(?==|\s|$)", argument):
-                if SECRET_NAME.search(name):
-                    problems.append(f"{name} is baked into the image")
+    return problems
+
+
+def _secret_problems(text: str) -> list[str]:
+    return [f"{name} is baked into the image"
+            for keyword, argument in instructions(text) if keyword in ("ENV", "ARG")
+            for name in re.findall(r"(?:^|\s)([A-Za-z_][A-Za-z0-9_]*)(?==|\s|$)", argument)
+            if SECRET_NAME.search(name)]
+
+
+def _command_problems(text: str) -> list[str]:
     cmd = " ".join(re.findall(r"^CMD\s+(.*)$", text, re.M))
-    for part in ("gunicorn", "--worker-class gthread", "--no-control-socket"):
-        if part not in cmd:
-            problems.append(f"CMD lacks {part}")
+    problems = [f"CMD lacks {part}" for part in ("gunicorn", "--worker-class gthread", "--no-control-socket")
+                if part not in cmd]
     if "salesync_common.migrate" in cmd:
         problems.append("the web process runs the migrations")
     if not re.search(r"^HEALTHCHECK\s", text, re.M):
@@ -122,7 +131,8 @@ def test_image_checks_catch_a_root_image_with_a_baked_secret():
     text = (REPO / roster.BY_NAME["store"].dockerfile).read_text()
     broken = (text.replace("USER 10001:10001", "USER root")
                   .replace("FROM python:3.11.7-slim-bookworm AS runtime", "FROM python:3.11 AS runtime")
-                  .replace("    PORT=5000", "    SALESYNC_JWT_SECRET=hunter2hunter2hunter2hunter2hunter2 \\\n    PORT=8080")
+                  .replace("    PORT=5000",
+                           "    SALESYNC_JWT_SECRET=hunter2hunter2hunter2hunter2hunter2 \\\n    PORT=8080")
                   .replace("--worker-class gthread ", "")
                   .replace("store_service.wsgi:app", "store_service.app:create_app"))
     assert set(image_problems(broken)) == {

@@ -23,6 +23,7 @@ Environment: DRILL_TERMINALS=4, DRILL_BROKER=disk|memory, DRILL_MAX_SECONDS=600,
 from __future__ import annotations
 
 import datetime
+import functools
 import json
 import os
 import pathlib
@@ -30,9 +31,11 @@ import sys
 import threading
 import time
 import uuid
+from collections.abc import Callable
+from http import HTTPStatus
 
 from bench.seed import create_menu, sign_up
-from bench.system import System, StopRequested, stop_on_sigterm
+from bench.system import StopRequested, System, stop_on_sigterm
 from salesync_common import roster
 
 from .disk_broker import DiskBroker, weed_binary
@@ -43,6 +46,7 @@ RESULTS = pathlib.Path(__file__).resolve().parent.parent / "bench" / "results"
 SETTLE_SECONDS = 60.0
 PROBE_SECONDS = 90.0
 CONSULTING_SECONDS = 60.0
+RECONCILER_SECONDS = 90.0  # how long drill 1c waits for the sale service's reconciler to finish a pending sale
 
 
 def say(message: str) -> None:
@@ -72,7 +76,7 @@ class Drills:
 
     # ---- the load ---------------------------------------------------------------------------------
     def start_load(self, terminals: int) -> None:
-        self.terminals = [Terminal(n, self.new_client(), self.items, self.records, self.stop, self.paused)
+        self.terminals = [Terminal(n, self.new_client(), self.items, self.records, stop=self.stop, paused=self.paused)
                           for n in range(terminals)]
         self.owner = ConsultingOwner(self.new_client(), self.records, self.stop, self.paused)
         for thread in [*self.terminals, self.owner]:
@@ -134,7 +138,7 @@ class Drills:
         table = self.probe_table
         while time.monotonic() < deadline:
             status, shown, _ = client.once("GET", f"/orders/unpaids/{table}")
-            if status != 200:
+            if status != HTTPStatus.OK:
                 time.sleep(0.2)
                 continue
             if shown["carts"]:
@@ -143,7 +147,7 @@ class Drills:
                 body = {"table_no": table, "carts": [{"item_id": self.items[0], "quantity": 1}]}
                 key = "probe-o-" + uuid.uuid4().hex
                 status, placed, _ = client.once("POST", "/orders/", body, key)
-                if status != 200 or placed.get("result") != "success":
+                if status != HTTPStatus.OK or placed.get("result") != "success":
                     time.sleep(0.2)
                     continue
                 order_id, total = placed["order_id"], placed["total_price"]
@@ -153,7 +157,7 @@ class Drills:
             pay_body = {"table_no": table, "payment_type": "카드", "total_price": total}
             pay_key = "probe-p-" + uuid.uuid4().hex
             status, paid, _ = client.once("POST", "/sales/", pay_body, pay_key)
-            if status == 201:
+            if status == HTTPStatus.CREATED:
                 with self.records.lock:
                     self.records.orders.setdefault(order_id, {"table": table, "total": total, "key": None,
                                                               "body": None, "phase": self.records.phase})
@@ -180,9 +184,9 @@ class Drills:
         while waiting and time.monotonic() < deadline:
             for req_id in list(waiting):
                 status, body, _ = client.get(f"/consulting/test/{req_id}")
-                if status == 200 and body.get("result") == "success":
+                if status == HTTPStatus.OK and body.get("result") == "success":
                     status, shown, _ = client.get(f"/dashboard/consulting/test/{req_id}")
-                    if status == 200 and shown.get("consulting"):
+                    if status == HTTPStatus.OK and shown.get("consulting"):
                         waiting.discard(req_id)
             if waiting:
                 time.sleep(0.3)
@@ -262,7 +266,7 @@ class Drills:
         body = {"table_no": table, "carts": [{"item_id": self.items[2], "quantity": 1}]}
         key = "late-o-" + uuid.uuid4().hex
         status, placed, _ = client.once("POST", "/orders/", body, key)
-        if status != 200:
+        if status != HTTPStatus.OK:
             return {"error": f"could not place the order: {status}"}
         with self.records.lock:
             self.records.orders[placed["order_id"]] = {"table": table, "total": placed["total_price"], "key": key,
@@ -276,19 +280,20 @@ class Drills:
         self.system.kill("sale")
         self.system.restart("sale")
         finished_after = None
-        while time.monotonic() - started < 90:
+        while time.monotonic() - started < RECONCILER_SECONDS:
             rows = self.system.sql("SELECT status FROM sale.sales WHERE order_id = %s", (placed["order_id"],))
             if rows and rows[0][0] != "pending":
                 finished_after = time.monotonic() - started
                 break
             time.sleep(0.5)
         status, paid, _ = client.once("POST", "/sales/", pay_body, pay_key)
+        accepted = status == HTTPStatus.CREATED
         with self.records.lock:
             self.records.payments[pay_key] = {"order_id": placed["order_id"], "total": placed["total_price"],
                                               "body": pay_body, "status": status, "reply": paid, "tries": 2,
-                                              "sale_id": (paid or {}).get("id") if status == 201 else None,
+                                              "sale_id": (paid or {}).get("id") if accepted else None,
                                               "phase": self.records.phase}
-        if status != 201:
+        if not accepted:
             self.records.note(f"the retried payment of order {placed['order_id']} answered {status} "
                               f"{(paid or {}).get('error')} although the reconciler had completed its sale")
         self.paused.clear()
@@ -320,18 +325,19 @@ class Drills:
         client = self.new_client()
         sales_before = self.system.sql("SELECT count(*) FROM sale.sales WHERE store_id = %s", (self.store_id,))[0][0]
         with self.records.lock:
-            payments = [p for key, p in self.records.payments.items() if p["status"] == 201 and
+            payments = [p for key, p in self.records.payments.items() if p["status"] == HTTPStatus.CREATED and
                         not key.startswith("concurrent")]
             keys = {id(p): key for key, p in self.records.payments.items()}
             orders = [o for o in self.records.orders.values() if o["key"]]
         mismatched = 0
         for payment in payments:
             status, body, headers = client.once("POST", "/sales/", payment["body"], keys[id(payment)])
-            if status != 201 or body.get("id") != payment["sale_id"] or headers.get("Idempotent-Replayed") != "true":
+            if (status != HTTPStatus.CREATED or body.get("id") != payment["sale_id"]
+                    or headers.get("Idempotent-Replayed") != "true"):
                 mismatched += 1
         for order in orders:
             status, body, headers = client.once("POST", "/orders/", order["body"], order["key"])
-            if status != 200 or headers.get("Idempotent-Replayed") != "true":
+            if status != HTTPStatus.OK or headers.get("Idempotent-Replayed") != "true":
                 mismatched += 1
         sales_after = self.system.sql("SELECT count(*) FROM sale.sales WHERE store_id = %s", (self.store_id,))[0][0]
         return {"payments_replayed": len(payments), "orders_replayed": len(orders),
@@ -346,23 +352,18 @@ class Drills:
             body = {"table_no": table, "carts": [{"item_id": self.items[1], "quantity": 2}]}
             key = "concurrent-o-" + uuid.uuid4().hex
             status, placed, _ = first.once("POST", "/orders/", body, key)
-            if status != 200:
+            if status != HTTPStatus.OK:
                 continue
             with self.records.lock:
                 self.records.orders[placed["order_id"]] = {"table": table, "total": placed["total_price"],
                                                            "key": key, "body": body, "phase": self.records.phase}
             pay_body = {"table_no": table, "payment_type": "카드", "total_price": placed["total_price"]}
-            barrier = threading.Barrier(2)
             answers: list = [None, None]
-
-            def pay(slot: int) -> None:
-                client = self.new_client()
-                pay_key = f"concurrent-p{slot}-" + uuid.uuid4().hex
-                barrier.wait(timeout=10)
-                status, paid, _ = client.once("POST", "/sales/", pay_body, pay_key)
-                answers[slot] = (pay_key, status, paid)
-
-            threads = [threading.Thread(target=pay, args=(slot,)) for slot in (0, 1)]
+            # This round's barrier, body and answers go in as arguments: a thread still running after
+            # its join timed out must not wait on, pay with or answer into the next round's.
+            pay = functools.partial(self._pay_at_once, barrier=threading.Barrier(len(answers)), pay_body=pay_body,
+                                    answers=answers)
+            threads = [threading.Thread(target=pay, args=(slot,)) for slot in range(len(answers))]
             for thread in threads:
                 thread.start()
             for thread in threads:
@@ -378,10 +379,18 @@ class Drills:
                     self.records.payments[pay_key] = {
                         "order_id": placed["order_id"], "total": placed["total_price"], "body": pay_body,
                         "status": status, "reply": paid, "tries": 1, "phase": self.records.phase,
-                        "sale_id": paid.get("id") if status == 201 else None}
-                successes += status == 201
-            both_told_success += successes == 2
+                        "sale_id": paid.get("id") if status == HTTPStatus.CREATED else None}
+                successes += status == HTTPStatus.CREATED
+            both_told_success += successes == len(answers)
         return {"rounds": rounds, "answers": outcomes, "rounds_where_both_were_told_success": both_told_success}
+
+    def _pay_at_once(self, slot: int, *, barrier: threading.Barrier, pay_body: dict, answers: list) -> None:
+        """One of two terminals paying the same table: both send once the barrier lets them go."""
+        client = self.new_client()
+        pay_key = f"concurrent-p{slot}-" + uuid.uuid4().hex
+        barrier.wait(timeout=10)
+        status, paid, _ = client.once("POST", "/sales/", pay_body, pay_key)
+        answers[slot] = (pay_key, status, paid)
 
 
 def print_table(rows: list[dict]) -> None:
@@ -398,33 +407,93 @@ def print_table(rows: list[dict]) -> None:
     print("(errors: answers the clients saw that were not success, each try counted; lost and dup(licated): found "
           "new by the reconciliation after the drill; revenue: ok when the clients' accepted payments, the stored "
           "sales, the paid orders and GET /sales/period agree, else stored minus accepted, in won, so far; "
-          "recover: from the fault until a "
-          "payment (a consulting result, for the broker and the background workers) went through end to end; slowest: the "
-          "longest an accepted write took from its first try to its success, retries included)")
+          "recover: from the fault until a payment (a consulting result, for the broker and the background workers) "
+          "went through end to end; slowest: the longest an accepted write took from its first try to its success, "
+          "retries included)")
+
+
+def start_broker(system: System) -> str:
+    """The disk-backed broker when asked for and available, else (system.broker left None) the memory one."""
+    wanted = (os.environ.get("DRILL_BROKER") or "disk").lower()
+    if wanted == "disk" and weed_binary():
+        broker = DiskBroker(system.folder, log_path=str(system.logs / "kafka.log"))
+        try:
+            broker.start()
+            system.broker = broker
+            return "Tansu with its log in S3 on a local SeaweedFS (kept across broker restarts)"
+        except Exception as exc:
+            say(f"the disk-backed broker did not start ({exc}); using the memory broker")
+            broker.close()
+    return "Tansu with its log in memory (a restart empties it)"
+
+
+def drill_plan(drills: Drills) -> list[tuple[str, Callable[[], dict]]]:
+    plan = [(f"1 kill -9 {name}", functools.partial(drills.kill_and_restart, name))
+            for name in (*roster.BY_NAME, *roster.WORKERS_BY_NAME)]
+    plan += [("1b sale dies mid-payment", drills.sale_dies_mid_payment),
+             ("1c late retry of a crashed payment", drills.late_retry_after_crash),
+             ("2 PostgreSQL restart", drills.postgres_restart),
+             ("3 Kafka broker restart", drills.broker_restart)]
+    plan += [("4 replay every write", drills.replay_everything),
+             ("5 two payments at once", drills.two_payments_at_once)]
+    return plan
+
+
+def run_plan(drills: Drills, *, only: set[str], began: float, max_seconds: float) -> None:
+    for name, action in drill_plan(drills):
+        if only and name.split()[0] not in only:
+            continue
+        if name.startswith("4"):
+            drills.stop_load()
+        if time.monotonic() - began > max_seconds - 120:
+            say(f"skipping {name}: the run is near its time limit")
+            continue
+        drills.run(name, action)
+    drills.stop_load()
+
+
+def report(drills: Drills, *, system: System, broker_note: str, terminals: int, began: float) -> int:
+    """Print the table and the notes, write the results file; 1 if anything was lost, duplicated or exited."""
+    print()
+    print_table(drills.rows)
+    final = drills.rows[-1]["reconciliation"]
+    print(f"\nbroker: {broker_note}")
+    print(f"accepted: {final['accepted_orders']} orders, {final['accepted_payments']} payments, "
+          f"{final['consulting_jobs']} consulting jobs; revenue {final['revenue']}")
+    for note in drills.records.notes[:30]:
+        print(f"note: {note}")
+    bad = [row["drill"] for row in drills.rows if row["lost"] or row["duplicated"] or row["exited"]]
+    if drills.rows and not drills.rows[-1]["revenue_equal"]:
+        bad.append("revenue differs at the end")
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    path = RESULTS / f"drill-{datetime.datetime.now().strftime('%Y%m%d-%H%M%S')}.json"
+    path.write_text(json.dumps({
+        "when": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
+        "broker": broker_note, "terminals": terminals,
+        "gunicorn": {"workers": system.workers, "threads": system.threads},
+        "rows": drills.rows, "notes": drills.records.notes,
+        "seconds": round(time.monotonic() - began, 1)}, ensure_ascii=False, indent=1, default=str))
+    say(f"results: bench/results/{path.name}")
+    if system.keep:
+        say(f"logs kept in {system.logs}")
+    if bad:
+        say("FAILED: lost or duplicated writes, revenue that disagrees, or a process that exited on its own "
+            "(under `make run` that stops everything), after: " + ", ".join(bad))
+        return 1
+    say("every accepted order and payment is stored exactly once; revenue equals the payments")
+    return 0
 
 
 def main() -> int:
     stop_on_sigterm()
     max_seconds = float(os.environ.get("DRILL_MAX_SECONDS") or 600)
     terminals = int(os.environ.get("DRILL_TERMINALS") or 4)
-    wanted_broker = (os.environ.get("DRILL_BROKER") or "disk").lower()
     began = time.monotonic()
     only = {part.strip() for part in (os.environ.get("DRILL_ONLY") or "").split(",") if part.strip()}
     system = System(keep=os.environ.get("DRILL_KEEP") == "1")
     drills = None
-    broker_note = ""
     try:
-        if wanted_broker == "disk" and weed_binary():
-            broker = DiskBroker(system.folder, log_path=str(system.logs / "kafka.log"))
-            try:
-                broker.start()
-                system.broker = broker
-                broker_note = "Tansu with its log in S3 on a local SeaweedFS (kept across broker restarts)"
-            except Exception as exc:
-                say(f"the disk-backed broker did not start ({exc}); using the memory broker")
-                broker.close()
-        if system.broker is None:
-            broker_note = "Tansu with its log in memory (a restart empties it)"
+        broker_note = start_broker(system)
         say(f"Kafka: {broker_note}")
         system.start()
         base = system.urls["bff"]
@@ -433,54 +502,8 @@ def main() -> int:
         say(f"store {store_id} ({username}) with {len(items)} items; {terminals} terminals and an owner start")
         drills = Drills(system, base, api.token, store_id, items)
         drills.start_load(terminals)
-
-        plan = [(f"1 kill -9 {name}", (lambda name=name: drills.kill_and_restart(name)))
-                for name in (*roster.BY_NAME, *roster.WORKERS_BY_NAME)]
-        plan += [("1b sale dies mid-payment", drills.sale_dies_mid_payment),
-                 ("1c late retry of a crashed payment", drills.late_retry_after_crash),
-                 ("2 PostgreSQL restart", drills.postgres_restart),
-                 ("3 Kafka broker restart", drills.broker_restart)]
-        plan += [("4 replay every write", drills.replay_everything),
-                 ("5 two payments at once", drills.two_payments_at_once)]
-        for name, action in plan:
-            if only and name.split()[0] not in only:
-                continue
-            if name.startswith("4"):
-                drills.stop_load()
-            if time.monotonic() - began > max_seconds - 120:
-                say(f"skipping {name}: the run is near its time limit")
-                continue
-            drills.run(name, action)
-        drills.stop_load()
-
-        print()
-        print_table(drills.rows)
-        final = drills.rows[-1]["reconciliation"]
-        print(f"\nbroker: {broker_note}")
-        print(f"accepted: {final['accepted_orders']} orders, {final['accepted_payments']} payments, "
-              f"{final['consulting_jobs']} consulting jobs; revenue {final['revenue']}")
-        for note in drills.records.notes[:30]:
-            print(f"note: {note}")
-        bad = [row["drill"] for row in drills.rows if row["lost"] or row["duplicated"] or row["exited"]]
-        if drills.rows and not drills.rows[-1]["revenue_equal"]:
-            bad.append("revenue differs at the end")
-        RESULTS.mkdir(parents=True, exist_ok=True)
-        path = RESULTS / f"drill-{datetime.datetime.now().strftime('%Y%m%d-%H%M%S')}.json"
-        path.write_text(json.dumps({
-            "when": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
-            "broker": broker_note, "terminals": terminals,
-            "gunicorn": {"workers": system.workers, "threads": system.threads},
-            "rows": drills.rows, "notes": drills.records.notes,
-            "seconds": round(time.monotonic() - began, 1)}, ensure_ascii=False, indent=1, default=str))
-        say(f"results: bench/results/{path.name}")
-        if system.keep:
-            say(f"logs kept in {system.logs}")
-        if bad:
-            say("FAILED: lost or duplicated writes, revenue that disagrees, or a process that exited on its own "
-                "(under `make run` that stops everything), after: " + ", ".join(bad))
-            return 1
-        say("every accepted order and payment is stored exactly once; revenue equals the payments")
-        return 0
+        run_plan(drills, only=only, began=began, max_seconds=max_seconds)
+        return report(drills, system=system, broker_note=broker_note, terminals=terminals, began=began)
     except (KeyboardInterrupt, StopRequested):
         say("interrupted; stopping everything it started")
         return 130

@@ -52,13 +52,13 @@ class DiskBroker(LocalBroker):
                    "-s3", "-s3.port", str(ports["s3"]), "-s3.port.grpc", str(ports["s3.grpc"]),
                    "-s3.port.iceberg", "0", "-s3.port.lance", "0",
                    "-volume.max", "4", "-master.volumeSizeLimitMB", "64"]
-        output = open(self.folder / "seaweedfs.log", "ab")
-        self.weed = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT, start_new_session=True)
-        output.close()
+        with open(self.folder / "seaweedfs.log", "ab") as output:  # the child keeps its own copy of the file
+            self.weed = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT, start_new_session=True)
         deadline = time.monotonic() + timeout
         while True:
             if self.weed.poll() is not None:
-                raise RuntimeError(f"weed exited with code {self.weed.returncode} (see {self.folder / 'seaweedfs.log'})")
+                raise RuntimeError(f"weed exited with code {self.weed.returncode} "
+                                   f"(see {self.folder / 'seaweedfs.log'})")
             try:
                 if requests.put(f"{self.s3_url}/{BUCKET}", timeout=2).status_code in (200, 409):
                     return

@@ -15,6 +15,7 @@ import threading
 import time
 import uuid
 import zoneinfo
+from http import HTTPStatus
 
 import requests
 
@@ -85,7 +86,7 @@ class Client:
             data = response.json()
         except ValueError:
             data = None
-        if response.status_code >= 300:
+        if response.status_code >= HTTPStatus.MULTIPLE_CHOICES:
             self.records.count(errors=1)
         return response.status_code, data, response.headers
 
@@ -97,13 +98,14 @@ class Client:
         while True:
             tries += 1
             status, data, headers = self.once(method, path, body, key)
-            final = 200 <= status < 500 and not (status == 409 and (data or {}).get("error") in NOT_FINAL_ERRORS)
+            final = (HTTPStatus.OK <= status < HTTPStatus.INTERNAL_SERVER_ERROR
+                     and not (status == HTTPStatus.CONFLICT and (data or {}).get("error") in NOT_FINAL_ERRORS))
             if final or time.monotonic() > deadline:
                 if tries > 1:
                     self.records.count(retried=1)
                 if not final:
                     self.records.count(unclear=1)
-                elif status >= 300:
+                elif status >= HTTPStatus.MULTIPLE_CHOICES:
                     self.records.count(rejected=1)
                 else:
                     self.records.slowest(time.monotonic() - began)
@@ -116,7 +118,7 @@ class Client:
 
 
 class Terminal(threading.Thread):
-    def __init__(self, number: int, client: Client, items: list[int], records: Records, stop: threading.Event,
+    def __init__(self, number: int, client: Client, items: list[int], records: Records, *, stop: threading.Event,
                  paused: threading.Event, tables_per_terminal: int = 4):
         super().__init__(name=f"terminal-{number}", daemon=True)
         self.client = client
@@ -149,11 +151,11 @@ class Terminal(threading.Thread):
         body = {"table_no": table, "carts": cart}
         key = "o-" + uuid.uuid4().hex
         status, placed, _ = self.client.write("POST", "/orders/", body, key)
-        if status == 409 and (placed or {}).get("error") == "table_has_open_order":
+        if status == HTTPStatus.CONFLICT and (placed or {}).get("error") == "table_has_open_order":
             # Left open by an earlier cycle whose payment was refused: cancel it and go on.
             self.client.once("DELETE", f"/orders/{table}")
             return
-        if status != 200 or (placed or {}).get("result") != "success":
+        if status != HTTPStatus.OK or (placed or {}).get("result") != "success":
             return
         with self.records.lock:
             self.records.orders[placed["order_id"]] = {"table": table, "total": placed["total_price"], "key": key,
@@ -162,14 +164,15 @@ class Terminal(threading.Thread):
                     "total_price": placed["total_price"]}
         pay_key = "p-" + uuid.uuid4().hex
         status, paid, tries = self.client.write("POST", "/sales/", pay_body, pay_key)
+        accepted = status == HTTPStatus.CREATED
         with self.records.lock:
             self.records.payments[pay_key] = {"order_id": placed["order_id"], "total": placed["total_price"],
                                               "body": pay_body, "status": status, "reply": paid, "tries": tries,
-                                              "sale_id": (paid or {}).get("id") if status == 201 else None,
+                                              "sale_id": (paid or {}).get("id") if accepted else None,
                                               "phase": self.records.phase}
-            if status == 201:
+            if accepted:
                 self.records.last_success = time.monotonic()
-        if status != 201:
+        if not accepted:
             self.records.note(f"payment of order {placed['order_id']} (table {table}) ended {status} "
                               f"{(paid or {}).get('error')} after {tries} tries")
 
@@ -189,7 +192,7 @@ class ConsultingOwner(threading.Thread):
     def ask(self) -> str | None:
         today = datetime.datetime.now(zoneinfo.ZoneInfo("Asia/Seoul")).date()
         status, body, _ = self.client.get(f"/consulting/test?start={today - datetime.timedelta(days=6)}&end={today}")
-        if status == 200 and body and body.get("req_id"):
+        if status == HTTPStatus.OK and body and body.get("req_id"):
             with self.records.lock:
                 self.records.consulting[body["req_id"]] = self.records.phase
             return body["req_id"]

@@ -13,6 +13,7 @@ from __future__ import annotations
 import collections
 import datetime
 import zoneinfo
+from http import HTTPStatus
 
 from .load import Client, Records
 
@@ -22,7 +23,7 @@ def reconcile(*, system, store_id: int, records: Records, client: Client) -> dic
         orders = dict(records.orders)
         payments = dict(records.payments)
         consulting = dict(records.consulting)
-    accepted = {key: p for key, p in payments.items() if p["status"] == 201}
+    accepted = {key: p for key, p in payments.items() if p["status"] == HTTPStatus.CREATED}
 
     db_orders = {row[0]: row[1:] for row in system.sql(
         'SELECT order_id, status, sale_id, total_price FROM "order".orders WHERE store_id = %s', (store_id,))}
@@ -52,7 +53,7 @@ def reconcile(*, system, store_id: int, records: Records, client: Client) -> dic
     today = datetime.datetime.now(zoneinfo.ZoneInfo("Asia/Seoul")).date()
     status, period, _ = client.get(f"/sales/period?start={today - datetime.timedelta(days=1)}"
                                    f"&end={today + datetime.timedelta(days=1)}")
-    api_revenue = period.get("sales_volume") if status == 200 and period else None
+    api_revenue = period.get("sales_volume") if status == HTTPStatus.OK and period else None
 
     lost_consulting, duplicated_consulting, failed = [], 0, {}
     if consulting:

@@ -17,6 +17,7 @@ import socket
 import subprocess
 import sys
 import time
+from http import HTTPStatus
 
 import requests
 
@@ -161,7 +162,7 @@ def wait_until_ready(name: str, port: int, process: subprocess.Popen) -> None:
         if process.poll() is not None:
             raise RuntimeError(f"{name} exited with code {process.returncode} while starting")
         try:
-            if requests.get(url, timeout=1).status_code == 200:
+            if requests.get(url, timeout=1).status_code == HTTPStatus.OK:
                 return
         except requests.RequestException:
             pass
@@ -195,13 +196,52 @@ def stop(processes: dict[str, subprocess.Popen]) -> None:
             process.kill()
 
 
-def main() -> int:
-    port_map = ports()
-    services = runnable_services()
+def ports_in_use(port_map: dict[str, int], services: list[str]) -> list[str]:
     taken = [f"{name} ({port_map[name]})" for name in services if port_is_taken(port_map[name])]
     kafka_port = int(os.environ.get("KAFKA_PORT", DEFAULT_KAFKA_PORT))
     if not os.environ.get("KAFKA_BOOTSTRAP_SERVERS") and port_is_taken(kafka_port):
         taken.append(f"kafka ({kafka_port})")
+    return taken
+
+
+def start_all(processes: dict[str, subprocess.Popen], services: list[str], port_map: dict[str, int],
+              env: dict[str, str]) -> None:
+    """The services (each ready before the workers start), then the workers; each goes into `processes`
+    as soon as it is started, so that a failure half-way still stops what was started."""
+    for name in services:
+        processes[name] = start_service(name, port_map[name], env)
+    for name in services:
+        wait_until_ready(name, port_map[name], processes[name])
+    for name, module in runnable_workers():
+        processes[name] = start_worker(name, module, env)
+
+
+def say_ready(services: list[str], port_map: dict[str, int], demo: dict | None) -> None:
+    say("ready:")
+    for name in sorted(services, key=lambda name: name != "bff"):  # the BFF, the one a client calls, first
+        say(f"  {name:<10} http://127.0.0.1:{port_map[name]}")
+    if "bff" in services:
+        say(f"  API docs   http://127.0.0.1:{port_map['bff']}/docs")
+    if demo:
+        say(f"demo store: username {demo['username']}  password {demo['password']}")
+    say(f"logs: {STATE / 'logs'}/<name>.log (one JSON object per line)")
+    say("press Ctrl-C to stop")
+
+
+def exited(processes: dict[str, subprocess.Popen]) -> str | None:
+    """The name of a process that stopped on its own (said, with its log), else None."""
+    for name, process in processes.items():
+        if process.poll() is not None:
+            say(f"{name} stopped unexpectedly (exit code {process.returncode}); stopping everything "
+                f"(see {STATE / 'logs' / (name + '.log')})")
+            return name
+    return None
+
+
+def main() -> int:
+    port_map = ports()
+    services = runnable_services()
+    taken = ports_in_use(port_map, services)
     if taken:
         say("cannot start: these ports are already in use: " + ", ".join(taken))
         say("stop whatever holds them (another `make run`?) or choose others, e.g. STORE_PORT=9001 make run")
@@ -233,29 +273,11 @@ def main() -> int:
     signal.signal(signal.SIGINT, request_stop)
     signal.signal(signal.SIGTERM, request_stop)
     try:
-        for name in services:
-            processes[name] = start_service(name, port_map[name], env)
-        for name in services:
-            wait_until_ready(name, port_map[name], processes[name])
-        for name, module in runnable_workers():
-            processes[name] = start_worker(name, module, env)
-        demo = seed_demo(db_url, port_map, services)
-        say("ready:")
-        for name in sorted(services, key=lambda name: name != "bff"):  # the BFF, the one a client calls, first
-            say(f"  {name:<10} http://127.0.0.1:{port_map[name]}")
-        if "bff" in services:
-            say(f"  API docs   http://127.0.0.1:{port_map['bff']}/docs")
-        if demo:
-            say(f"demo store: username {demo['username']}  password {demo['password']}")
-        say(f"logs: {STATE / 'logs'}/<name>.log (one JSON object per line)")
-        say("press Ctrl-C to stop")
+        start_all(processes, services, port_map, env)
+        say_ready(services, port_map, seed_demo(db_url, port_map, services))
         while not stopping:
-            for name, process in processes.items():
-                if process.poll() is not None:
-                    say(f"{name} stopped unexpectedly (exit code {process.returncode}); stopping everything "
-                        f"(see {STATE / 'logs' / (name + '.log')})")
-                    stopping = True
-                    break
+            if exited(processes):
+                stopping = True
             time.sleep(0.5)
         return 0
     except RuntimeError as exc:

@@ -37,7 +37,7 @@ def store_time_zone() -> zoneinfo.ZoneInfo:
 
 
 def today_in(zone: zoneinfo.ZoneInfo, now: datetime.datetime | None = None) -> datetime.date:
-    now = now or datetime.datetime.now(datetime.timezone.utc)
+    now = now or datetime.datetime.now(datetime.UTC)
     return now.astimezone(zone).date()
 
 

@@ -6,6 +6,7 @@ Werkzeug HTTP error and any unexpected exception into JSON. Nothing returns HTML
 from __future__ import annotations
 
 import logging
+from http import HTTPStatus
 
 from flask import Flask, jsonify
 from sqlalchemy.exc import DataError
@@ -89,7 +90,7 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):
         headers = {}
-        if exc.code == 405 and exc.response is None:
+        if exc.code == HTTPStatus.METHOD_NOT_ALLOWED and exc.response is None:
             allowed = getattr(exc, "valid_methods", None)
             if allowed:
                 headers["Allow"] = ", ".join(allowed)

@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import os
 
+from prometheus_client import multiprocess
+
 
 def child_exit(server, worker):
     """A worker is gone (restarted, or killed mid-request): drop its live gauges from the shared
     metrics directory, or a request it was answering would count as in flight forever."""
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        from prometheus_client import multiprocess
-
         multiprocess.mark_process_dead(worker.pid)

@@ -18,6 +18,7 @@ import hashlib
 import json
 import random
 import re
+from http import HTTPStatus
 
 from flask import Response, make_response, request
 from flask_sqlalchemy import SQLAlchemy
@@ -85,13 +86,13 @@ def idempotent(db: SQLAlchemy, model, taken_over_after: datetime.timedelta | Non
             inserted = succeeded = False
             try:
                 with request_unit(db) as unit:
-                    replay, inserted = _claim(db, model, store_id, key, fingerprint,
-                                              ABANDONED_AFTER if taken_over_after is None else taken_over_after)
+                    replay, inserted = _claim(db, model, store_id, key, fingerprint, taken_over_after=(
+                        ABANDONED_AFTER if taken_over_after is None else taken_over_after))
                     if replay is not None:
                         return replay
                     response = unit.respond(view, *args, **kwargs, before_commit=functools.partial(
                         _record_response, db, model, store_id, key))
-                    succeeded = response.status_code < 400
+                    succeeded = response.status_code < HTTPStatus.BAD_REQUEST
                     return response
             finally:
                 if inserted and not succeeded:
@@ -108,7 +109,7 @@ def _record_response(db, model, store_id: int, key: str, response: Response) -> 
     )
 
 
-def _claim(db, model, store_id: int, key: str, fingerprint: str,
+def _claim(db, model, store_id: int, key: str, fingerprint: str, *,
            taken_over_after: datetime.timedelta) -> tuple[Response | None, bool]:
     """Insert the key row (held uncommitted by this transaction), or take over an unfinished one;
     returns (the response to replay or None, whether this request inserted the row). A replay or a

@@ -16,7 +16,7 @@ import pathlib
 import sys
 import threading
 import time
-from typing import Callable
+from collections.abc import Callable
 
 TOUCH_EVERY_SECONDS = 1.0
 
@@ -31,7 +31,7 @@ class Liveness:
         self.lock = threading.Lock()
 
     @classmethod
-    def from_env(cls, env=os.environ) -> "Liveness":
+    def from_env(cls, env=os.environ) -> Liveness:
         return cls(env.get("SALESYNC_LIVENESS_FILE") or None)
 
     def expect(self, loop: str, within_seconds: float) -> None:
@@ -67,10 +67,12 @@ def is_fresh(path: str | os.PathLike, max_age_seconds: float) -> bool:
 
 
 def main(argv: list[str]) -> int:
-    if len(argv) != 2:
+    try:
+        path, seconds = argv
+    except ValueError:
         print("usage: python -m salesync_common.liveness <file> <seconds>", file=sys.stderr)
         return 2
-    path, max_age = argv[0], float(argv[1])
+    max_age = float(seconds)
     if is_fresh(path, max_age):
         return 0
     print(f"{path} is missing or older than {max_age:g} s: the process's loops are stuck", file=sys.stderr)

@@ -13,11 +13,19 @@ from __future__ import annotations
 
 import os
 import time
-from typing import Callable, Iterable
+from collections.abc import Callable, Iterable
 
 from flask import Blueprint, Flask, Response, current_app, g, request
-from prometheus_client import (CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, Counter, Gauge, Histogram,
-                               generate_latest)
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+    multiprocess,
+)
 from prometheus_client.core import GaugeMetricFamily
 
 REQUESTS = Counter("http_requests_total", "HTTP requests answered", ["service", "method", "route", "status"])
@@ -99,8 +107,6 @@ def init_metrics(app: Flask, service: str) -> ScrapeTimeGauges:
 def metrics():
     process_wide = REGISTRY
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        from prometheus_client import multiprocess
-
         process_wide = CollectorRegistry()
         multiprocess.MultiProcessCollector(process_wide)
     body = generate_latest(process_wide) + generate_latest(current_app.extensions["salesync_metrics_registry"])

@@ -11,8 +11,10 @@ from __future__ import annotations
 import contextvars
 import dataclasses
 import logging
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Callable, TypeVar
+from http import HTTPStatus
+from typing import Any, TypeVar
 
 import requests
 from flask import current_app, has_request_context, request
@@ -40,7 +42,7 @@ class ServiceReply:
 
     @property
     def ok(self) -> bool:
-        return 200 <= self.status < 300
+        return HTTPStatus.OK <= self.status < HTTPStatus.MULTIPLE_CHOICES
 
     def body_or_raise(self, *, error: str | None = None, message: str | None = None) -> Any:
         """The body of a 2xx; a 4xx is passed on as an ApiError with the upstream status, error and message.
@@ -134,7 +136,7 @@ class ServiceClient:
             log.warning("call to %s failed: %s", service, exc)
             raise self._failure(502, "upstream_failed", service, "failed") from None
 
-        if response.status_code >= 500:
+        if response.status_code >= HTTPStatus.INTERNAL_SERVER_ERROR:
             log.warning("%s %s answered %s", method, url, response.status_code)
             raise self._failure(502, "upstream_error", service, f"answered {response.status_code}")
         try:

@@ -9,7 +9,7 @@ import dataclasses
 import logging
 import os
 import secrets
-from typing import Mapping
+from collections.abc import Mapping
 
 from . import roster
 
@@ -44,7 +44,7 @@ class Settings:
         return self.environment == "production"
 
     @classmethod
-    def from_env(cls, service: str, env: Mapping[str, str] | None = None, **overrides) -> "Settings":
+    def from_env(cls, service: str, env: Mapping[str, str] | None = None, **overrides) -> Settings:
         env = os.environ if env is None else env
         environment = env.get("SALESYNC_ENV", "development").strip().lower()
         if environment not in ("development", "production", "test"):

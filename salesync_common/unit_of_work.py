@@ -13,6 +13,7 @@ import contextlib
 import functools
 import logging
 from collections.abc import Callable, Iterator
+from http import HTTPStatus
 
 from flask import Response, g, make_response
 from flask_sqlalchemy import SQLAlchemy
@@ -49,7 +50,7 @@ class UnitOfWork:
         """Run a view: commit once if it answers below 400 (after before_commit has added its writes
         for that response), else roll back. An exception propagates; the `with` block rolls back."""
         response = make_response(view(*args, **kwargs))
-        if response.status_code >= 400:
+        if response.status_code >= HTTPStatus.BAD_REQUEST:
             self.session.rollback()
             return response
         if before_commit is not None:

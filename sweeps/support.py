@@ -9,9 +9,11 @@ import uuid
 import zoneinfo
 
 import requests
+from sqlalchemy.dialects.postgresql import insert
 
-from testsupport.bff_contract import check_answer
+from dashboard_service.app.models import ConsultingResult, db
 from testsupport import shop as scenario
+from testsupport.bff_contract import check_answer
 
 TODAY = datetime.datetime.now(zoneinfo.ZoneInfo("Asia/Seoul")).date()
 WEEK_AGO = TODAY - datetime.timedelta(days=6)
@@ -99,7 +101,8 @@ def open_shop(base_url: str, *, tally: str, label: str, dashboard_app=None, scal
     pos.headers = browser.headers
     store_id = pos.store_id
 
-    menu = {"피자": {"포테이토": 21, "페퍼로니": 24, "단종": 9}, "음료": {"콜라": 2, "사이다": 3}, "폐지": {"옛메뉴": 5}}
+    menu = {"피자": {"포테이토": 21, "페퍼로니": 24, "단종": 9}, "음료": {"콜라": 2, "사이다": 3},
+            "폐지": {"옛메뉴": 5}}
     marked = {f"{category}{marker}": {f"{name}{marker}": price * scale for name, price in priced.items()}
               for category, priced in menu.items()}
     items = pos.build_menu({category: {name: str(price) for name, price in priced.items()}  # as the POS sends it
@@ -162,14 +165,10 @@ def store_advice(dashboard_app, *, store_id: int, req_id: str, text: str) -> Non
     Only the result row is written (as dashboard_service.app.consulting_feed.apply_records writes it),
     not a consumer position, so the consumer tests that share this database are not disturbed.
     """
-    from sqlalchemy.dialects.postgresql import insert
-
-    from dashboard_service.app.models import ConsultingResult, db
-
     with dashboard_app.app_context():
         db.session.execute(insert(ConsultingResult).values(
             req_id=uuid.UUID(req_id), store_id=store_id, source="rule_based", consulting=text,
-            created_at=datetime.datetime.now(datetime.timezone.utc)).on_conflict_do_nothing(index_elements=["req_id"]))
+            created_at=datetime.datetime.now(datetime.UTC)).on_conflict_do_nothing(index_elements=["req_id"]))
         db.session.commit()
 
 
@@ -192,7 +191,8 @@ def valid_body(model, *, marker: str) -> dict:
         "Payment": {"table_no": 9, "payment_type": "카드", "total_price": 1},
         "CostsForm": {"items": []},
         "SignUp": {"username": f"sweep{uuid.uuid4().hex[:10]}", "password": PASSWORD, "owner_name": "홍길동",
-                   "phone": "01012345678", "store_name": f"가게{marker}", "address": "서울시", "store_type": "일반음식점"},
+                   "phone": "01012345678", "store_name": f"가게{marker}", "address": "서울시",
+                   "store_type": "일반음식점"},
         "Login": {"username": "nobody12345", "password": PASSWORD},
     }
     if model.__name__ not in bodies:

@@ -33,8 +33,12 @@ import requests
 import schemathesis
 from schemathesis.checks import not_a_server_error
 from schemathesis.core.failures import FailureGroup
-from schemathesis.specs.openapi.checks import (negative_data_rejection, positive_data_acceptance,
-                                               response_schema_conformance, status_code_conformance)
+from schemathesis.specs.openapi.checks import (
+    negative_data_rejection,
+    positive_data_acceptance,
+    response_schema_conformance,
+    status_code_conformance,
+)
 
 from bff.app.openapi import build_document, openapi_path
 from bff.app.routes import documented_routes
@@ -186,7 +190,8 @@ def restocked(shop):
     open_orders = {order["table_no"]: order for order in browser.call("GET", "/orders/unpaids")["orders"]}
     for table_no in (3, 0):
         if table_no not in open_orders:
-            browser.call("POST", "/orders/", {"table_no": table_no, "carts": [{"item_id": live_items[0], "quantity": 2}]})
+            browser.call("POST", "/orders/",
+                         {"table_no": table_no, "carts": [{"item_id": live_items[0], "quantity": 2}]})
     open_orders = {order["table_no"]: order for order in browser.call("GET", "/orders/unpaids")["orders"]}
     REAL.update(category_id=[category["category_id"] for category in menu] + [shop.deleted_category],
                 item_id=live_items + [shop.deleted_item], table_no=sorted(open_orders) + [4, 5],

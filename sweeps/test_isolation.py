@@ -46,7 +46,8 @@ REFUSAL = {"store_id": 403}
 NOT_OWNED = {"table_no"}
 
 ID_ROUTES = [route for route in ROUTES if PATH_PARAMETER.search(route.path)]
-LIST_ROUTES = [route for route in ROUTES if route.auth and route.method == "GET" and not PATH_PARAMETER.search(route.path)]
+LIST_ROUTES = [route for route in ROUTES
+               if route.auth and route.method == "GET" and not PATH_PARAMETER.search(route.path)]
 MONEY_KEYS = {"price", "cost", "total_price", "sales_volume", "profit", "cash_total", "card_total", "amount",
               "unit_price", "revenue", "net_profit", "refunds_total"}
 
@@ -85,7 +86,7 @@ def _id_cases():
         for slots in itertools.product(*(SLOTS[name] for name in names)):
             case_id = f"{route_id(route)} [{', '.join(slots)}]"
             marks = [pytest.mark.xfail(strict=True, reason=KNOWN_BUGS[case_id])] if case_id in KNOWN_BUGS else []
-            yield pytest.param(route, dict(zip(names, slots)), id=case_id, marks=marks)
+            yield pytest.param(route, dict(zip(names, slots, strict=True)), id=case_id, marks=marks)
 
 
 class World:
@@ -279,13 +280,15 @@ def _models_in(annotation):
 
 
 @pytest.mark.parametrize("case", [
-    pytest.param(name, id=name, marks=[pytest.mark.xfail(strict=True, reason=KNOWN_BUGS[name])] if name in KNOWN_BUGS else [])
+    pytest.param(name, id=name,
+                 marks=[pytest.mark.xfail(strict=True, reason=KNOWN_BUGS[name])] if name in KNOWN_BUGS else [])
     for name in BODY_CASES])
 def test_another_stores_ids_in_a_body_are_refused_and_change_nothing(world, case):
     method, _, build = BODY_CASES[case]
     path, body, headers = build(world.a, world.b)
     response = world.b.browser.request(method, path, body, headers=headers)
-    evidence = f"B {method} {path} {json.dumps(body, ensure_ascii=False)} {headers} -> {response.status_code} {response.text[:400]}"
+    evidence = (f"B {method} {path} {json.dumps(body, ensure_ascii=False)} {headers} "
+                f"-> {response.status_code} {response.text[:400]}")
     assert response.headers.get("Access-Control-Allow-Origin") == "*", evidence
     if case in OWN_EMPTY_TABLE:
         assert response.status_code in (200, 404) and response.json()["result"] != "cancelled", evidence

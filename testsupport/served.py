@@ -10,6 +10,7 @@ import sys
 import tempfile
 import threading
 import time
+from http import HTTPStatus
 
 import requests
 from werkzeug.serving import make_server
@@ -65,23 +66,27 @@ class ServiceProcess:
                     "SALESYNC_BCRYPT_ROUNDS": "4", "SALESYNC_LOG_LEVEL": "WARNING", "PYTHONPATH": str(REPO_ROOT),
                     **(env or {})}
         # A file, not a pipe: nobody reads the log while the service runs, and a full pipe would stall it.
-        self.log = tempfile.TemporaryFile(mode="w+")
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
-             "--no-control-socket", "--config", "python:salesync_common.gunicorn_config",
-             roster.BY_NAME[service].wsgi],
-            cwd=REPO_ROOT, env=full_env, stdout=subprocess.DEVNULL, stderr=self.log, text=True)
+        # The service writes to its own copy of the file; this one is read only when it does not start.
+        with tempfile.TemporaryFile(mode="w+") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
+                 "--no-control-socket", "--config", "python:salesync_common.gunicorn_config",
+                 roster.BY_NAME[service].wsgi],
+                cwd=REPO_ROOT, env=full_env, stdout=subprocess.DEVNULL, stderr=log, text=True)
+            self._wait_until_ready(service, log)
+
+    def _wait_until_ready(self, service: str, log) -> None:
         deadline = time.monotonic() + 30
         while True:
             try:
-                if requests.get(self.url + "/readyz", timeout=2).status_code == 200:
+                if requests.get(self.url + "/readyz", timeout=2).status_code == HTTPStatus.OK:
                     return
             except requests.RequestException:  # not listening yet, or busy starting
                 pass
             if self.process.poll() is not None or time.monotonic() > deadline:
                 self.stop()
-                self.log.seek(0)
-                raise RuntimeError(f"{service} did not start: {self.log.read()[-2000:]}")
+                log.seek(0)
+                raise RuntimeError(f"{service} did not start: {log.read()[-2000:]}")
             time.sleep(0.2)
 
     def stop(self) -> None:

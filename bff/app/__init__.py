@@ -8,7 +8,7 @@ from salesync_common import Settings, init_service
 
 from .cors import enable_cors
 from .openapi import build_document
-from .routes import documented_routes
+from .routes import ROUTES, documented_routes
 
 
 def create_app(settings: Settings | None = None) -> Flask:
@@ -18,6 +18,6 @@ def create_app(settings: Settings | None = None) -> Flask:
     enable_cors(app)
 
     from .api import gateway
-    app.register_blueprint(gateway.bp)
+    app.register_blueprint(gateway.blueprint(ROUTES))
     app.extensions["bff_openapi"] = build_document(documented_routes())
     return app

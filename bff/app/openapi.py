@@ -119,7 +119,8 @@ def _not_null(field_schema: dict) -> dict:
     """An optional query parameter is absent, never null: keep the one other choice."""
     schema = {key: value for key, value in field_schema.items() if key not in ("description", "default")}
     choices = [choice for choice in schema.get("anyOf", ()) if choice != {"type": "null"}]
-    if len(choices) == 1 and len(schema["anyOf"]) == 2:
+    nulls = len(schema.get("anyOf", ())) - len(choices)
+    if len(choices) == 1 and nulls == 1:
         schema = {**{k: v for k, v in schema.items() if k != "anyOf"}, **choices[0]}
     return schema
 

@@ -10,12 +10,11 @@ from werkzeug.exceptions import HTTPException
 from bff.app import create_app
 from bff.app.routes import ROUTES
 from bff.app.schemas import Error
+from testsupport.bff_contract import check_reply
 from testsupport.clients import CheckedClient
 from testsupport.served import local_service_urls
 from testsupport.settings import settings_for_tests
 from testsupport.shop import OWNER, Shop, TestClient
-
-from testsupport.bff_contract import check_reply
 
 ROUTE_BY_ENDPOINT = {f"gateway.{route.endpoint}": route for route in ROUTES}
 

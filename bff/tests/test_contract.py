@@ -6,10 +6,10 @@ from flask.testing import FlaskClient
 from pydantic import ValidationError
 
 from bff.app import schemas as s
+from testsupport.bff_contract import check_answer, check_reply
 from testsupport.served import ServedApp
 
 from .conftest import bff_app, closed_port_url
-from testsupport.bff_contract import check_answer, check_reply
 
 CHECK = "/stores/check?username=nobody1234"
 DOCUMENTED = {"result": "success", "message": "사용 가능한 아이디입니다."}

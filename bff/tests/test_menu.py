@@ -54,5 +54,6 @@ def test_an_item_is_added_changed_and_deleted_and_a_duplicate_is_a_409(pos):
 
 def test_a_bad_price_is_a_400_naming_the_field(pos):
     terminal = pos()
-    response = terminal.request("POST", f"/categories/{terminal.ids['음료']}/items", {"name": "사이다", "price": "비쌈"})
+    response = terminal.request("POST", f"/categories/{terminal.ids['음료']}/items",
+                                {"name": "사이다", "price": "비쌈"})
     assert response.status_code == 400 and response.get_json()["field"] == "price"

@@ -31,9 +31,9 @@ def _backlog_gauges(app: Flask) -> None:
     from .models import ConsultingJob, OutboxMessage
 
     def outbox():
+        oldest_age = func.extract("epoch", func.now() - func.min(OutboxMessage.created_at))
         count, oldest = db.session.execute(
-            select(func.count(), func.coalesce(func.extract("epoch", func.now() - func.min(OutboxMessage.created_at)), 0))
-            .where(OutboxMessage.sent_at.is_(None))).one()
+            select(func.count(), func.coalesce(oldest_age, 0)).where(OutboxMessage.sent_at.is_(None))).one()
         return [(["pending"], count), (["oldest_age_seconds"], float(oldest))]
 
     def jobs():

@@ -14,7 +14,7 @@ import datetime
 import logging
 import random
 import socket
-from typing import Callable
+from collections.abc import Callable
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session

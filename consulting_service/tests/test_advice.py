@@ -12,6 +12,7 @@ from consulting_service.app.advice import ModelSettings, rule_based_advice
 from consulting_service.app.models import ConsultingJob
 from salesync_common.service_client import ServiceClient
 from salesync_common.settings import ConfigError
+from testsupport.kafka_broker import free_port
 from testsupport.settings import settings_for_tests
 
 from .conftest import LEASE
@@ -129,7 +130,6 @@ def test_an_empty_period_gets_a_message_not_an_error(sessions, shop, fake_openai
 
 
 def unreachable_dashboard(database_url):
-    from testsupport.kafka_broker import free_port
     nowhere = settings_for_tests("consulting", database_url,
                                  service_urls={"dashboard": f"http://127.0.0.1:{free_port()}"}, http_get_retries=0)
     return ServiceClient(nowhere)
@@ -162,7 +162,7 @@ def test_a_dashboard_that_is_down_for_a_while_only_delays_the_job(database_url, 
 
 def test_a_dashboard_down_on_every_attempt_fails_the_job_with_a_reason(database_url, sessions, shop, work_one_job):
     req_id = start_job(sessions, shop)
-    for attempt in range(jobs.MAX_ATTEMPTS):
+    for _ in range(jobs.MAX_ATTEMPTS):
         work_one_job(client=unreachable_dashboard(database_url))
         lease_runs_out(sessions, req_id)
 

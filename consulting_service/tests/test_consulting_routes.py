@@ -74,7 +74,7 @@ def test_the_state_says_not_completed_until_the_result_is_on_the_topic(client, s
     with sessions() as session:
         session.execute(update(OutboxMessage).where(OutboxMessage.topic == CONSULTING_TOPIC,
                                                     OutboxMessage.message_key == req_id)
-                        .values(sent_at=datetime.datetime.now(datetime.timezone.utc)))
+                        .values(sent_at=datetime.datetime.now(datetime.UTC)))
         session.commit()
     response = client.get(path.format(req_id), headers=auth(7))
     assert response.status_code == 200

@@ -117,8 +117,8 @@ def test_a_finished_job_is_stored_with_its_message_in_one_transaction(sessions):
         [message] = session.scalars(select(OutboxMessage)).all()
     assert (message.topic, message.message_key, message.sent_at, message.attempts) == ("consulting", str(req_id),
                                                                                       None, 0)
-    assert message.payload == {"req_id": str(req_id), "store_id": 9, "source": "openai", "consulting": "세트를 만드세요.",
-                               "created_at": stored.finished_at.isoformat()}
+    assert message.payload == {"req_id": str(req_id), "store_id": 9, "source": "openai",
+                               "consulting": "세트를 만드세요.", "created_at": stored.finished_at.isoformat()}
     assert datetime.datetime.fromisoformat(message.payload["created_at"]).tzinfo is not None
 
 

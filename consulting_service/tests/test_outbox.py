@@ -20,7 +20,7 @@ def add_results(sessions, count):
         for key in keys:
             outbox.add_message(session=session, topic="consulting", key=key,
                                payload={"req_id": key, "store_id": 1, "source": "rule_based", "consulting": "세트",
-                                        "created_at": datetime.datetime.now(datetime.timezone.utc).isoformat()})
+                                        "created_at": datetime.datetime.now(datetime.UTC).isoformat()})
         session.commit()
     return keys
 

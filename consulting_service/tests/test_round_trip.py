@@ -37,7 +37,7 @@ def test_a_consulting_request_reaches_the_topic_once_and_then_says_success(clien
     assert payload == {"req_id": req_id, "store_id": shop.store_id, "source": "rule_based",
                        "consulting": job.consulting, "created_at": job.finished_at.isoformat()}
     assert "제육볶음" in payload["consulting"]
-    assert datetime.datetime.fromisoformat(payload["created_at"]) <= datetime.datetime.now(datetime.timezone.utc)
+    assert datetime.datetime.fromisoformat(payload["created_at"]) <= datetime.datetime.now(datetime.UTC)
     status = client.get(status_path.format(req_id), headers=shop.headers).get_json()
     assert status == {"result": "success", "message": "컨설팅 완료", "req_id": req_id, "source": "rule_based"}
     print(f"\nrequest answered in {answered * 1000:.0f} ms; request -> message on the topic in {latency * 1000:.0f} ms "

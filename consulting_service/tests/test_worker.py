@@ -123,8 +123,8 @@ def test_results_reach_the_topic_well_within_a_second_and_sigterm_stops_the_work
             latencies.append(time.monotonic() - began)
             assert json.loads(record.value)["source"] == "rule_based"
             # The relay marks the row sent just after the broker's acknowledgement.
-            assert eventually(lambda: client.get(f"/consulting/test/{req_id}",
-                                                 headers=shop.headers).get_json()["result"] == "success")
+            assert eventually(lambda req_id=req_id: client.get(f"/consulting/test/{req_id}",
+                                                               headers=shop.headers).get_json()["result"] == "success")
     finally:
         watcher.close()
 

@@ -8,6 +8,7 @@ the partition again from the earliest offset; the upsert by req_id makes that ha
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime
 import json
@@ -18,8 +19,8 @@ import uuid
 
 from kafka import TopicPartition
 from sqlalchemy import select
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from salesync_common.errors import NotFound
@@ -31,6 +32,8 @@ from .models import ConsultingResult, ConsumerPosition
 log = logging.getLogger(__name__)
 
 IDLE_CHECK_SECONDS = 2.0
+# A stored position past the broker's log end starts the partition over only when seen this many checks in a row.
+BEHIND_CHECKS_BEFORE_START_OVER = 2
 
 
 @dataclasses.dataclass(frozen=True)
@@ -92,7 +95,7 @@ def _parse(record: Record) -> dict | None:
             "source": str(payload.get("source") or "unknown")[:20],
             "consulting": str(payload["consulting"]),
             "created_at": datetime.datetime.fromisoformat(payload["created_at"]) if payload.get("created_at")
-            else datetime.datetime.now(datetime.timezone.utc),
+            else datetime.datetime.now(datetime.UTC),
         }
     except (ValueError, KeyError, TypeError) as exc:
         log.warning("skipping a malformed message at %s/%s: %s", record.partition, record.offset, exc)
@@ -171,10 +174,8 @@ class ConsultingFeed:
 
     def _disconnect(self) -> None:
         if self.consumer is not None:
-            try:
+            with contextlib.suppress(Exception):
                 self.consumer.close()
-            except Exception:
-                pass
         self.consumer = None
         self.verifying.clear()
         self.behind_seen.clear()
@@ -226,7 +227,7 @@ class ConsultingFeed:
                 if stored.next_offset > ends.get(tp, 0):
                     # end_offsets() can under-report; act only when it says so twice in a row.
                     self.behind_seen[tp] = self.behind_seen.get(tp, 0) + 1
-                    if self.behind_seen[tp] >= 2:
+                    if self.behind_seen[tp] >= BEHIND_CHECKS_BEFORE_START_OVER:
                         log.warning("position %s of %s is past the broker's log end %s; starting over",
                                     stored.next_offset, tp, ends.get(tp, 0))
                         start_over(session=session, partition=tp.partition, topic=self.topic)

@@ -124,7 +124,7 @@ def _finish(settlement: Settlement, status: str, failure_reason: str | None = No
 
 
 def _now() -> datetime.datetime:
-    return datetime.datetime.now(datetime.timezone.utc)
+    return datetime.datetime.now(datetime.UTC)
 
 
 def _answer(settlement: Settlement, *, already_sent: bool) -> dict:

@@ -25,7 +25,7 @@ def publish(broker, store_id, count=1, text="아메리카노 세트를 홍보하
     for n in range(count):
         req_id = str(uuid.uuid4())
         payload = {"req_id": req_id, "store_id": store_id, "source": "rule_based", "consulting": f"{text} #{n}",
-                   "created_at": datetime.datetime.now(datetime.timezone.utc).isoformat()}
+                   "created_at": datetime.datetime.now(datetime.UTC).isoformat()}
         producer.send(CONSULTING_TOPIC, key=req_id, value=payload, partition=partition).get(timeout=10)
         req_ids.append(req_id)
     producer.close()

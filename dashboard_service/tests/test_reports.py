@@ -2,14 +2,13 @@ import datetime
 
 import pytest
 
+from dashboard_service.app import create_app
+from dashboard_service.app.reports import CostHistory, profit_by_day, profit_by_item, profit_of
 from salesync_common.service_client import ServiceClient
 from testsupport.clients import CheckedClient
 from testsupport.settings import settings_for_tests
-from dashboard_service.app import create_app
-from dashboard_service.app.reports import CostHistory, profit_by_day, profit_by_item, profit_of
 
 from .conftest import days_ago, period, today
-
 
 # The computation alone, on data as the order and item services send it.
 

@@ -11,6 +11,7 @@ from salesync_common.field_types import IsoDay, whole_won
 from .models import MAX_CATEGORY_NAME, MAX_ITEM_NAME, MAX_WON
 
 MAX_IDS = 200
+MAX_ID_DIGITS = 18  # an id of up to 18 digits fits a 64-bit integer
 MAX_COST_LINES = 1000
 
 # Control characters, and lone surrogates that JSON can carry but UTF-8 (and so PostgreSQL) cannot.
@@ -84,7 +85,7 @@ def _comma_separated_ids(value):
     parts = [part.strip() for part in value.split(",")]
     if len(parts) > MAX_IDS:
         raise ValueError(f"may list at most {MAX_IDS} ids")
-    if not all(_DIGITS.fullmatch(part) and len(part) <= 18 and int(part) > 0 for part in parts):
+    if not all(_DIGITS.fullmatch(part) and len(part) <= MAX_ID_DIGITS and int(part) > 0 for part in parts):
         raise ValueError("must be comma-separated positive integers")
     return [int(part) for part in parts]
 

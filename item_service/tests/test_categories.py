@@ -1,6 +1,9 @@
 import threading
 
 import pytest
+from sqlalchemy import func, select
+
+from item_service.app.models import Category, Item, db
 
 from .conftest import UNUSED_ID, add_category, add_item, menu
 
@@ -241,21 +244,17 @@ def test_the_menu_of_a_new_store_is_empty(client, headers):
 
 
 def test_items_added_while_their_category_is_deleted_never_outlive_it(app, headers):
-    from sqlalchemy import func, select
-
-    from item_service.app.models import Category, Item, db
-
     for round_no in range(3):
         category_id = add_category(app.test_client(), headers, f"피자{round_no}")
         barrier = threading.Barrier(4)
 
-        def add(n):
+        def add(n, category_id=category_id, round_no=round_no, barrier=barrier):
             client = app.test_client()
             barrier.wait()
             client.post(f"/categories/{category_id}/items", json={"name": f"피자{round_no}-{n}", "price": 1},
                         headers=headers)
 
-        def delete():
+        def delete(category_id=category_id, barrier=barrier):
             client = app.test_client()
             barrier.wait()
             assert client.delete(f"/categories/{category_id}", headers=headers).status_code == 200

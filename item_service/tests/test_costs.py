@@ -70,7 +70,8 @@ def test_setting_costs_in_bulk_records_them_and_skips_null_costs(client, headers
 
     assert response.status_code == 200
     assert response.get_json() == {"result": "success", "message": "원가 등록 성공", "items": [
-        {"item_id": shop["potato"], "name": "포테이토 피자", "category_id": shop["pizza"], "price": 21000, "cost": 2100},
+        {"item_id": shop["potato"], "name": "포테이토 피자", "category_id": shop["pizza"], "price": 21000,
+         "cost": 2100},
         {"item_id": shop["cola"], "name": "콜라", "category_id": shop["drinks"], "price": 2000, "cost": 700},
         {"item_id": shop["pepperoni"], "name": "페퍼로니 피자", "category_id": shop["pizza"], "price": 24000,
          "cost": None},

@@ -156,7 +156,8 @@ def test_an_unknown_item_is_a_404(client, headers, method, item_id):
                            headers=headers)
 
     assert response.status_code == 404
-    assert response.get_json() == {"result": "failed", "error": "item_not_found", "message": "품목이 존재하지 않습니다."}
+    assert response.get_json() == {"result": "failed", "error": "item_not_found",
+                                   "message": "품목이 존재하지 않습니다."}
 
 
 def test_editing_an_item_changes_its_name_and_price(client, headers, pizza):

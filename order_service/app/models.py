@@ -41,7 +41,7 @@ class Order(db.Model):
     paid_at: Mapped[datetime.datetime | None] = mapped_column(DateTime(timezone=True))
     cancelled_at: Mapped[datetime.datetime | None] = mapped_column(DateTime(timezone=True))
 
-    lines: Mapped[list["OrderLine"]] = relationship(
+    lines: Mapped[list[OrderLine]] = relationship(
         back_populates="order", cascade="all, delete-orphan", order_by="OrderLine.line_id", lazy="selectin")
 
 

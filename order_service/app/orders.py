@@ -17,7 +17,7 @@ from salesync_common.errors import ApiError, Conflict, NotFound
 
 from .menu import MenuItem
 from .models import CANCELLED, OPEN, PAID, Order, OrderLine
-from .schemas import CartLine
+from .schemas import MAX_QUANTITY, CartLine
 
 
 class OrderNotFound(NotFound):
@@ -29,9 +29,9 @@ def merged_quantities(carts: list[CartLine]) -> dict[int, int]:
     quantities: dict[int, int] = collections.defaultdict(int)
     for line in carts:
         quantities[line.item_id] += line.quantity
-    too_many = [item_id for item_id, quantity in quantities.items() if quantity > 999]
+    too_many = [item_id for item_id, quantity in quantities.items() if quantity > MAX_QUANTITY]
     if too_many:
-        raise ApiError("quantity must be at most 999 per item", status=400, error="invalid_field",
+        raise ApiError(f"quantity must be at most {MAX_QUANTITY} per item", status=400, error="invalid_field",
                        field="carts", item_ids=too_many)
     return dict(quantities)
 

@@ -2,6 +2,7 @@ import threading
 
 import psycopg2
 
+from salesync_common import idempotency
 from testsupport.postgres import libpq_url
 
 from .test_orders import order, table
@@ -100,8 +101,6 @@ def test_an_invalid_key_is_a_400(client, shop):
 
 
 def test_keys_older_than_a_day_are_purged(client, shop, database_url, monkeypatch):
-    from salesync_common import idempotency
-
     headers, items = shop
     order(client, keyed(headers, "old-key"), 1, [(items["아메리카노"], 1)])
     with psycopg2.connect(libpq_url(database_url)) as connection, connection.cursor() as cursor:

@@ -51,7 +51,8 @@ def test_item_day_totals_split_by_business_day(client, paid_orders):
     lines = client.get("/internal/reports/item-days?start=2024-01-26&end=2024-01-26",
                        headers=headers).get_json()["lines"]
     assert lines == [
-        {"date": "2024-01-26", "item_id": items["아메리카노"], "name": "아메리카노", "quantity": 1, "sales_volume": 4500},
+        {"date": "2024-01-26", "item_id": items["아메리카노"], "name": "아메리카노", "quantity": 1,
+         "sales_volume": 4500},
         {"date": "2024-01-26", "item_id": items["카페라떼"], "name": "카페라떼", "quantity": 1, "sales_volume": 5000},
     ]
 
@@ -97,7 +98,7 @@ def test_past_days_are_aggregated_once_and_today_every_time(client, shop, databa
     headers, items = shop
     today = datetime.datetime.now(ZoneInfo("Asia/Seoul")).date()
     week = f"start={today - datetime.timedelta(days=6)}&end={today}"
-    two_days_ago = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(days=2)
+    two_days_ago = datetime.datetime.now(datetime.UTC) - datetime.timedelta(days=2)
     pay_at(client, headers, database_url, 1, [(items["아메리카노"], 2)], two_days_ago.isoformat(), 301)
     queries = report_queries
 

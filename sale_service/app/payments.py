@@ -12,6 +12,7 @@ pending sale (row lock), a concurrent payment of the same table answers 409.
 from __future__ import annotations
 
 import datetime
+from http import HTTPStatus
 
 from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
@@ -19,7 +20,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from salesync_common.contracts.orders import OrderPayment
-from salesync_common.errors import ApiError, Conflict, NotFound
+from salesync_common.errors import Conflict, NotFound
 from salesync_common.failpoints import failpoint
 from salesync_common.idempotency import KEPT_FOR, key_reused
 from salesync_common.metrics import PAYMENTS
@@ -41,7 +42,7 @@ CREATOR_GRACE = datetime.timedelta(seconds=2)
 
 def open_order_of_table(*, client: ServiceClient, table_no: int) -> OrderPayment:
     reply = client.get("order", f"/internal/orders/open/{table_no}")
-    if reply.status == 404:
+    if reply.status == HTTPStatus.NOT_FOUND:
         raise NotFound("결제할 주문이 없는 테이블입니다.", error="no_open_order", table_no=table_no)
     return reply.parsed(OrderPayment, error="order_lookup_failed", message="order lookup failed")
 

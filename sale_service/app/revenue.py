@@ -86,5 +86,5 @@ def daily_revenue(*, session: Session, store_id: int, start: datetime.date, end:
     ).all()
     found = {row[0]: [int(value) for value in row[1:]] for row in rows}
     keys = ("sales_volume", "payments", "refunds", "cash_total", "card_total")
-    return [{"date": day.isoformat(), **dict(zip(keys, found.get(day, [0] * len(keys))))}
+    return [{"date": day.isoformat(), **dict(zip(keys, found.get(day, [0] * len(keys)), strict=True))}
             for day in days_of(start, end)]

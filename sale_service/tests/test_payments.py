@@ -72,7 +72,7 @@ def test_two_terminals_paying_one_table_at_once_make_exactly_one_sale(app, pos):
         barrier = threading.Barrier(6)
         statuses = []
 
-        def attempt(payment_type):
+        def attempt(payment_type, table=table, barrier=barrier, statuses=statuses):
             client = app.test_client()
             barrier.wait()
             response = pay(client, terminal, table, 20000, payment_type)

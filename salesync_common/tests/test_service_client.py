@@ -198,9 +198,8 @@ def test_a_get_that_starts_work_can_opt_out_of_retries(downstream):
     app = Flask("caller-once")
     init_service(app, settings)
     downstream.failures_left = 5
-    with app.test_request_context():
-        with pytest.raises(Exception) as failed:
-            service_client().call("GET", "down", "/flaky", retry=False)
+    with app.test_request_context(), pytest.raises(Exception) as failed:
+        service_client().call("GET", "down", "/flaky", retry=False)
     assert getattr(failed.value, "status", None) == 502
     assert downstream.calls["flaky GET"] == 1
 

@@ -19,7 +19,8 @@ def test_a_token_carries_the_store_id_as_a_string_sub_and_expires():
 
 
 def test_two_tokens_for_one_store_differ():
-    assert issue_token(store_id=1, secret=SECRET, ttl_seconds=60) != issue_token(store_id=1, secret=SECRET, ttl_seconds=60)
+    first = issue_token(store_id=1, secret=SECRET, ttl_seconds=60)
+    assert first != issue_token(store_id=1, secret=SECRET, ttl_seconds=60)
 
 
 @pytest.mark.parametrize("token,error", [

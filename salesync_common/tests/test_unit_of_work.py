@@ -7,12 +7,12 @@ import pytest
 from flask import jsonify
 from sqlalchemy import event
 
-from testsupport.postgres import libpq_url
 from salesync_common.errors import Conflict
-from testsupport.settings import migrated_settings
 from salesync_common.unit_of_work import UnitOfWork, current_unit, unit_of_work
 from store_service.app import create_app
 from store_service.app.models import LoginFailure, db
+from testsupport.postgres import libpq_url
+from testsupport.settings import migrated_settings
 
 
 def _write(name: str) -> None:

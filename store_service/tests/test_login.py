@@ -2,6 +2,7 @@ import jwt
 import pytest
 from sqlalchemy import text
 
+from store_service.app.models import db
 from testsupport.settings import TEST_JWT_SECRET
 
 from .conftest import OWNER
@@ -81,13 +82,12 @@ def test_a_successful_login_forgets_earlier_failures(client, sign_up):
 
 
 def test_the_lock_lifts_fifteen_minutes_after_the_failures(app, client, sign_up):
-    from store_service.app.models import db
-
     sign_up()
     for _ in range(5):
         client.post("/stores/login", json=WRONG)
     with app.app_context():
-        db.session.execute(text("UPDATE store.login_failures SET failed_at = failed_at - interval '15 minutes 1 second'"))
+        db.session.execute(text("UPDATE store.login_failures "
+                                "SET failed_at = failed_at - interval '15 minutes 1 second'"))
         db.session.commit()
 
     assert client.post("/stores/login", json=CREDENTIALS).status_code == 200

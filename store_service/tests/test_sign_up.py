@@ -3,6 +3,7 @@ import threading
 import jwt
 import pytest
 
+from store_service.app.models import Store, db
 from testsupport.settings import TEST_JWT_SECRET
 
 from .conftest import OWNER
@@ -35,8 +36,6 @@ def test_sign_up_returns_a_token_that_opens_the_new_store(client):
 
 
 def test_the_password_is_not_stored_in_plain_text(app, client):
-    from store_service.app.models import Store, db
-
     client.post("/stores/", json=OWNER)
     with app.app_context():
         stored = db.session.query(Store).one()
@@ -126,7 +125,8 @@ def test_sign_up_refuses_a_bad_field_and_names_it(client, field, value, why):
     assert not username_is_taken(client)
 
 
-@pytest.mark.parametrize("field", ["username", "password", "owner_name", "phone", "store_name", "address", "store_type"])
+@pytest.mark.parametrize("field", ["username", "password", "owner_name", "phone", "store_name", "address",
+                                   "store_type"])
 def test_sign_up_refuses_a_missing_field(client, field):
     body = {k: v for k, v in OWNER.items() if k != field}
 

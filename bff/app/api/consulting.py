@@ -6,6 +6,8 @@ so until the dashboard has it the BFF keeps answering "not completed".
 """
 from __future__ import annotations
 
+from http import HTTPStatus
+
 from salesync_common.service_client import service_client
 
 from ..forwarding import reply_response
@@ -21,7 +23,7 @@ def consulting_status(route: Route, req_id: str):
     reply = client.get(route.service, route.upstream_path({"req_id": req_id}))
     if reply.ok and isinstance(reply.body, dict) and reply.body.get("result") == "success":
         shown = client.get("dashboard", service_path(DASHBOARD_TEXT, {"req_id": req_id}))
-        if shown.status == 404:
+        if shown.status == HTTPStatus.NOT_FOUND:
             return reply_response(type(reply)(200, {"result": "not completed", "message": "컨설팅 진행 중",
                                                     "req_id": req_id}, {}))
     return reply_response(reply)

@@ -1,4 +1,7 @@
-"""Every route of the table, registered once: check the token, then forward or run the route's own view."""
+"""Every route of the table, registered once: check the token, then forward or run the route's own view.
+
+The table comes in as an argument (create_app passes app/routes.py's ROUTES): the table names the
+handler modules beside this one, so importing it here would make a circle."""
 from __future__ import annotations
 
 from flask import Blueprint
@@ -8,9 +11,6 @@ from salesync_common.tokens import authenticated_store_id
 
 from ..forwarding import forward
 from ..route import Route
-from ..routes import ROUTES
-
-bp = Blueprint("gateway", __name__)
 
 
 def _view(route: Route):
@@ -26,5 +26,8 @@ def _view(route: Route):
     return view
 
 
-for _route in ROUTES:
-    bp.add_url_rule(_route.path, endpoint=_route.endpoint, view_func=_view(_route), methods=[_route.method])
+def blueprint(routes: list[Route]) -> Blueprint:
+    bp = Blueprint("gateway", __name__)
+    for route in routes:
+        bp.add_url_rule(route.path, endpoint=route.endpoint, view_func=_view(route), methods=[route.method])
+    return bp

@@ -7,7 +7,8 @@ from flask import Blueprint, g, jsonify, request
 
 from salesync_common.business_day import parse_day, parse_period, store_time_zone
 from salesync_common.contracts.sales import DailyRevenue, PeriodRevenue
-from salesync_common.idempotency import HEADER as IDEMPOTENCY_HEADER, idempotent
+from salesync_common.idempotency import HEADER as IDEMPOTENCY_HEADER
+from salesync_common.idempotency import idempotent
 from salesync_common.request_body import parse_body
 from salesync_common.service_client import service_client
 from salesync_common.tokens import login_required
