@@ -19,8 +19,9 @@ def store_app(database_url):
 
 def kill_the_pools_connections(database_url):
     with psycopg2.connect(libpq_url(database_url)) as connection, connection.cursor() as cursor:
-        cursor.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                       "WHERE application_name = 'salesync-store' AND pid <> pg_backend_pid()")
+        # This test's own database only: another test run may share the server.
+        cursor.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = "
+                       "'salesync-store' AND datname = current_database() AND pid <> pg_backend_pid()")
         return cursor.rowcount
 
 
