@@ -254,16 +254,19 @@ def test_items_added_while_their_category_is_deleted_never_outlive_it(app, heade
             client.post(f"/categories/{category_id}/items", json={"name": f"피자{round_no}-{n}", "price": 1},
                         headers=headers)
 
-        def delete(category_id=category_id, barrier=barrier):
+        deleted = []  # an assert inside a thread would not fail the test: the status is checked below
+
+        def delete(category_id=category_id, barrier=barrier, deleted=deleted):
             client = app.test_client()
             barrier.wait()
-            assert client.delete(f"/categories/{category_id}", headers=headers).status_code == 200
+            deleted.append(client.delete(f"/categories/{category_id}", headers=headers).status_code)
 
         threads = [threading.Thread(target=add, args=(n,)) for n in range(3)] + [threading.Thread(target=delete)]
         for thread in threads:
             thread.start()
         for thread in threads:
             thread.join()
+        assert deleted == [200]
 
     with app.app_context():
         orphans = db.session.scalar(select(func.count()).select_from(Item).join(
