@@ -44,6 +44,8 @@ LEFT_AT_DEFAULT = {
     "SALESYNC_JWT_TTL_SECONDS": "one day",
     "SALESYNC_FAILPOINTS": "only tests inject failures",
     "PROMETHEUS_MULTIPROC_DIR": "the image's command sets it for gunicorn",
+    "SALESYNC_CONSULTING_MAX_UNFINISHED": "3 unfinished consulting jobs per store",
+    "SALESYNC_CONSULTING_PER_HOUR": "20 consulting jobs per store in any hour",
 }
 
 

@@ -38,6 +38,8 @@ class Settings:
     http_get_retries: int = 2
     log_level: str = "INFO"
     kafka_bootstrap_servers: str = "127.0.0.1:9092"
+    consulting_max_unfinished: int = 3
+    consulting_per_hour: int = 20
 
     @property
     def is_production(self) -> bool:
@@ -88,6 +90,8 @@ class Settings:
             http_get_retries=_int(env, "SALESYNC_HTTP_GET_RETRIES", 2, minimum=0),
             log_level=env.get("SALESYNC_LOG_LEVEL", "INFO").upper(),
             kafka_bootstrap_servers=env.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092"),
+            consulting_max_unfinished=_int(env, "SALESYNC_CONSULTING_MAX_UNFINISHED", 3, minimum=1),
+            consulting_per_hour=_int(env, "SALESYNC_CONSULTING_PER_HOUR", 20, minimum=1),
         )
         values.update(overrides)
         if values["database_url"]:

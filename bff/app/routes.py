@@ -74,11 +74,11 @@ ROUTES: list[Route] = [
 
     # consulting (API.md §7)
     Route("GET", "/consulting/", "consulting", "Start a consulting job over a period", s.ConsultingJob,
-          query=s.PeriodQuery, starts_work=True),
+          query=s.PeriodQuery, errors=(429,), starts_work=True),
     Route("GET", "/consulting/<req_id>", "consulting", "A consulting job's state", s.ConsultingStatus,
           errors=(404,), handler=consulting_views.consulting_status),
     Route("GET", "/consulting/test", "consulting", "Start a consulting job over a period", s.ConsultingJob,
-          query=s.PeriodQuery, starts_work=True),
+          query=s.PeriodQuery, errors=(429,), starts_work=True),
     Route("GET", "/consulting/test/<req_id>", "consulting", "A consulting job's state", s.ConsultingStatus,
           errors=(404,), handler=consulting_views.consulting_status),
 

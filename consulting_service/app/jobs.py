@@ -1,7 +1,14 @@
 """Consulting jobs: created by a request, worked out by the worker, announced through the outbox.
 
-create_job only flushes: the route's unit of work commits it. The worker's steps below (claim,
-finish, postpone, release) are transactions of the worker's loop, each committed where it ends.
+start_job and create_job only flush: the route's unit of work commits them. The worker's steps
+below (claim, finish, postpone, release) are transactions of the worker's loop, each committed
+where it ends.
+
+A store may have at most `max_unfinished` unfinished jobs and start at most `per_hour` jobs in any
+hour (Quota); asking again for a period whose job is unfinished answers that job. The checks and
+the insert run under a lock of the store held until the request's transaction ends, so parallel
+requests of one store are counted one after another. Workers take jobs by turn: a store's jobs get
+successive turns starting from the lowest waiting turn, so stores are served round-robin.
 
 A job is claimed with a lease. A job whose lease ran out (its worker died mid-job) is
 claimed again, at most MAX_ATTEMPTS times in all; then it fails with a reason. Every
@@ -13,15 +20,17 @@ says "success" only once the result is on the Kafka topic, so the dashboard can 
 """
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import logging
+import math
 import uuid
 
 from openai import OpenAI
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, func, or_, select, text, update
 from sqlalchemy.orm import Session
 
-from salesync_common.errors import NotFound
+from salesync_common.errors import NotFound, TooManyRequests
 from salesync_common.kafka_client import CONSULTING_TOPIC
 from salesync_common.service_client import ServiceClient
 
@@ -36,14 +45,88 @@ MAX_ATTEMPTS = 3
 RETRY_DELAYS = {1: datetime.timedelta(seconds=5), 2: datetime.timedelta(seconds=20)}
 UNEXPECTED_FAILURE = "컨설팅 중 예기치 않은 오류가 발생했습니다"
 POSTPONED = "postponed"  # process_job's answer for a job that will be tried again later
+UNFINISHED = (PENDING, RUNNING)
+HOUR = datetime.timedelta(hours=1)
+# When a store has its fill of unfinished jobs: a claimed job takes seconds, so ask again shortly.
+BUSY_RETRY_SECONDS = 10
+# The first key of the per-store advisory lock (the second is the store id), apart from other locks.
+QUOTA_LOCK = "salesync-consulting-quota"
 
 
 class JobNotFound(NotFound):
     error = "consulting_not_found"
 
 
+@dataclasses.dataclass(frozen=True)
+class Quota:
+    max_unfinished: int = 3
+    per_hour: int = 20
+
+
+class QuotaReached(TooManyRequests):
+    def __init__(self, message: str, *, error: str, wait: int):
+        super().__init__(message, error=error, headers={"Retry-After": str(wait)}, retry_after=wait)
+
+
+def start_job(*, session: Session, store_id: int, start: datetime.date, end: datetime.date,
+              quota: Quota) -> ConsultingJob:
+    """The store's unfinished job over this period, else a new job if the store's quota allows it."""
+    _lock_store(session, store_id)
+    same = session.scalar(
+        select(ConsultingJob)
+        .where(ConsultingJob.store_id == store_id, ConsultingJob.status.in_(UNFINISHED),
+               ConsultingJob.start_date == start, ConsultingJob.end_date == end)
+        .order_by(ConsultingJob.turn).limit(1))
+    if same is not None:
+        return same
+    wait = _seconds_until_hour_allows(session, store_id, quota.per_hour)
+    if wait:
+        raise QuotaReached(f"컨설팅은 한 시간에 {quota.per_hour}건까지 요청할 수 있습니다. "
+                           f"{wait}초 뒤에 다시 요청하세요.", error="consulting_hourly_limit", wait=wait)
+    unfinished = session.scalar(select(func.count()).where(ConsultingJob.store_id == store_id,
+                                                           ConsultingJob.status.in_(UNFINISHED)))
+    if unfinished >= quota.max_unfinished:
+        raise QuotaReached(f"진행 중인 컨설팅이 {unfinished}건 있어 더 요청할 수 없습니다. "
+                           "진행 중인 컨설팅이 끝난 뒤 다시 요청하세요.", error="consulting_busy",
+                           wait=BUSY_RETRY_SECONDS)
+    return _insert_job(session, store_id, start, end)
+
+
 def create_job(*, session: Session, store_id: int, start: datetime.date, end: datetime.date) -> ConsultingJob:
-    job = ConsultingJob(req_id=uuid.uuid4(), store_id=store_id, start_date=start, end_date=end, status=PENDING)
+    """A new job for the store, whatever its quota (tests and tools queue jobs with it)."""
+    _lock_store(session, store_id)
+    return _insert_job(session, store_id, start, end)
+
+
+def _lock_store(session: Session, store_id: int) -> None:
+    """Held until the transaction ends: one store's requests check and insert one at a time."""
+    session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:key), :store_id)"),
+                    {"key": QUOTA_LOCK, "store_id": store_id})
+
+
+def _seconds_until_hour_allows(session: Session, store_id: int, per_hour: int) -> int:
+    """0 when the store started fewer than per_hour jobs in the last hour, else the seconds until the
+    job that makes the hour full leaves the window."""
+    found = session.execute(
+        select(ConsultingJob.created_at, func.now())
+        .where(ConsultingJob.store_id == store_id, ConsultingJob.created_at > func.now() - HOUR)
+        .order_by(ConsultingJob.created_at.desc())
+        .offset(per_hour - 1).limit(1)).first()
+    if found is None:
+        return 0
+    created_at, now = found
+    return max(1, math.ceil((created_at + HOUR - now).total_seconds()))
+
+
+def _insert_job(session: Session, store_id: int, start: datetime.date, end: datetime.date) -> ConsultingJob:
+    """The job takes the turn after the store's last unfinished one, and no earlier than the lowest
+    waiting turn of all: a store that queued many jobs waits for the others between its own."""
+    lowest = session.scalar(select(func.min(ConsultingJob.turn)).where(ConsultingJob.status == PENDING))
+    own_last = session.scalar(select(func.max(ConsultingJob.turn))
+                              .where(ConsultingJob.store_id == store_id, ConsultingJob.status.in_(UNFINISHED)))
+    turn = max(lowest or 0, -1 if own_last is None else own_last + 1)
+    job = ConsultingJob(req_id=uuid.uuid4(), store_id=store_id, start_date=start, end_date=end, status=PENDING,
+                        turn=turn)
     session.add(job)
     session.flush()
     return job
@@ -74,13 +157,14 @@ def status_of(*, session: Session, store_id: int, req_id: str) -> dict:
 
 def claim_next_job(*, session: Session, lease: datetime.timedelta,
                    max_attempts: int = MAX_ATTEMPTS) -> ConsultingJob | None:
-    """Take the oldest pending job, or a running one whose lease ran out; commits the claim."""
+    """Take the pending job of the lowest turn (the oldest among equals), or a running one whose lease
+    ran out; commits the claim."""
     while True:
         found = session.execute(
             select(ConsultingJob.req_id, ConsultingJob.attempts)
             .where(or_(ConsultingJob.status == PENDING,
                        and_(ConsultingJob.status == RUNNING, ConsultingJob.lease_until < func.now())))
-            .order_by(ConsultingJob.created_at, ConsultingJob.req_id).limit(1)
+            .order_by(ConsultingJob.turn, ConsultingJob.created_at, ConsultingJob.req_id).limit(1)
             .with_for_update(skip_locked=True)).first()
         if found is None:
             session.rollback()

@@ -4,7 +4,7 @@ from __future__ import annotations
 import datetime
 import uuid
 
-from sqlalchemy import CheckConstraint, Date, DateTime, Index, Integer, String, Text, func, text
+from sqlalchemy import BigInteger, CheckConstraint, Date, DateTime, Index, Integer, String, Text, func, text
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -22,7 +22,9 @@ class ConsultingJob(db.Model):
 
     A worker claims a pending job (running, with a lease); a job whose lease ran out (its
     worker died) is claimed again. `attempts` counts claims and fences the outcome: only the
-    claim that is still current may finish the job.
+    claim that is still current may finish the job. `turn` is the job's place in the round-robin
+    across stores: workers take the lowest turn first, and a store's next job gets the turn after
+    its last unfinished one, so one store's backlog cannot hold another store's job back.
     """
     __tablename__ = "consulting_jobs"
     __table_args__ = (
@@ -35,8 +37,13 @@ class ConsultingJob(db.Model):
         CheckConstraint("status <> 'success' OR (consulting IS NOT NULL AND source IS NOT NULL)",
                         name="success_has_consulting"),
         CheckConstraint("status <> 'failed' OR failure_reason IS NOT NULL", name="failed_has_reason"),
-        # What workers look for: unfinished jobs, oldest first.
-        Index("ix_consulting_jobs_unfinished", "created_at", postgresql_where=text("status IN ('pending', 'running')")),
+        CheckConstraint("turn >= 0", name="turn_not_negative"),
+        # What workers look for: unfinished jobs, lowest turn first, then oldest.
+        Index("ix_consulting_jobs_claim_order", "turn", "created_at", "req_id",
+              postgresql_where=text("status IN ('pending', 'running')")),
+        # A store's unfinished jobs: its quota, its same-period job and its last turn.
+        Index("ix_consulting_jobs_store_unfinished", "store_id", "turn",
+              postgresql_where=text("status IN ('pending', 'running')")),
         Index("ix_consulting_jobs_store_created_at", "store_id", "created_at"),
     )
 
@@ -49,6 +56,7 @@ class ConsultingJob(db.Model):
     consulting: Mapped[str | None] = mapped_column(Text)
     failure_reason: Mapped[str | None] = mapped_column(String(MAX_REASON))
     attempts: Mapped[int] = mapped_column(Integer, nullable=False, default=0, server_default="0")
+    turn: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0, server_default="0")
     created_at: Mapped[datetime.datetime] = mapped_column(
         DateTime(timezone=True), nullable=False, server_default=func.now())
     started_at: Mapped[datetime.datetime | None] = mapped_column(DateTime(timezone=True))

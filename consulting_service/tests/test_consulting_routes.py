@@ -51,8 +51,9 @@ def test_starting_a_job_answers_a_full_req_id_at_once(client, sessions, path):
     assert (job.start_date, job.end_date) == (datetime.date(2024, 1, 1), datetime.date(2024, 1, 31))
 
 
-def test_every_request_starts_its_own_job(client):
-    assert len({start(client, 7) for _ in range(3)}) == 3
+def test_every_period_starts_its_own_job(client):
+    periods = ["start=2024-01-01&end=2024-01-31", "start=2024-02-01&end=2024-02-29", "start=2024-03-01&end=2024-03-01"]
+    assert len({start(client, 7, query=period) for period in periods}) == 3
 
 
 @pytest.mark.parametrize("path", STATUS_PATHS)

@@ -1,10 +1,11 @@
-"""Claiming jobs: oldest first, once, with a lease; a dead worker's job is taken again, at most three times."""
+"""Claiming jobs: round-robin across stores, oldest first within a store, once, with a lease; a dead
+worker's job is taken again, at most three times."""
 import datetime
 import threading
 import uuid
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import event, func, select, text, update
 
 from consulting_service.app import jobs
 from consulting_service.app.advice import Advice
@@ -152,6 +153,77 @@ def test_workers_racing_for_jobs_each_take_a_different_one(sessions):
     assert sorted(taken) == sorted(created)
     assert claimed.count(None) == 3
     assert all(job_row(sessions, req_id).attempts == 1 for req_id in created)
+
+
+def test_a_store_with_a_hundred_queued_jobs_delays_another_stores_job_by_one_at_most(sessions, work_one_job):
+    crowd = [new_job(sessions, store_id=7) for _ in range(100)]
+    single = new_job(sessions, store_id=8)
+
+    taken = [work_one_job(), work_one_job()]  # the worker's real job loop, against the real dashboard
+
+    assert single in taken
+    assert taken == [crowd[0], single]
+
+
+def test_stores_are_served_round_robin_and_each_store_oldest_first(sessions):
+    a = [new_job(sessions, store_id=7) for _ in range(3)]
+    b = [new_job(sessions, store_id=8) for _ in range(3)]
+    c = [new_job(sessions, store_id=9)]
+
+    order = [claim(sessions).req_id for _ in range(7)]
+
+    assert order == [a[0], b[0], c[0], a[1], b[1], a[2], b[2]]
+
+
+def test_a_store_asking_while_another_stores_backlog_is_worked_waits_one_job_at_most(sessions):
+    crowd = [new_job(sessions, store_id=7) for _ in range(10)]
+    for req_id in crowd[:4]:
+        assert claim(sessions).req_id == req_id
+    single = new_job(sessions, store_id=8)
+
+    assert single in [claim(sessions).req_id, claim(sessions).req_id]
+
+
+def test_a_job_handed_back_or_left_by_a_dead_worker_keeps_its_place(sessions):
+    crowd = [new_job(sessions, store_id=7) for _ in range(3)]
+    first = claim(sessions)
+    let_lease_run_out(sessions, first.req_id)
+    second = claim(sessions)
+    assert second.req_id == first.req_id  # the dead worker's job comes before the store's next one
+    with sessions() as session:
+        assert jobs.release_job(session=session, job=second)
+    new_job(sessions, store_id=8)
+
+    assert claim(sessions).req_id == crowd[0]
+
+
+def test_the_claim_is_read_from_the_index_with_many_queued_jobs(sessions):
+    with sessions() as session:
+        # 20,000 queued jobs of 50 stores, 400 turns deep.
+        session.execute(text(
+            "INSERT INTO consulting.consulting_jobs (req_id, store_id, start_date, end_date, status, turn) "
+            "SELECT gen_random_uuid(), n % 50, :day, :day, 'pending', n / 50 FROM generate_series(1, 20000) AS n"),
+            {"day": DAY})
+        session.execute(text("ANALYZE consulting.consulting_jobs"))
+        session.commit()
+    sent = []
+
+    def remember(conn, cursor, statement, parameters, context, executemany):
+        if "FOR UPDATE SKIP LOCKED" in statement:
+            sent.append((statement, parameters))
+
+    engine = sessions.kw["bind"]
+    event.listen(engine, "before_cursor_execute", remember)
+    try:
+        assert claim(sessions) is not None
+    finally:
+        event.remove(engine, "before_cursor_execute", remember)
+
+    [(statement, parameters)] = sent
+    with engine.connect() as connection:
+        plan = "\n".join(row[0] for row in connection.exec_driver_sql("EXPLAIN " + statement, parameters))
+    assert "ix_consulting_jobs_claim_order" in plan, plan
+    assert "Seq Scan" not in plan and "Sort" not in plan, plan
 
 
 @pytest.mark.parametrize("req_id", [str(uuid.uuid4()), "zzz", ""])
