@@ -44,6 +44,10 @@ LEFT_AT_DEFAULT = {
     "SALESYNC_JWT_TTL_SECONDS": "one day",
     "SALESYNC_FAILPOINTS": "only tests inject failures",
     "PROMETHEUS_MULTIPROC_DIR": "the image's command sets it for gunicorn",
+    "SALESYNC_SMS_MAX_DAYS_BACK": "7 days",
+    "SALESYNC_SMS_PER_BUSINESS_DAY": "3 (the first and two resends)",
+    "SALESYNC_SMS_PER_STORE_24H": "10",
+    "SALESYNC_SMS_DAILY_LIMIT": "1000",
 }
 
 
