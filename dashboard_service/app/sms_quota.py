@@ -21,6 +21,7 @@ import zoneinfo
 from collections.abc import Mapping
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from salesync_common.business_day import day_start, today_in
@@ -34,6 +35,7 @@ log = logging.getLogger(__name__)
 WINDOW = datetime.timedelta(hours=24)
 WARN_PERCENT = 80  # of the deployment's daily limit: the operator hears of it before presses are refused
 _LOCK_KEY = "salesync-dashboard-settlement-sms"
+_LOCK_NOT_AVAILABLE = "55P03"  # PostgreSQL's code when lock_timeout (5 s, salesync_common.database) ran out
 
 
 @dataclasses.dataclass(frozen=True)
@@ -72,6 +74,11 @@ class DailyLimitReached(ApiError):
     error = "sms_daily_limit"
 
 
+class Busy(ApiError):
+    status = 503
+    error = "settlement_busy"
+
+
 def _refusal(kind: type[ApiError], message: str, *, error: str, wait: int) -> ApiError:
     return kind(message, error=error, headers={"Retry-After": str(wait)}, retry_after=wait)
 
@@ -80,7 +87,7 @@ def take_turn(session: Session, *, store_id: int, day: datetime.date, resend: bo
               zone: zoneinfo.ZoneInfo) -> Settlement | None:
     """Under the lock: None when one more message of the day may be added now (the caller adds it in this
     transaction), or the earlier settlement a plain press answers instead; 429 or 503 when a limit is reached."""
-    session.execute(select(func.pg_advisory_xact_lock(func.hashtext(_LOCK_KEY))))
+    _lock(session)
     now = session.scalar(select(func.clock_timestamp()))
     days_rows = session.scalars(select(Settlement).where(
         Settlement.store_id == store_id, Settlement.business_date == day).order_by(Settlement.settlement_id)).all()
@@ -99,6 +106,16 @@ def take_turn(session: Session, *, store_id: int, day: datetime.date, resend: bo
     _check_store_window(session, store_id=store_id, now=now, limit=limits.per_store_24h)
     _check_deployment_day(session, now=now, limit=limits.daily_limit)
     return None
+
+
+def _lock(session: Session) -> None:
+    try:
+        session.execute(select(func.pg_advisory_xact_lock(func.hashtext(_LOCK_KEY))))
+    except OperationalError as exc:
+        if getattr(exc.orig, "pgcode", None) != _LOCK_NOT_AVAILABLE:
+            raise
+        raise _refusal(Busy, "정산 메시지 요청이 몰려 있습니다. 잠시 후 다시 시도하세요.", error="settlement_busy",
+                       wait=1) from None
 
 
 def _check_store_window(session: Session, *, store_id: int, now: datetime.datetime, limit: int) -> None:

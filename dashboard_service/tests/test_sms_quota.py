@@ -5,7 +5,7 @@ import logging
 import threading
 
 import pytest
-from sqlalchemy import delete, insert
+from sqlalchemy import delete, insert, text
 
 from dashboard_service.app import sms
 from dashboard_service.app.models import Settlement, db
@@ -274,3 +274,19 @@ def test_the_limits_are_read_from_the_environment():
 def test_a_wrong_limit_is_a_configuration_error_naming_it(name, value):
     with pytest.raises(ConfigError, match=name):
         SmsLimits.from_env({name: value})
+
+
+def test_a_press_that_waits_over_5_seconds_for_its_turn_is_a_503_not_a_500(app, client, shop, no_aws_credentials):
+    store = shop(phone="01012345678")
+    with app.app_context():  # another press holds the turn (as a stuck transaction would)
+        holder = db.engine.connect()
+        holder.execute(text("SELECT pg_advisory_lock(hashtext('salesync-dashboard-settlement-sms'))"))
+    try:
+        response = press(client, store, days_ago(1))
+    finally:
+        holder.execute(text("SELECT pg_advisory_unlock_all()"))
+        holder.close()
+
+    assert refused(response, 503, "settlement_busy") == 1
+    assert recorded(app, store) == []
+    assert press(client, store, days_ago(1)).status_code == 200
