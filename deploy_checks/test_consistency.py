@@ -46,6 +46,10 @@ LEFT_AT_DEFAULT = {
     "PROMETHEUS_MULTIPROC_DIR": "the image's command sets it for gunicorn",
     "SALESYNC_CONSULTING_MAX_UNFINISHED": "3 unfinished consulting jobs per store",
     "SALESYNC_CONSULTING_PER_HOUR": "20 consulting jobs per store in any hour",
+    "SALESYNC_SMS_MAX_DAYS_BACK": "7 days",
+    "SALESYNC_SMS_PER_BUSINESS_DAY": "3 (the first and two resends)",
+    "SALESYNC_SMS_PER_STORE_24H": "10",
+    "SALESYNC_SMS_DAILY_LIMIT": "1000",
 }
 
 

@@ -112,10 +112,13 @@ class ServiceClient:
 
     def call(self, method: str, service: str, path: str, *, params: dict | None = None,
              json: Any = None, token: str | None = None, headers: dict | None = None,
-             timeout: tuple[float, float] | None = None, retry: bool = True) -> ServiceReply:
+             timeout: tuple[float, float] | None = None, retry: bool = True,
+             passed_on: tuple[int, ...] = ()) -> ServiceReply:
         """Call another service; 4xx replies are returned, transport failures and 5xx raise.
 
         GETs are retried unless retry=False (a GET that starts work must not be sent twice).
+        passed_on: 5xx statuses the service answers on purpose (a JSON error, e.g. a 503 with Retry-After),
+        returned like a 4xx.
         """
         method = method.upper()
         session = self._retrying if method == "GET" and retry else self._once
@@ -136,7 +139,7 @@ class ServiceClient:
             log.warning("call to %s failed: %s", service, exc)
             raise self._failure(502, "upstream_failed", service, "failed") from None
 
-        if response.status_code >= HTTPStatus.INTERNAL_SERVER_ERROR:
+        if response.status_code >= HTTPStatus.INTERNAL_SERVER_ERROR and response.status_code not in passed_on:
             log.warning("%s %s answered %s", method, url, response.status_code)
             raise self._failure(502, "upstream_error", service, f"answered {response.status_code}")
         try:

@@ -20,7 +20,7 @@ def forward(route: Route, *, client: ServiceClient, path_args: dict) -> Response
     headers = {name: request.headers[name] for name in FORWARDED_REQUEST_HEADERS if name in request.headers}
     reply = client.call(route.method, route.service, route.upstream_path(path_args),
                         params=list(request.args.items(multi=True)) or None, json=body, headers=headers,
-                        retry=not route.starts_work)
+                        retry=not route.starts_work, passed_on=route.errors)
     return reply_response(reply)
 
 

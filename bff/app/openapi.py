@@ -29,9 +29,10 @@ ERROR_MEANINGS = {
     409: "Conflicts with what exists (a duplicate name, an open order, a differing total)",
     415: "The body is not JSON",
     422: "The Idempotency-Key was already used with another request",
-    429: "Too many requests (failed logins, consulting jobs); see Retry-After",
+    429: "Too many requests (failed logins, consulting jobs, settlement messages); see Retry-After",
     502: "The owning service failed",
-    503: "The owning service cannot be reached",
+    503: "The owning service cannot be reached, or (settlement SMS) the deployment's daily limit is reached; "
+         "see Retry-After",
     504: "The owning service did not answer in time",
 }
 IDEMPOTENCY_KEY = {

@@ -63,7 +63,7 @@ ROUTES: list[Route] = [
     Route("GET", "/bff/volumes", "dashboard", "Sales and profit per day (the line chart)", s.VolumesReport,
           upstream="/dashboard/volumes", query=s.PeriodQuery),
     Route("GET", "/dashboard/calculate", "dashboard", "Send the day's settlement SMS", s.Settled,
-          query=s.SettlementQuery, starts_work=True),
+          query=s.SettlementQuery, errors=(429, 503), starts_work=True),
     Route("GET", "/dashboard/consulting/<req_id>", "dashboard", "A finished consulting's text", s.ConsultingText,
           errors=(404,)),
     Route("GET", "/dashboard/consulting/test/<req_id>", "dashboard", "A finished consulting's text",

@@ -321,7 +321,8 @@ class Settled(Result):
     """The day's settlement: sent by SMS, or only recorded (reason says why)."""
     sent: StrictBool
     channel: Literal["sms", "recorded"]
-    already_sent: StrictBool = Field(description="the day's SMS was sent (or is being sent) by an earlier press")
+    already_sent: StrictBool = Field(description="the day's SMS was sent (or is being sent) by an earlier press, "
+                                                 "or the day's messages are used up and its first record is shown")
     date: StrictStr
     figures: SettlementFigures
     text: StrictStr

@@ -8,13 +8,16 @@ from flask_migrate import Migrate
 from salesync_common import Settings, init_service
 
 from .models import db
+from .sms_quota import SmsLimits
 
 
-def create_app(settings: Settings | None = None) -> Flask:
+def create_app(settings: Settings | None = None, *, sms_limits: SmsLimits | None = None) -> Flask:
+    """sms_limits: the settlement SMS limits (default: SALESYNC_SMS_* from the environment)."""
     settings = settings or Settings.from_env("dashboard")
     app = Flask(__name__)
     init_service(app, settings, db=db)
     Migrate(app, db)
+    app.extensions["sms_limits"] = sms_limits or SmsLimits.from_env()
 
     from .api import consulting, reports, settlements
     app.register_blueprint(reports.bp)

@@ -36,6 +36,7 @@ class Settlement(db.Model):
     A first SMS of a day is sent once: while one is being sent or has been sent, the partial
     unique index refuses another (a resend is its own row and does not count). Rows that were
     only recorded (no AWS configuration, no mobile number) or whose SMS failed do not count either.
+    Every row counts towards the SMS limits (app/sms_quota.py).
     """
     __tablename__ = "settlements"
     __table_args__ = (
@@ -47,6 +48,9 @@ class Settlement(db.Model):
         Index("uq_settlements_one_sms_per_day", "store_id", "business_date", unique=True,
               postgresql_where=text("status IN ('sending', 'sent') AND NOT resend")),
         Index("ix_settlements_store_date", "store_id", "business_date"),
+        # The SMS limits count a store's messages in the last 24 hours and the deployment's of the day.
+        Index("ix_settlements_store_created", "store_id", "created_at"),
+        Index("ix_settlements_created", "created_at"),
     )
 
     settlement_id: Mapped[int] = mapped_column(Integer, primary_key=True)

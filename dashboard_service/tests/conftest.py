@@ -1,8 +1,14 @@
 import datetime
 import zoneinfo
 
+import boto3
 import pytest
+from moto import mock_aws
+from moto.core import DEFAULT_ACCOUNT_ID
+from moto.sns.models import sns_backends
+from sqlalchemy import select
 
+from dashboard_service.app.models import Settlement, db
 from testsupport.fixtures import service_fixtures
 from testsupport.shop import Http, Shop
 
@@ -41,3 +47,50 @@ def shop(new_store, urls, database_url):
         pizzeria.build_menu({"피자": MENU})
         return pizzeria
     return _shop
+
+
+# ---- the settlement SMS ----
+
+AWS_CREDENTIAL_VARIABLES = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN",
+                            "AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+                            "AWS_CONTAINER_CREDENTIALS_FULL_URI", "AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_ROLE_ARN")
+
+
+@pytest.fixture(autouse=True)
+def aws_environment(monkeypatch):
+    """No AWS settings from the machine running the tests: region, endpoints and profiles are the test's own."""
+    for name in ("AWS_REGION", "AWS_DEFAULT_REGION", "AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_SNS"):
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture
+def sns():
+    """Amazon SNS (moto, with its fake credentials): sns(region) -> {message_id: (phone, text)} sent there."""
+    with mock_aws():
+        yield lambda region="ap-northeast-1": sns_backends[DEFAULT_ACCOUNT_ID][region].sms_messages
+
+
+@pytest.fixture
+def no_aws_credentials(monkeypatch, tmp_path):
+    """boto3 finds no credentials anywhere; SNS is still mocked, to see that nothing is sent."""
+    for name in AWS_CREDENTIAL_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-credentials"))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-config"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    with mock_aws(config={"core": {"mock_credentials": False}}):
+        assert boto3.Session().get_credentials() is None
+        yield lambda region="ap-northeast-1": sns_backends[DEFAULT_ACCOUNT_ID][region].sms_messages
+
+
+def press(client, shop, day, resend=None):
+    query = {"date": day.isoformat(), **({"resend": resend} if resend is not None else {})}
+    return client.get("/dashboard/calculate", query_string=query, headers=shop.headers)
+
+
+def recorded(app, shop):
+    with app.app_context():
+        rows = db.session.scalars(select(Settlement).where(Settlement.store_id == shop.store_id)
+                                  .order_by(Settlement.settlement_id)).all()
+        db.session.remove()
+        return rows

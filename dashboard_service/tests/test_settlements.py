@@ -7,44 +7,11 @@ from botocore.stub import Stubber
 from moto import mock_aws
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.sns.models import sns_backends
-from sqlalchemy import select
 
 from dashboard_service.app import sms
-from dashboard_service.app.models import Settlement, db
 from dashboard_service.app.settlements import settlement_text
 
-from .conftest import days_ago, today
-
-AWS_CREDENTIAL_VARIABLES = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN",
-                            "AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
-                            "AWS_CONTAINER_CREDENTIALS_FULL_URI", "AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_ROLE_ARN")
-
-
-@pytest.fixture(autouse=True)
-def aws_environment(monkeypatch):
-    """No AWS settings from the machine running the tests: region, endpoints and profiles are the test's own."""
-    for name in ("AWS_REGION", "AWS_DEFAULT_REGION", "AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_SNS"):
-        monkeypatch.delenv(name, raising=False)
-
-
-@pytest.fixture
-def sns():
-    """Amazon SNS (moto, with its fake credentials): sns(region) -> {message_id: (phone, text)} sent there."""
-    with mock_aws():
-        yield lambda region="ap-northeast-1": sns_backends[DEFAULT_ACCOUNT_ID][region].sms_messages
-
-
-@pytest.fixture
-def no_aws_credentials(monkeypatch, tmp_path):
-    """boto3 finds no credentials anywhere; SNS is still mocked, to see that nothing is sent."""
-    for name in AWS_CREDENTIAL_VARIABLES:
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-credentials"))
-    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-config"))
-    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
-    with mock_aws(config={"core": {"mock_credentials": False}}):
-        assert boto3.Session().get_credentials() is None
-        yield lambda region="ap-northeast-1": sns_backends[DEFAULT_ACCOUNT_ID][region].sms_messages
+from .conftest import days_ago, press, recorded, today
 
 
 @pytest.fixture
@@ -56,19 +23,6 @@ def pizzeria(shop):
     pizzeria.sell(days_ago(1), payment_type="현금", **{"포테이토 피자": 1})
     pizzeria.sell(days_ago(2), **{"콜라": 5})
     return pizzeria
-
-
-def press(client, shop, day, resend=None):
-    query = {"date": day.isoformat(), **({"resend": resend} if resend is not None else {})}
-    return client.get("/dashboard/calculate", query_string=query, headers=shop.headers)
-
-
-def recorded(app, shop):
-    with app.app_context():
-        rows = db.session.scalars(select(Settlement).where(Settlement.store_id == shop.store_id)
-                                  .order_by(Settlement.settlement_id)).all()
-        db.session.remove()
-        return rows
 
 
 def yesterdays_text():
@@ -189,25 +143,31 @@ class RefusingSession(boto3.Session):
         return client
 
 
-def test_an_sns_error_is_a_502_with_the_reason_and_is_recorded_as_failed(app, client, pizzeria, sns, monkeypatch):
+def test_an_sns_error_is_a_502_recorded_as_failed_and_its_text_kept_from_the_client(app, client, pizzeria, sns,
+                                                                                    monkeypatch, caplog):
     monkeypatch.setattr(sms.boto3, "Session", RefusingSession)
 
     response = press(client, pizzeria, days_ago(1))
 
     assert response.status_code == 502
     body = response.get_json()
-    assert body["error"] == "sms_failed" and body["reason"] == "Throttling: Rate exceeded"
-    assert "Rate exceeded" in body["message"] and body["sent"] is False
+    assert body["error"] == "sms_failed"
+    assert body["message"] == "정산 메시지를 보내지 못했습니다. 잠시 후 다시 시도하세요."
+    assert body["sent"] is False and body["state"] == "failed" and "reason" not in body
+    answered = response.get_data(as_text=True)
+    assert "Rate exceeded" not in answered and "Throttling" not in answered
     assert body["figures"]["sales_volume"] == 59000 and body["text"] == yesterdays_text()
     [row] = recorded(app, pizzeria)
     assert (row.status, row.failure_reason) == ("failed", "Throttling: Rate exceeded")
+    assert "Throttling: Rate exceeded" in caplog.text
 
     monkeypatch.undo()  # SNS works again: the failed attempt does not count as sent
     assert press(client, pizzeria, days_ago(1)).get_json()["sent"] is True
     assert len(sns()) == 1
 
 
-def test_an_unreachable_sns_is_a_502_recorded_as_failed(app, client, pizzeria, monkeypatch):
+def test_an_unreachable_sns_is_a_502_recorded_as_failed_without_its_address(app, client, pizzeria, monkeypatch,
+                                                                            caplog):
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     monkeypatch.setenv("AWS_ENDPOINT_URL_SNS", "http://127.0.0.1:9")
@@ -215,8 +175,9 @@ def test_an_unreachable_sns_is_a_502_recorded_as_failed(app, client, pizzeria, m
     response = press(client, pizzeria, days_ago(1))
 
     assert response.status_code == 502 and response.get_json()["error"] == "sms_failed"
-    assert "127.0.0.1:9" in response.get_json()["reason"]
-    assert recorded(app, pizzeria)[0].status == "failed"
+    assert "127.0.0.1:9" not in response.get_data(as_text=True)
+    [row] = recorded(app, pizzeria)
+    assert row.status == "failed" and "127.0.0.1:9" in row.failure_reason and "127.0.0.1:9" in caplog.text
 
 
 def test_two_presses_at_once_send_one_sms(app, pizzeria, sns, monkeypatch):
@@ -281,3 +242,27 @@ def test_korean_mobile_numbers_become_e164(phone, expected):
 def test_anything_but_a_korean_mobile_number_is_refused(phone):
     with pytest.raises(ValueError):
         sms.e164(phone)
+
+
+@pytest.mark.parametrize("store_name,shown", [
+    ("피자\u202e가게", "피자가게"),                                # a bidi override
+    ("피자\u200b가게\u2060", "피자가게"),                          # zero-width characters
+    ("피자가게\n[국세청] 환급금 안내\r\n", "피자가게[국세청] 환급금 안내"),  # line breaks: no text of its own
+    ("피자\u2028가게\x00\x1b[31m", "피자가게[31m"),               # a line separator, NUL and ESC
+    ("가" * 25, "가" * 20),                                        # cut to 20 characters
+    ("  피자가게  ", "피자가게"),
+])
+def test_the_store_name_in_the_text_loses_control_and_format_characters_and_is_cut_to_20(store_name, shown):
+    figures = {"store_name": store_name, "date": "2024-01-25", "sales_volume": 0, "payments": 0, "refunds": 0,
+               "cash_total": 0, "card_total": 0, "profit": 0, "cost_missing": False}
+    assert settlement_text(figures).splitlines()[0] == f"[Salesync] {shown} 2024-01-25 정산"
+    assert len(settlement_text(figures).splitlines()) == 4
+
+
+def test_a_long_store_name_reaches_the_phone_cut_to_20_characters(client, shop, sns):
+    long_name = "아주아주긴이름의피자가게서울강남역점본점이에요"  # 23 characters
+    body = press(client, shop(store_name=long_name, phone="01012345678"), days_ago(1)).get_json()
+
+    assert body["figures"]["store_name"] == long_name  # the figures keep the name as registered
+    [(_, text)] = sns().values()
+    assert text.splitlines()[0] == f"[Salesync] {long_name[:20]} {days_ago(1).isoformat()} 정산"

@@ -106,6 +106,11 @@ def caller(downstream):
         reply = service_client().call(request.method, service, "/" + path)
         return jsonify(status=reply.status, body=reply.body)
 
+    @app.get("/passing-503/<service>/<path:path>")
+    def passing_503(service, path):
+        reply = service_client().call("GET", service, "/" + path, retry=False, passed_on=(503,))
+        return jsonify(status=reply.status, body=reply.body)
+
     @app.get("/parsed/<service>/<path:path>")
     def parsed(service, path):
         return jsonify(service_client().get(service, "/" + path).parsed(Thing).model_dump())
@@ -164,6 +169,14 @@ def test_a_downstream_500_becomes_a_502_json_error(caller, downstream):
     assert response.status_code == 502
     assert response.get_json()["error"] == "upstream_error"
     assert response.get_json()["service"] == "down"
+
+
+def test_a_5xx_the_caller_passes_on_is_returned_and_any_other_still_fails(caller, downstream):
+    downstream.failures_left = 1
+    assert caller.get("/passing-503/down/flaky").get_json() == {"status": 503, "body": {"error": "busy"}}
+    assert downstream.calls["flaky GET"] == 1
+    boom = caller.get("/passing-503/down/boom")
+    assert boom.status_code == 502 and boom.get_json()["error"] == "upstream_error"
 
 
 def test_an_unreachable_service_is_a_503(caller):

@@ -1,7 +1,7 @@
 """The settlement SMS (API.md §6.9, §11.4): figures of a business day, sent once, always recorded."""
 from __future__ import annotations
 
-from flask import Blueprint, g, jsonify, request
+from flask import Blueprint, current_app, g, jsonify, request
 
 from salesync_common.business_day import parse_day
 from salesync_common.errors import ValidationFailed
@@ -30,5 +30,5 @@ def _resend() -> bool:
 def calculate():
     day = parse_day(request.args.get("date"), "date")
     answer = settlements.settle(unit=current_unit(), client=service_client(), store_id=g.store_id, day=day,
-                                resend=_resend())
+                                resend=_resend(), limits=current_app.extensions["sms_limits"])
     return jsonify(result="success", **answer)
