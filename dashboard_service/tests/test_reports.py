@@ -3,7 +3,7 @@ import datetime
 import pytest
 
 from dashboard_service.app import create_app
-from dashboard_service.app.reports import CostHistory, profit_by_day, profit_by_item, profit_of
+from dashboard_service.app.reports import CostHistory, earliest_cost_day, profit_by_day, profit_by_item, profit_of
 from salesync_common.service_client import ServiceClient
 from testsupport.clients import CheckedClient
 from testsupport.settings import settings_for_tests
@@ -67,6 +67,38 @@ def test_profit_by_day_lists_every_day_of_the_period_with_zeros_for_quiet_days()
 def test_profit_of_a_day_totals_its_lines():
     assert profit_of([line("2024-01-05", 2, 1, 5000), line("2024-01-05", 3, 2, 13000)], COSTS) == (16000, True)
     assert profit_of([], COSTS) == (0, False)
+
+
+def refund(date, sold_on, item_id, quantity, sales_volume, name=None):
+    """A line a refund took back, as sources.refunded_lines gives it: negative, on the day of the refund."""
+    return {**line(date, item_id, -quantity, -sales_volume, name), "sold_on": sold_on}
+
+
+def test_a_refund_line_takes_back_the_cost_of_the_day_of_the_sale():
+    lines = [line("2024-01-09", 1, 2, 9000), refund("2024-01-11", "2024-01-09", 1, 2, 9000)]
+
+    sold, refunded = (profit_by_day(lines, COSTS, datetime.date(2024, 1, day), datetime.date(2024, 1, day))
+                      for day in (9, 11))
+
+    assert sold[0]["profit"] == 9000 - 2 * 1000
+    assert refunded[0] == {"date": "2024-01-11", "sales_volume": -9000, "profit": -(9000 - 2 * 1000),
+                           "cost_missing": False}  # 1,000 on the 9th, not the 1,500 in force on the 11th
+    assert profit_of(lines, COSTS) == (0, False)
+
+
+def test_an_item_sold_and_refunded_within_the_period_is_not_listed():
+    lines = [line("2024-01-09", 1, 2, 9000), line("2024-01-09", 2, 1, 5000),
+             refund("2024-01-11", "2024-01-09", 1, 2, 9000), refund("2024-01-11", "2024-01-03", 2, 1, 5000)]
+
+    assert profit_by_item(lines, COSTS) == [
+        {"item_id": 2, "name": "item 2", "quantity": 0, "sales_volume": 0, "profit": -2000, "cost_missing": True},
+    ]  # the latte sold on the 3rd had no cost; the one sold on the 9th had 2,000: quantity 0, profit not
+
+
+def test_the_earliest_cost_day_reaches_back_to_the_sales_refunds_take_back():
+    lines = [line("2024-01-11", 1, 1, 4500), refund("2024-01-11", "2024-01-03", 2, 1, 5000)]
+    assert earliest_cost_day(lines, datetime.date(2024, 1, 10)) == datetime.date(2024, 1, 3)
+    assert earliest_cost_day(lines[:1], datetime.date(2024, 1, 10)) == datetime.date(2024, 1, 10)
 
 
 # The reports over HTTP, from sales made through the real services.

@@ -57,11 +57,8 @@ def refund_sale(*, session: Session, client: ServiceClient, store_id: int, sale_
         raise NotFound("존재하지 않는 결제 내역", error="sale_not_found")
     if session.scalar(select(Refund).where(Refund.sale_id == sale_id)) is not None:
         raise Conflict("이미 취소된 결제입니다.", error="already_refunded", sale_id=sale_id)
-    order = paid_order_of(client=client, sale=sale)
-    refund = Refund(sale_id=sale_id, store_id=store_id, amount=sale.total_price,
-                    order_paid_at=datetime.datetime.fromisoformat(order.paid_at),
-                    lines=[RefundLine(item_id=line.item_id, item_name=line.name, unit_price=line.unit_price,
-                                      quantity=line.quantity) for line in order.lines])
+    refund = Refund(sale_id=sale_id, store_id=store_id, amount=sale.total_price)
+    keep_lines(refund, paid_order_of(client=client, sale=sale))
     session.add(refund)
     try:
         session.flush()
@@ -71,9 +68,15 @@ def refund_sale(*, session: Session, client: ServiceClient, store_id: int, sale_
     return refund
 
 
-def paid_order_of(*, client: ServiceClient, sale: Sale) -> PaidOrderLines:
+def keep_lines(refund: Refund, order: PaidOrderLines) -> None:
+    refund.order_paid_at = datetime.datetime.fromisoformat(order.paid_at)
+    refund.lines = [RefundLine(item_id=line.item_id, item_name=line.name, unit_price=line.unit_price,
+                               quantity=line.quantity) for line in order.lines]
+
+
+def paid_order_of(*, client: ServiceClient, sale: Sale, token: str | None = None) -> PaidOrderLines:
     """The sale's order with its lines, as the order service counts them in its reports."""
-    order = client.get("order", f"/internal/orders/{sale.order_id}/lines").parsed(
+    order = client.get("order", f"/internal/orders/{sale.order_id}/lines", token=token).parsed(
         PaidOrderLines, error="order_lookup_failed", message="order lookup failed")
     if order.status != PAID or order.sale_id != sale.sale_id or order.paid_at is None:
         # A completed sale's order is always paid by it; anything else is not for a refund to guess at.

@@ -2,9 +2,14 @@
 import datetime
 import zoneinfo
 
+import psycopg2
+
 from sale_service.app import create_app
+from sale_service.app.models import db
+from sale_service.app.reconciler import record_refund_lines
 from testsupport.clients import CheckedClient
-from testsupport.settings import settings_for_tests
+from testsupport.postgres import libpq_url
+from testsupport.settings import TEST_JWT_SECRET, settings_for_tests
 from testsupport.shop import backdate, backdate_refunds
 
 from .test_payments import pay, sales
@@ -83,3 +88,28 @@ def test_a_refund_the_order_service_cannot_confirm_is_not_recorded(database_url,
     assert daily(client, terminal, days_ago(0))["sales_volume"] == 3000
     assert client.delete(f"/sales/{sale_id}", headers=terminal.headers).status_code == 200  # once it answers again
     assert refund_lines(client, terminal, days_ago(0), days_ago(0))[0]["quantity"] == 3
+
+
+def test_a_refund_recorded_before_refunds_kept_their_lines_gets_them_from_the_reconciler(app, client, pos,
+                                                                                         database_url):
+    terminal = pos()
+    terminal.order(1, 제육볶음=1, 공기밥=2)
+    sale_id = pay(client, terminal, 1, 13000).get_json()["id"]
+    refund_id = client.delete(f"/sales/{sale_id}", headers=terminal.headers).get_json()["refund_id"]
+    with psycopg2.connect(libpq_url(database_url)) as connection, connection.cursor() as cursor:  # as before 0003
+        cursor.execute("DELETE FROM sale.refund_lines WHERE refund_id = %s", (refund_id,))
+        cursor.execute("UPDATE sale.refunds SET order_paid_at = NULL WHERE refund_id = %s", (refund_id,))
+    assert refund_lines(client, terminal, days_ago(0), days_ago(0)) == []
+
+    def reconcile():
+        with app.app_context():
+            outcome = record_refund_lines(session=db.session, client=app.extensions["salesync_client"],
+                                          jwt_secret=TEST_JWT_SECRET)
+            db.session.remove()
+            return outcome
+
+    assert reconcile() == {"recorded": 1, "not_yet": 0}
+    assert [(line["name"], line["quantity"], line["sales_volume"])
+            for line in refund_lines(client, terminal, days_ago(0), days_ago(0))] == [("제육볶음", 1, 11000),
+                                                                                     ("공기밥", 2, 2000)]
+    assert reconcile() == {"recorded": 0, "not_yet": 0}
