@@ -44,4 +44,3 @@ def volumes():
     costs = sources.costs_covering(client=client, costs=costs, lines=lines, start=start, end=end)
     return jsonify(result="success", message="기간별 매출 조회 성공", start_date=start.isoformat(),
                    end_date=end.isoformat(), total=reports.profit_by_day(lines, costs, start, end))
-
