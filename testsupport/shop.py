@@ -181,8 +181,13 @@ class Shop:
             backdate(self.database_url, [(sale["order_id"], sale["id"], noon)])
         return sale
 
-    def refund(self, sale: dict | int) -> dict:
-        return self._call("DELETE", f"/sales/{sale['id'] if isinstance(sale, dict) else sale}")
+    def refund(self, sale: dict | int, day: datetime.date | None = None) -> dict:
+        """Refund a sale; with day, the refund is moved to 15:00 of that business day (Seoul)."""
+        refund = self._call("DELETE", f"/sales/{sale['id'] if isinstance(sale, dict) else sale}")
+        if day is not None:
+            afternoon = datetime.datetime.combine(day, datetime.time(15), tzinfo=SEOUL)
+            backdate_refunds(self.database_url, [(refund["refund_id"], afternoon)])
+        return refund
 
 
 def backdate(database_url: str, payments: Iterable[tuple[int, int, datetime.datetime]]) -> None:
@@ -198,3 +203,11 @@ def backdate(database_url: str, payments: Iterable[tuple[int, int, datetime.date
                            {"at": paid_at, "id": order_id})
             cursor.execute("UPDATE sale.sales SET created_at = created_at + (%(at)s - completed_at), "
                            "completed_at = %(at)s WHERE sale_id = %(id)s", {"at": paid_at, "id": sale_id})
+
+
+def backdate_refunds(database_url: str, refunds: Iterable[tuple[int, datetime.datetime]]) -> None:
+    """Move refunds to an earlier instant, (refund_id, refunded at) each, as backdate does for payments."""
+    with psycopg2.connect(libpq_url(database_url)) as connection, connection.cursor() as cursor:
+        for refund_id, refunded_at in refunds:
+            cursor.execute("UPDATE sale.refunds SET created_at = %(at)s WHERE refund_id = %(id)s",
+                           {"at": refunded_at, "id": refund_id})

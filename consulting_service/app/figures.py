@@ -46,7 +46,8 @@ def sales_report(*, client: ServiceClient, store_id: int, start: datetime.date, 
 
 
 def margin_pct(profit: int, revenue: int) -> float | None:
-    return round(profit * 100 / revenue, 1) if revenue else None
+    # None for no revenue, and for negative revenue (refunds of earlier sales), where a ratio would mislead.
+    return round(profit * 100 / revenue, 1) if revenue > 0 else None
 
 
 def period_figures(report: SalesReport, *, start: datetime.date, end: datetime.date) -> dict:

@@ -50,10 +50,12 @@ class SettlementNotSent(UpstreamError):
 
 
 def figures_for(*, client: ServiceClient, store: dict, day: datetime.date) -> dict:
-    """The day's revenue from the sale service and its profit from the paid order lines."""
+    """The day's revenue from the sale service and its profit from the paid order lines less the lines its
+    refunds took back (at the cost of the day each refunded sale was made), as the reports count them."""
     revenue = sources.revenue_of_day(client=client, day=day)
-    lines = sources.paid_lines(client=client, start=day, end=day)
-    profit, cost_missing = reports.profit_of(lines, sources.cost_history(client=client, start=day, end=day))
+    lines = sources.item_lines(client=client, start=day, end=day)
+    costs = sources.cost_history(client=client, start=reports.earliest_cost_day(lines, day), end=day)
+    profit, cost_missing = reports.profit_of(lines, costs)
     return {"store_name": store["store_name"], "date": day.isoformat(), **revenue,
             "profit": profit, "cost_missing": cost_missing}
 

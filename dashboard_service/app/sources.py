@@ -1,6 +1,9 @@
 """What the dashboard reads from the other services, with the caller's token: one call per figure,
 whatever the length of the period (each service aggregates by the store's business day itself).
 
+Item figures are the paid order lines (order service) minus the lines refunds took back (sale service),
+each on its business day: a refund's lines leave the day of the refund, the day its revenue falls.
+
 Each reply is parsed with its contract model (salesync_common.contracts): a 4xx is passed on as it is,
 a body of the wrong shape is a 502.
 """
@@ -10,11 +13,11 @@ import datetime
 
 from salesync_common.contracts.items import CostHistoryReport
 from salesync_common.contracts.orders import ItemDayReport
-from salesync_common.contracts.sales import DailyRevenue, PeriodRevenue
+from salesync_common.contracts.sales import DailyRevenue, PeriodRevenue, RefundItemDayReport
 from salesync_common.contracts.stores import StoreCard
 from salesync_common.service_client import ServiceClient
 
-from .reports import CostHistory
+from .reports import CostHistory, earliest_cost_day
 
 
 def _period(start: datetime.date, end: datetime.date) -> dict:
@@ -25,6 +28,28 @@ def paid_lines(*, client: ServiceClient, start: datetime.date, end: datetime.dat
     """Paid order lines per business day and item: date, item_id, name, quantity, sales_volume."""
     reply = client.get("order", "/internal/reports/item-days", params=_period(start, end))
     return [line.model_dump() for line in reply.parsed(ItemDayReport).lines]
+
+
+def refunded_lines(*, client: ServiceClient, start: datetime.date, end: datetime.date) -> list[dict]:
+    """What the refunds of the period took back, as negative lines on the business day of each refund:
+    date, sold_on (the day of the sale, whose cost the refund takes back), item_id, name, quantity,
+    sales_volume."""
+    reply = client.get("sale", "/internal/reports/refund-item-days", params=_period(start, end))
+    return [{**line.model_dump(), "quantity": -line.quantity, "sales_volume": -line.sales_volume}
+            for line in reply.parsed(RefundItemDayReport).lines]
+
+
+def item_lines(*, client: ServiceClient, start: datetime.date, end: datetime.date) -> list[dict]:
+    """Paid lines and refunded lines of the period, one after the other (for a caller not in a hurry)."""
+    return paid_lines(client=client, start=start, end=end) + refunded_lines(client=client, start=start, end=end)
+
+
+def costs_covering(*, client: ServiceClient, costs: CostHistory, lines: list[dict], start: datetime.date,
+                   end: datetime.date) -> CostHistory:
+    """costs (the history of start..end), unless a refund of the period takes back a sale made before start:
+    then, in one more call, the history from that sale's day."""
+    earliest = earliest_cost_day(lines, start)
+    return costs if earliest >= start else cost_history(client=client, start=earliest, end=end)
 
 
 def cost_history(*, client: ServiceClient, start: datetime.date, end: datetime.date) -> CostHistory:

@@ -3,7 +3,7 @@ import datetime
 import pytest
 
 from dashboard_service.app import create_app
-from dashboard_service.app.reports import CostHistory, profit_by_day, profit_by_item, profit_of
+from dashboard_service.app.reports import CostHistory, earliest_cost_day, profit_by_day, profit_by_item, profit_of
 from salesync_common.service_client import ServiceClient
 from testsupport.clients import CheckedClient
 from testsupport.settings import settings_for_tests
@@ -67,6 +67,38 @@ def test_profit_by_day_lists_every_day_of_the_period_with_zeros_for_quiet_days()
 def test_profit_of_a_day_totals_its_lines():
     assert profit_of([line("2024-01-05", 2, 1, 5000), line("2024-01-05", 3, 2, 13000)], COSTS) == (16000, True)
     assert profit_of([], COSTS) == (0, False)
+
+
+def refund(date, sold_on, item_id, quantity, sales_volume, name=None):
+    """A line a refund took back, as sources.refunded_lines gives it: negative, on the day of the refund."""
+    return {**line(date, item_id, -quantity, -sales_volume, name), "sold_on": sold_on}
+
+
+def test_a_refund_line_takes_back_the_cost_of_the_day_of_the_sale():
+    lines = [line("2024-01-09", 1, 2, 9000), refund("2024-01-11", "2024-01-09", 1, 2, 9000)]
+
+    sold, refunded = (profit_by_day(lines, COSTS, datetime.date(2024, 1, day), datetime.date(2024, 1, day))
+                      for day in (9, 11))
+
+    assert sold[0]["profit"] == 9000 - 2 * 1000
+    assert refunded[0] == {"date": "2024-01-11", "sales_volume": -9000, "profit": -(9000 - 2 * 1000),
+                           "cost_missing": False}  # 1,000 on the 9th, not the 1,500 in force on the 11th
+    assert profit_of(lines, COSTS) == (0, False)
+
+
+def test_an_item_sold_and_refunded_within_the_period_is_not_listed():
+    lines = [line("2024-01-09", 1, 2, 9000), line("2024-01-09", 2, 1, 5000),
+             refund("2024-01-11", "2024-01-09", 1, 2, 9000), refund("2024-01-11", "2024-01-03", 2, 1, 5000)]
+
+    assert profit_by_item(lines, COSTS) == [
+        {"item_id": 2, "name": "item 2", "quantity": 0, "sales_volume": 0, "profit": -2000, "cost_missing": True},
+    ]  # the latte sold on the 3rd had no cost; the one sold on the 9th had 2,000: quantity 0, profit not
+
+
+def test_the_earliest_cost_day_reaches_back_to_the_sales_refunds_take_back():
+    lines = [line("2024-01-11", 1, 1, 4500), refund("2024-01-11", "2024-01-03", 2, 1, 5000)]
+    assert earliest_cost_day(lines, datetime.date(2024, 1, 10)) == datetime.date(2024, 1, 3)
+    assert earliest_cost_day(lines[:1], datetime.date(2024, 1, 10)) == datetime.date(2024, 1, 10)
 
 
 # The reports over HTTP, from sales made through the real services.
@@ -145,7 +177,7 @@ def test_a_price_changed_later_leaves_earlier_sales_as_they_were(client, pizzeri
     assert body["items"][0]["sales_volume"] == 21000 and body["sales_volume"] == 21000
 
 
-def test_a_refund_lowers_revenue_on_the_day_it_is_made(client, pizzeria):
+def test_a_refund_lowers_revenue_and_takes_its_lines_out_on_the_day_it_is_made(client, pizzeria):
     pizzeria.refund(pizzeria.yesterdays_sale)  # refunded today
 
     whole = client.get(f"/dashboard/sales?{period(days_ago(4), today())}", headers=pizzeria.headers).get_json()
@@ -154,8 +186,11 @@ def test_a_refund_lowers_revenue_on_the_day_it_is_made(client, pizzeria):
                           headers=pizzeria.headers).get_json()
 
     assert whole["sales_volume"] == 38000
-    assert refund_day["sales_volume"] == -21000 and refund_day["items"] == []
-    assert sale_day["sales_volume"] == 21000
+    assert [item["name"] for item in whole["items"]] == ["페퍼로니 피자", "콜라"]  # sold and refunded: not sold
+    assert refund_day["sales_volume"] == -21000
+    assert refund_day["items"] == [{"item_id": pizzeria.items["포테이토 피자"], "name": "포테이토 피자", "quantity": -1,
+                                    "sales_volume": -21000, "profit": -(21000 - 8000), "cost_missing": False}]
+    assert sale_day["sales_volume"] == 21000 and sale_day["items"][0]["quantity"] == 1
 
 
 def test_a_store_without_sales_sees_zeros(client, shop):
@@ -174,7 +209,8 @@ def test_the_csrf_header_is_accepted_and_never_required(client, pizzeria):
     assert with_it.get_json() == without_it.get_json()
 
 
-# At most three calls to other services, whatever the length of the period.
+# At most four calls to other services, whatever the length of the period (five when a refund of the
+# period takes back a sale made before it).
 
 @pytest.fixture
 def outbound_calls(app, monkeypatch):
@@ -211,13 +247,17 @@ def received_requests(store_service, item_service, order_service, sale_service):
         app.server.app = originals[name]
 
 
+REFUND_LINES = ("GET", "sale", "/internal/reports/refund-item-days")
+
+
 @pytest.mark.parametrize("route,expected", [
-    ("sales", [("GET", "order", "/internal/reports/item-days"), ("GET", "item", "/internal/items/costs"),
+    ("sales", [("GET", "order", "/internal/reports/item-days"), REFUND_LINES, ("GET", "item", "/internal/items/costs"),
                ("GET", "sale", "/sales/period")]),
-    ("volumes", [("GET", "order", "/internal/reports/item-days"), ("GET", "item", "/internal/items/costs")]),
+    ("volumes", [("GET", "order", "/internal/reports/item-days"), REFUND_LINES,
+                 ("GET", "item", "/internal/items/costs")]),
 ])
-def test_a_31_day_report_makes_at_most_three_calls(client, shop, outbound_calls, received_requests, route,
-                                                   expected):
+def test_a_31_day_report_makes_at_most_four_calls(client, shop, outbound_calls, received_requests, route,
+                                                  expected):
     busy = shop()
     busy.set_costs(effective_date=days_ago(40), **{"페퍼로니 피자": 6000})
     for n in range(0, 31, 3):
@@ -232,7 +272,7 @@ def test_a_31_day_report_makes_at_most_three_calls(client, shop, outbound_calls,
     month = client.get(f"/dashboard/{route}?{period(days_ago(30), today())}", headers=busy.headers)
 
     assert one_day.status_code == month.status_code == 200
-    assert outbound_calls == expected and len(outbound_calls) <= 3
+    assert sorted(outbound_calls) == sorted(expected) and len(outbound_calls) <= 4  # made at once: any order
     assert len(received_requests) == received_for_one_day  # nobody downstream fans out per day either
     sold = 11 * 18000 + 2000 * sum(n % 2 + 1 for n in range(0, 31, 3))
     costs = 5 * 6000 + 6 * 7000  # sold 18..30 days ago at the old cost, 0..15 days ago at the new one
@@ -254,3 +294,19 @@ def test_an_item_service_that_cannot_be_reached_is_a_503(database_url, urls, sho
 
     assert response.status_code == 503
     assert response.get_json()["error"] == "upstream_unavailable" and response.get_json()["service"] == "item"
+
+
+def test_a_refund_of_a_sale_made_before_the_period_costs_one_more_call(client, shop, outbound_calls):
+    pizzeria = shop()
+    pizzeria.set_costs(effective_date=days_ago(10), **{"페퍼로니 피자": 6000})
+    sale = pizzeria.sell(days_ago(5), **{"페퍼로니 피자": 1})
+    pizzeria.set_costs(effective_date=days_ago(3), **{"페퍼로니 피자": 9000})
+    pizzeria.refund(sale)  # today
+    del outbound_calls[:]
+
+    body = client.get(f"/dashboard/sales?{period(today(), today())}", headers=pizzeria.headers).get_json()
+
+    assert body["items"][0]["profit"] == -(18000 - 6000)  # the cost of the day of the sale, 5 days ago
+    assert sorted(outbound_calls) == sorted([("GET", "order", "/internal/reports/item-days"), REFUND_LINES,
+                                             ("GET", "item", "/internal/items/costs"), ("GET", "sale", "/sales/period"),
+                                             ("GET", "item", "/internal/items/costs")])

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, lazyload
 
-from salesync_common.contracts.orders import OrderPayment
+from salesync_common.contracts.orders import OrderLineSold, OrderPayment, PaidOrderLines
 from salesync_common.database import MAX_ID
 from salesync_common.errors import ApiError, Conflict, NotFound
 
@@ -157,6 +157,18 @@ def order_view(order: Order) -> dict:
             for line in order.lines
         ],
     }
+
+
+def lines_view(order: Order) -> dict:
+    """The order with its lines as ordered (contracts.orders.PaidOrderLines), for a refund to record."""
+    return PaidOrderLines(
+        order_id=order.order_id,
+        status=order.status,
+        sale_id=order.sale_id,
+        paid_at=order.paid_at.isoformat() if order.paid_at else None,
+        lines=[OrderLineSold(item_id=line.item_id, name=line.item_name, quantity=line.quantity,
+                             unit_price=line.unit_price) for line in order.lines],
+    ).model_dump(mode="json")
 
 
 def payment_view(order: Order) -> dict:

@@ -90,3 +90,19 @@ def test_one_sale_cannot_close_two_orders(client, shop):
 
     assert reused.status_code == 409 and reused.get_json()["error"] == "sale_already_used"
     assert table(client, headers, 2)["total_price"] == 9000
+
+
+def test_a_paid_order_gives_a_refund_its_lines_as_ordered(client, shop):
+    headers, items = shop
+    order_id = order(client, headers, 4, [(items["아메리카노"], 2), (items["치즈케이크"], 1)]).get_json()["order_id"]
+    pay(client, headers, order_id, sale_id=21, total_price=2 * 4500 + 6500)
+
+    body = client.get(f"/internal/orders/{order_id}/lines", headers=headers).get_json()
+
+    assert (body["order_id"], body["status"], body["sale_id"]) == (order_id, "paid", 21)
+    assert body["paid_at"] is not None
+    assert body["lines"] == [
+        {"item_id": items["아메리카노"], "name": "아메리카노", "quantity": 2, "unit_price": 4500},
+        {"item_id": items["치즈케이크"], "name": "치즈케이크", "quantity": 1, "unit_price": 6500},
+    ]
+    assert client.get("/internal/orders/99999999999/lines", headers=headers).status_code == 404

@@ -50,6 +50,7 @@ def test_the_internal_order_routes_answer_404_for_another_stores_order(client, t
     order_id = order(client, a, 3, [(a_items["아메리카노"], 1)]).get_json()["order_id"]
 
     assert client.get(f"/internal/orders/{order_id}", headers=b).status_code == 404
+    assert client.get(f"/internal/orders/{order_id}/lines", headers=b).status_code == 404
     assert client.get("/internal/orders/open/3", headers=b).status_code == 404
     assert client.post(f"/internal/orders/{order_id}/pay", json={"sale_id": 1, "total_price": 4500},
                        headers=b).status_code == 404
@@ -64,6 +65,7 @@ ROUTES = [
     ("DELETE", "/orders/1", None),
     ("GET", "/internal/orders/open/1", None),
     ("GET", "/internal/orders/1", None),
+    ("GET", "/internal/orders/1/lines", None),
     ("POST", "/internal/orders/1/pay", {"sale_id": 1, "total_price": 1}),
     ("GET", "/internal/reports/item-days?start=2024-01-01&end=2024-01-02", None),
 ]

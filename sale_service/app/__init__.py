@@ -18,8 +18,9 @@ def create_app(settings: Settings | None = None, *, reconcile_every: float | Non
     init_service(app, settings, db=db)
     Migrate(app, db)
 
-    from .api import sales
+    from .api import internal, sales
     app.register_blueprint(sales.bp)
+    app.register_blueprint(internal.bp)
 
     if reconcile_every is None:
         reconcile_every = float(os.environ.get("SALESYNC_RECONCILE_SECONDS", "15"))

@@ -4,7 +4,7 @@ from __future__ import annotations
 import datetime
 
 from sqlalchemy import BigInteger, CheckConstraint, DateTime, ForeignKey, Index, Integer, String, func, text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from salesync_common.database import make_database
 from salesync_common.idempotency import make_idempotency_model
@@ -61,6 +61,27 @@ class Refund(db.Model):
     amount: Mapped[int] = mapped_column(BigInteger, nullable=False)
     created_at: Mapped[datetime.datetime] = mapped_column(
         DateTime(timezone=True), nullable=False, server_default=func.now())
+    # When the refunded order was paid (its lines count in the reports from that business day); null for
+    # a refund recorded before refunds kept their lines.
+    order_paid_at: Mapped[datetime.datetime | None] = mapped_column(DateTime(timezone=True))
+
+    lines: Mapped[list[RefundLine]] = relationship(cascade="all, delete-orphan", order_by="RefundLine.item_id")
+
+
+class RefundLine(db.Model):
+    """What a refund takes back: one line of the refunded order, its name and unit price as ordered
+    (an order's lines never change once paid, so this copy stays equal to them)."""
+    __tablename__ = "refund_lines"
+    __table_args__ = (
+        CheckConstraint("quantity > 0", name="quantity_positive"),
+        CheckConstraint("unit_price >= 0", name="unit_price_not_negative"),
+    )
+
+    refund_id: Mapped[int] = mapped_column(ForeignKey("refunds.refund_id", ondelete="CASCADE"), primary_key=True)
+    item_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    item_name: Mapped[str] = mapped_column(String(100), nullable=False)
+    unit_price: Mapped[int] = mapped_column(Integer, nullable=False)
+    quantity: Mapped[int] = mapped_column(Integer, nullable=False)
 
 
 IdempotencyKey = make_idempotency_model(db)

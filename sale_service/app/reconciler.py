@@ -1,4 +1,5 @@
-"""Finishes payments a crash or an outage interrupted, in the background of every sale service process."""
+"""Finishes payments a crash or an outage interrupted, in the background of every sale service process; and
+gives refunds recorded before refunds kept their order's lines those lines."""
 from __future__ import annotations
 
 import datetime
@@ -14,8 +15,8 @@ from salesync_common.service_client import ServiceClient
 from salesync_common.tokens import issue_token
 from salesync_common.unit_of_work import UnitOfWork
 
-from . import payments
-from .models import PENDING, Sale, db
+from . import payments, revenue
+from .models import PENDING, Refund, Sale, db
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +49,33 @@ def reconcile_pending(*, session: Session, client: ServiceClient, jwt_secret: st
     return outcome
 
 
+def record_refund_lines(*, session: Session, client: ServiceClient, jwt_secret: str, limit: int = 100) -> dict:
+    """Give the refunds recorded before refunds kept their order's lines those lines, so the reports take
+    them out on their day as well. Safe to run in many processes at once."""
+    outcome = {"recorded": 0, "not_yet": 0}
+    with UnitOfWork(session):
+        candidates = session.scalars(select(Refund.refund_id).where(Refund.order_paid_at.is_(None))
+                                     .order_by(Refund.refund_id).limit(limit)).all()
+    for refund_id in candidates:
+        with UnitOfWork(session) as unit:
+            found = session.execute(
+                select(Refund, Sale).join(Sale, Sale.sale_id == Refund.sale_id)
+                .where(Refund.refund_id == refund_id, Refund.order_paid_at.is_(None))
+                .with_for_update(of=Refund, skip_locked=True).execution_options(populate_existing=True)).first()
+            if found is None:
+                continue
+            refund, sale = found
+            token = issue_token(store_id=sale.store_id, secret=jwt_secret, ttl_seconds=60)
+            try:
+                revenue.keep_lines(refund, revenue.paid_order_of(client=client, sale=sale, token=token))
+                unit.commit()  # one refund per transaction, as for pending sales
+                outcome["recorded"] += 1
+            except ApiError as exc:
+                outcome["not_yet"] += 1
+                log.warning("refund %s: lines not recorded yet: %s", refund_id, exc.message)
+    return outcome
+
+
 def start_reconciler(app: Flask, interval_seconds: float) -> threading.Thread:
     settings = app.extensions["salesync_settings"]
     client = app.extensions["salesync_client"]
@@ -60,6 +88,9 @@ def start_reconciler(app: Flask, interval_seconds: float) -> threading.Thread:
                     outcome = reconcile_pending(session=db.session, client=client, jwt_secret=settings.jwt_secret)
                     if any(outcome.values()):
                         log.info("reconciled pending sales: %s", outcome)
+                    recorded = record_refund_lines(session=db.session, client=client, jwt_secret=settings.jwt_secret)
+                    if any(recorded.values()):
+                        log.info("recorded the lines of earlier refunds: %s", recorded)
                     db.session.remove()
             except Exception:
                 log.exception("reconciling pending sales failed; will try again")

@@ -1,21 +1,27 @@
 """Sales lists, refunds and revenue by the store's business day.
 
-Revenue of a day = completed payments made that day − refunds made that day.
+Revenue of a day = completed payments made that day − refunds made that day. A refund keeps a copy of its
+order's lines, so the reports take those lines (quantity, sales and cost) out on the same day.
 """
 from __future__ import annotations
 
 import datetime
 import zoneinfo
 
-from sqlalchemy import case, func, literal, select, union_all
+from sqlalchemy import BigInteger, case, cast, func, literal, select, union_all
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from salesync_common.business_day import days_of, period_bounds
+from salesync_common.contracts.orders import PaidOrderLines
 from salesync_common.database import MAX_ID
-from salesync_common.errors import Conflict, NotFound
+from salesync_common.errors import Conflict, NotFound, UpstreamError
+from salesync_common.service_client import ServiceClient
 
-from .models import COMPLETED, PAYMENT_LABELS, Refund, Sale
+from .models import COMPLETED, PAYMENT_LABELS, Refund, RefundLine, Sale
+
+PAID = "paid"  # the order service's status of an order closed by a payment
 
 
 def sale_view(sale: Sale, refund: Refund | None) -> dict:
@@ -40,7 +46,9 @@ def list_sales(*, session: Session, store_id: int) -> list[dict]:
     return [sale_view(sale, refund) for sale, refund in rows]
 
 
-def refund_sale(*, session: Session, store_id: int, sale_id: int) -> Refund:
+def refund_sale(*, session: Session, client: ServiceClient, store_id: int, sale_id: int) -> Refund:
+    """Refund a completed sale, keeping a copy of its order's lines: the reports take them out on the
+    business day of the refund, the day its revenue falls."""
     if sale_id > MAX_ID:
         raise NotFound("존재하지 않는 결제 내역", error="sale_not_found")
     sale = session.scalar(select(Sale).where(Sale.sale_id == sale_id, Sale.store_id == store_id,
@@ -50,6 +58,7 @@ def refund_sale(*, session: Session, store_id: int, sale_id: int) -> Refund:
     if session.scalar(select(Refund).where(Refund.sale_id == sale_id)) is not None:
         raise Conflict("이미 취소된 결제입니다.", error="already_refunded", sale_id=sale_id)
     refund = Refund(sale_id=sale_id, store_id=store_id, amount=sale.total_price)
+    keep_lines(refund, paid_order_of(client=client, sale=sale))
     session.add(refund)
     try:
         session.flush()
@@ -57,6 +66,44 @@ def refund_sale(*, session: Session, store_id: int, sale_id: int) -> Refund:
         raise Conflict("이미 취소된 결제입니다.", error="already_refunded", sale_id=sale_id) from None
     session.refresh(refund)
     return refund
+
+
+def keep_lines(refund: Refund, order: PaidOrderLines) -> None:
+    refund.order_paid_at = datetime.datetime.fromisoformat(order.paid_at)
+    refund.lines = [RefundLine(item_id=line.item_id, item_name=line.name, unit_price=line.unit_price,
+                               quantity=line.quantity) for line in order.lines]
+
+
+def paid_order_of(*, client: ServiceClient, sale: Sale, token: str | None = None) -> PaidOrderLines:
+    """The sale's order with its lines, as the order service counts them in its reports."""
+    order = client.get("order", f"/internal/orders/{sale.order_id}/lines", token=token).parsed(
+        PaidOrderLines, error="order_lookup_failed", message="order lookup failed")
+    if order.status != PAID or order.sale_id != sale.sale_id or order.paid_at is None:
+        # A completed sale's order is always paid by it; anything else is not for a refund to guess at.
+        raise UpstreamError("주문 서비스가 이 결제의 주문을 결제된 주문으로 보여 주지 않습니다.",
+                            error="order_not_paid_by_sale", sale_id=sale.sale_id, order_id=sale.order_id)
+    return order
+
+
+def refunded_lines(*, session: Session, store_id: int, start: datetime.date, end: datetime.date,
+                   zone: zoneinfo.ZoneInfo) -> list[dict]:
+    """The lines refunds of start..end took back, per business day of the refund, item and business day the
+    order was paid (whose cost the refund takes back). One query, whatever the length of the period."""
+    since, until = period_bounds(start, end, zone)
+    refund_day = func.date(func.timezone(zone.key, Refund.created_at))
+    sold_on = func.date(func.timezone(zone.key, Refund.order_paid_at))
+    latest_name = func.array_agg(aggregate_order_by(RefundLine.item_name, Refund.order_paid_at.desc()))[1]
+    rows = session.execute(
+        select(refund_day, sold_on, RefundLine.item_id, latest_name, func.sum(RefundLine.quantity),
+               func.sum(cast(RefundLine.quantity, BigInteger) * RefundLine.unit_price))
+        .join(Refund, Refund.refund_id == RefundLine.refund_id)
+        .where(Refund.store_id == store_id, Refund.created_at >= since, Refund.created_at < until)
+        .group_by(refund_day, sold_on, RefundLine.item_id)
+        .order_by(refund_day, sold_on, RefundLine.item_id)
+    ).all()
+    return [{"date": day.isoformat(), "sold_on": sold.isoformat(), "item_id": item_id, "name": name,
+             "quantity": int(quantity), "sales_volume": int(volume)}
+            for day, sold, item_id, name, quantity, volume in rows]
 
 
 def daily_revenue(*, session: Session, store_id: int, start: datetime.date, end: datetime.date,

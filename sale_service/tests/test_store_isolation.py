@@ -27,7 +27,8 @@ def test_another_store_can_neither_pay_nor_see_nor_refund_my_sales(client, pos):
 
 ROUTES = [("POST", "/sales/", {"table_no": 1, "payment_type": "카드", "total_price": 1}), ("GET", "/sales/", None),
           ("DELETE", "/sales/1", None), ("GET", "/sales/daily?date=2024-01-01", None),
-          ("GET", "/sales/period?start=2024-01-01&end=2024-01-02", None)]
+          ("GET", "/sales/period?start=2024-01-01&end=2024-01-02", None),
+          ("GET", "/internal/reports/refund-item-days?start=2024-01-01&end=2024-01-02", None)]
 
 
 @pytest.mark.parametrize("method,path,body", ROUTES, ids=[f"{m} {p}" for m, p, _ in ROUTES])

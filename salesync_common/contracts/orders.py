@@ -26,3 +26,20 @@ class ItemDayLine(BaseModel):
 class ItemDayReport(BaseModel):
     """GET /internal/reports/item-days?start&end: paid order lines per business day and item."""
     lines: list[ItemDayLine]
+
+
+class OrderLineSold(BaseModel):
+    item_id: StrictInt
+    name: StrictStr  # as ordered
+    quantity: StrictInt
+    unit_price: StrictInt  # as ordered
+
+
+class PaidOrderLines(BaseModel):
+    """GET /internal/orders/<id>/lines: an order with its lines as ordered, for a refund to record what it
+    takes back (paid_at: the instant its lines count in the item-day report)."""
+    order_id: StrictInt
+    status: StrictStr
+    sale_id: StrictInt | None
+    paid_at: StrictStr | None
+    lines: list[OrderLineSold]

@@ -25,3 +25,18 @@ class PeriodRevenue(Result):
     end_date: StrictStr
     sales_volume: StrictInt
     days: list[DayRevenue]
+
+
+class RefundItemDayLine(BaseModel):
+    date: StrictStr  # the business day of the refund, YYYY-MM-DD
+    sold_on: StrictStr  # the business day its sale's lines were counted (the order's payment)
+    item_id: StrictInt
+    name: StrictStr  # as ordered
+    quantity: StrictInt  # taken back: positive, as `refunds` in DayRevenue
+    sales_volume: StrictInt
+
+
+class RefundItemDayReport(BaseModel):
+    """GET /internal/reports/refund-item-days?start&end: the lines of the sales refunded in the period,
+    per business day of the refund, item and business day of the sale."""
+    lines: list[RefundItemDayLine]

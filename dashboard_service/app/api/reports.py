@@ -1,4 +1,6 @@
-"""Revenue and profit reports (API.md §6.2-6.3): three calls to other services whatever the period, made at once."""
+"""Revenue and profit reports (API.md §6.2-6.3): four calls to other services whatever the period, made at
+once; a fifth (the cost history from an earlier day) only when a refund of the period takes back a sale made
+before it."""
 from __future__ import annotations
 
 from flask import Blueprint, jsonify, request
@@ -18,10 +20,13 @@ bp = Blueprint("reports", __name__, url_prefix="/dashboard")
 def sales():
     start, end = parse_period(request.args.get("start"), request.args.get("end"))
     client = service_client()
-    lines, costs, revenue = call_in_parallel(
+    paid, refunded, costs, revenue = call_in_parallel(
         lambda: sources.paid_lines(client=client, start=start, end=end),
+        lambda: sources.refunded_lines(client=client, start=start, end=end),
         lambda: sources.cost_history(client=client, start=start, end=end),
         lambda: sources.revenue_of_period(client=client, start=start, end=end))
+    lines = paid + refunded
+    costs = sources.costs_covering(client=client, costs=costs, lines=lines, start=start, end=end)
     return jsonify(SalesReport(result="success", message="매출 조회 성공", start_date=start.isoformat(),
                                end_date=end.isoformat(), sales_volume=revenue,
                                items=reports.profit_by_item(lines, costs)).model_dump(mode="json"))
@@ -32,7 +37,10 @@ def sales():
 def volumes():
     start, end = parse_period(request.args.get("start"), request.args.get("end"))
     client = service_client()
-    lines, costs = call_in_parallel(lambda: sources.paid_lines(client=client, start=start, end=end),
-                                    lambda: sources.cost_history(client=client, start=start, end=end))
+    paid, refunded, costs = call_in_parallel(lambda: sources.paid_lines(client=client, start=start, end=end),
+                                             lambda: sources.refunded_lines(client=client, start=start, end=end),
+                                             lambda: sources.cost_history(client=client, start=start, end=end))
+    lines = paid + refunded
+    costs = sources.costs_covering(client=client, costs=costs, lines=lines, start=start, end=end)
     return jsonify(result="success", message="기간별 매출 조회 성공", start_date=start.isoformat(),
                    end_date=end.isoformat(), total=reports.profit_by_day(lines, costs, start, end))

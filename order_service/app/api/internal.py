@@ -32,6 +32,12 @@ def order_state(order_id: int):
                                                         with_lines=False)))
 
 
+@bp.get("/orders/<int:order_id>/lines")
+@login_required
+def order_lines(order_id: int):
+    return jsonify(orders.lines_view(orders.get_order(session=db.session, store_id=g.store_id, order_id=order_id)))
+
+
 @bp.post("/orders/<int:order_id>/pay")
 @login_required
 @unit_of_work(db)
