@@ -17,7 +17,8 @@ def test_the_code_facts_are_read_from_the_code():
     assert facts.local_ports["bff"] == 8000
     assert {"/healthz", "/readyz"} <= facts.health_routes
     assert facts.metrics_route == "/metrics"
-    assert {"SALESYNC_JWT_SECRET", "DATABASE_URL", "STORE_DATABASE_URL", "DASHBOARD_SERVICE_URL",
+    assert {"SALESYNC_JWT_SECRET", "SALESYNC_SERVICE_SECRET", "DATABASE_URL", "STORE_DATABASE_URL",
+            "DASHBOARD_SERVICE_URL",
             "KAFKA_BOOTSTRAP_SERVERS", "OPENAI_API_KEY", "SALESYNC_RECONCILE_SECONDS"} <= facts.env_read
     assert set(facts.migrated_services) == set(facts.schemas)
 

@@ -30,6 +30,7 @@ class Settings:
     database_url: str | None = DEFAULT_DATABASE_URL
     db_schema: str | None = None
     jwt_secret: str = ""
+    service_secret: str = ""  # signs the short-lived tokens services present to each other
     jwt_ttl_seconds: int = 24 * 3600
     bcrypt_rounds: int = 12
     service_urls: Mapping[str, str] = dataclasses.field(default_factory=dict)
@@ -69,6 +70,7 @@ class Settings:
             log.warning("SALESYNC_JWT_SECRET is not set; using a random secret for this process only")
         if len(jwt_secret) < MIN_JWT_SECRET_LENGTH:
             raise ConfigError(f"SALESYNC_JWT_SECRET must be at least {MIN_JWT_SECRET_LENGTH} characters")
+        service_secret = _service_secret(env, production=production, jwt_secret=jwt_secret)
 
         service_urls = {
             other.name: env.get(f"{other.name.upper()}_SERVICE_URL", f"http://127.0.0.1:{other.local_port}")
@@ -80,6 +82,7 @@ class Settings:
             database_url=normalise_database_url(database_url),
             db_schema=db_schema,
             jwt_secret=jwt_secret,
+            service_secret=service_secret,
             jwt_ttl_seconds=_int(env, "SALESYNC_JWT_TTL_SECONDS", 24 * 3600, minimum=60),
             bcrypt_rounds=_int(env, "SALESYNC_BCRYPT_ROUNDS", 12, minimum=4),
             service_urls=service_urls,
@@ -93,6 +96,22 @@ class Settings:
         if values["database_url"]:
             values["database_url"] = normalise_database_url(values["database_url"])
         return cls(**values)
+
+
+def _service_secret(env: Mapping[str, str], *, production: bool, jwt_secret: str) -> str:
+    """SALESYNC_SERVICE_SECRET: required in production, never the JWT secret (a store token must not sign)."""
+    secret = env.get("SALESYNC_SERVICE_SECRET", "")
+    if not secret:
+        if production:
+            raise ConfigError("SALESYNC_SERVICE_SECRET must be set in production")
+        # As with the JWT secret: a lone dev process works alone; `make run` shares one secret.
+        secret = secrets.token_urlsafe(48)
+        log.warning("SALESYNC_SERVICE_SECRET is not set; using a random secret for this process only")
+    if len(secret) < MIN_JWT_SECRET_LENGTH:
+        raise ConfigError(f"SALESYNC_SERVICE_SECRET must be at least {MIN_JWT_SECRET_LENGTH} characters")
+    if secret == jwt_secret:
+        raise ConfigError("SALESYNC_SERVICE_SECRET must differ from SALESYNC_JWT_SECRET")
+    return secret
 
 
 def normalise_database_url(url: str) -> str:
