@@ -45,6 +45,10 @@ LEFT_AT_DEFAULT = {
     "SALESYNC_JWT_TTL_SECONDS": "one day",
     "SALESYNC_FAILPOINTS": "only tests inject failures",
     "PROMETHEUS_MULTIPROC_DIR": "the image's command sets it for gunicorn",
+    "SALESYNC_LOGIN_MAX_FAILURES": "5 per (username, client address)",
+    "SALESYNC_LOGIN_MAX_FAILURES_PER_ADDRESS": "20 per client address",
+    "SALESYNC_PWCHECK_MAX_FAILURES": "5 per (store, client address)",
+    "SALESYNC_AUTH_FAILURE_WINDOW_SECONDS": "15 minutes",
 }
 
 

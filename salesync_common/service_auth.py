@@ -26,6 +26,8 @@ from .errors import Forbidden, Unauthorized
 
 ALGORITHM = "HS256"
 SERVICE_TOKEN_HEADER = "X-Service-Token"
+# The address the BFF decided the browser's request came from; believed only from the BFF (client_address).
+CLIENT_ADDRESS_HEADER = "X-Salesync-Client-Address"
 TOKEN_SECONDS = 60
 RENEW_BEFORE_SECONDS = 15  # a cached token is replaced when less than this is left of it
 # Probes and the metrics scrape carry no token: kubelet and Prometheus are no Salesync service.
@@ -87,6 +89,14 @@ class ServiceTokens:
 def calling_service() -> str:
     """The verified name of the service that sent this request (require_service_token set it)."""
     return g.calling_service
+
+
+def client_address() -> str:
+    """The client address of this request: the one the BFF passed on (only the BFF is believed), else the peer."""
+    passed_on = request.headers.get(CLIENT_ADDRESS_HEADER, "").strip()
+    if passed_on and g.get("calling_service") == "bff":
+        return passed_on[:64]
+    return (request.remote_addr or "unknown")[:64]
 
 
 def _check_service_token() -> None:

@@ -39,6 +39,13 @@ class Settings:
     http_get_retries: int = 2
     log_level: str = "INFO"
     kafka_bootstrap_servers: str = "127.0.0.1:9092"
+    # The BFF decides the client address: the socket peer, or the N-th X-Forwarded-For entry from the right.
+    trusted_proxies: int = 0
+    # The store service's throttles on guessing passwords (per window, counted in the database).
+    login_max_failures: int = 5               # per (username, client address)
+    login_max_failures_per_address: int = 20  # per client address, over any usernames
+    pwcheck_max_failures: int = 5             # per (store, client address)
+    auth_failure_window_seconds: int = 15 * 60
 
     @property
     def is_production(self) -> bool:
@@ -91,6 +98,11 @@ class Settings:
             http_get_retries=_int(env, "SALESYNC_HTTP_GET_RETRIES", 2, minimum=0),
             log_level=env.get("SALESYNC_LOG_LEVEL", "INFO").upper(),
             kafka_bootstrap_servers=env.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092"),
+            trusted_proxies=_int(env, "SALESYNC_TRUSTED_PROXIES", 0, minimum=0),
+            login_max_failures=_int(env, "SALESYNC_LOGIN_MAX_FAILURES", 5, minimum=1),
+            login_max_failures_per_address=_int(env, "SALESYNC_LOGIN_MAX_FAILURES_PER_ADDRESS", 20, minimum=1),
+            pwcheck_max_failures=_int(env, "SALESYNC_PWCHECK_MAX_FAILURES", 5, minimum=1),
+            auth_failure_window_seconds=_int(env, "SALESYNC_AUTH_FAILURE_WINDOW_SECONDS", 15 * 60, minimum=1),
         )
         values.update(overrides)
         if values["database_url"]:

@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from salesync_common.errors import ApiError, Conflict, Forbidden, TooManyRequests, Unauthorized
+from salesync_common.errors import ApiError, Conflict, Forbidden, Unauthorized
 from salesync_common.unit_of_work import UnitOfWork
 
 from . import login_throttle
@@ -65,19 +65,15 @@ def sign_up(*, session: Session, form: SignUp, bcrypt_rounds: int) -> Store:
     return store
 
 
-def log_in(*, unit: UnitOfWork, username: str, password: str, bcrypt_rounds: int) -> Store:
+def log_in(*, unit: UnitOfWork, username: str, password: str, address: str, bcrypt_rounds: int,
+           limits: login_throttle.Limits) -> Store:
     session = unit.session
-    wait = login_throttle.seconds_until_allowed(session=session, username=username)
-    if wait:
-        raise TooManyRequests(
-            "too many failed logins; try again later", error="login_throttled",
-            headers={"Retry-After": str(wait)}, retry_after=wait)
+    login_throttle.reserve_login(unit=unit, username=username, address=address, limits=limits)
     store = session.scalar(select(Store).where(Store.username == username))
     if not password_matches(password, store.password_hash if store else None, rounds=bcrypt_rounds):
-        login_throttle.record_failure(session=session, username=username)
-        unit.checkpoint("a failed login counts towards the throttle although its request answers 400")
+        # The attempt's failure was recorded (and committed) before the comparison.
         raise InvalidCredentials("Invalid username or password")
-    login_throttle.forget_failures(session=session, username=username)
+    login_throttle.login_succeeded(session=session, username=username, address=address)
     return store
 
 
@@ -89,9 +85,14 @@ def get_store(*, session: Session, store_id: int) -> Store:
     return store
 
 
-def password_is_correct(*, session: Session, store_id: int, password: str, bcrypt_rounds: int) -> bool:
-    store = get_store(session=session, store_id=store_id)
-    return password_matches(password, store.password_hash, rounds=bcrypt_rounds)
+def password_is_correct(*, unit: UnitOfWork, store_id: int, password: str, address: str, bcrypt_rounds: int,
+                        limits: login_throttle.Limits) -> bool:
+    store = get_store(session=unit.session, store_id=store_id)
+    login_throttle.reserve_password_check(unit=unit, store_id=store_id, address=address, limits=limits)
+    if not password_matches(password, store.password_hash, rounds=bcrypt_rounds):
+        return False
+    login_throttle.password_check_succeeded(session=unit.session, store_id=store_id, address=address)
+    return True
 
 
 def update_store(*, session: Session, caller_store_id: int, store_id: int, changes: StoreUpdate,

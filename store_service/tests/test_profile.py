@@ -1,8 +1,11 @@
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import jwt
 import pytest
 
+from salesync_common.service_auth import CLIENT_ADDRESS_HEADER
 from salesync_common.tokens import issue_token
 from testsupport.settings import TEST_JWT_SECRET
 
@@ -166,3 +169,45 @@ def test_the_old_unauthenticated_admin_routes_are_gone(client, sign_up, method, 
     response = client.open(path, method=method)
     assert response.status_code in (404, 405)
     assert login_status(client, OWNER["password"]) == 200
+
+
+def check(client, headers, password, address="198.51.100.1"):
+    return client.post("/stores/pwcheck", json={"password": password},
+                       headers={**headers, CLIENT_ADDRESS_HEADER: address})
+
+
+def test_five_wrong_password_checks_from_one_address_answer_429_for_that_store_and_address(client, sign_up):
+    _, headers = sign_up()
+    for _ in range(5):
+        assert check(client, headers, "Wr0ngPass!!").get_json()["result"] == "failed"
+
+    refused = check(client, headers, OWNER["password"])
+
+    assert refused.status_code == 429 and refused.get_json()["error"] == "pwcheck_throttled"
+    assert 850 <= int(refused.headers["Retry-After"]) <= 900
+    assert check(client, headers, OWNER["password"], address="198.51.100.2").get_json()["result"] == "success"
+
+
+def test_a_right_password_check_forgets_the_wrong_ones(client, sign_up):
+    _, headers = sign_up()
+    for _ in range(4):
+        check(client, headers, "Wr0ngPass!!")
+    assert check(client, headers, OWNER["password"]).get_json()["result"] == "success"
+    for _ in range(4):
+        check(client, headers, "Wr0ngPass!!")
+    assert check(client, headers, OWNER["password"]).status_code == 200
+
+
+def test_ten_password_checks_at_once_cannot_all_be_tried(app, sign_up):
+    _, headers = sign_up()
+    start = threading.Barrier(10)
+
+    def guess(_):
+        client = app.test_client()
+        start.wait()
+        return check(client, headers, "Wr0ngPass!!").status_code
+
+    with ThreadPoolExecutor(max_workers=10) as pool:
+        statuses = sorted(pool.map(guess, range(10)))
+
+    assert statuses == [200] * 5 + [429] * 5

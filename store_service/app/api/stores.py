@@ -4,10 +4,12 @@ from __future__ import annotations
 from flask import Blueprint, current_app, g, jsonify
 
 from salesync_common.request_body import parse_body, parse_query
+from salesync_common.service_auth import client_address
 from salesync_common.tokens import issue_token, login_required
 from salesync_common.unit_of_work import current_unit, unit_of_work
 
 from .. import stores
+from ..login_throttle import Limits
 from ..models import db
 from ..schemas import Login, PasswordCheck, SignUp, StoreUpdate, UsernameQuery
 
@@ -39,7 +41,8 @@ def sign_up():
 def log_in():
     form = parse_body(Login)
     store = stores.log_in(unit=current_unit(), username=form.username, password=form.password,
-                          bcrypt_rounds=_settings().bcrypt_rounds)
+                          address=client_address(), bcrypt_rounds=_settings().bcrypt_rounds,
+                          limits=Limits.from_settings(_settings()))
     return jsonify(result="success", store_id=store.store_id,
                    access_token=_token_for(store.store_id), csrf_token=stores.new_csrf_token())
 
@@ -64,8 +67,9 @@ def check_username():
 @unit_of_work(db)
 def check_password():
     form = parse_body(PasswordCheck)
-    if stores.password_is_correct(session=db.session, store_id=g.store_id, password=form.password,
-                                  bcrypt_rounds=_settings().bcrypt_rounds):
+    if stores.password_is_correct(unit=current_unit(), store_id=g.store_id, password=form.password,
+                                  address=client_address(), bcrypt_rounds=_settings().bcrypt_rounds,
+                                  limits=Limits.from_settings(_settings())):
         return jsonify(result="success", message="비밀번호가 일치합니다.")
     return jsonify(result="failed", message="비밀번호가 일치하지 않습니다.")
 
