@@ -49,6 +49,7 @@ LEFT_AT_DEFAULT = {
     "SALESYNC_LOGIN_MAX_FAILURES_PER_ADDRESS": "20 per client address",
     "SALESYNC_PWCHECK_MAX_FAILURES": "5 per (store, client address)",
     "SALESYNC_AUTH_FAILURE_WINDOW_SECONDS": "15 minutes",
+    "SALESYNC_SESSION_CHECK_SECONDS": "5: a password change ends the other tokens within 5 s",
 }
 
 

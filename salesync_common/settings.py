@@ -46,6 +46,8 @@ class Settings:
     login_max_failures_per_address: int = 20  # per client address, over any usernames
     pwcheck_max_failures: int = 5             # per (store, client address)
     auth_failure_window_seconds: int = 15 * 60
+    # How long the BFF keeps a store's password-change record: tokens a change ended are refused within it.
+    session_check_seconds: int = 5
 
     @property
     def is_production(self) -> bool:
@@ -103,6 +105,7 @@ class Settings:
             login_max_failures_per_address=_int(env, "SALESYNC_LOGIN_MAX_FAILURES_PER_ADDRESS", 20, minimum=1),
             pwcheck_max_failures=_int(env, "SALESYNC_PWCHECK_MAX_FAILURES", 5, minimum=1),
             auth_failure_window_seconds=_int(env, "SALESYNC_AUTH_FAILURE_WINDOW_SECONDS", 15 * 60, minimum=1),
+            session_check_seconds=_int(env, "SALESYNC_SESSION_CHECK_SECONDS", 5, minimum=0),
         )
         values.update(overrides)
         if values["database_url"]:

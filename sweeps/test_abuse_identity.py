@@ -1,4 +1,4 @@
-"""Issue 13, points 2 and 4 (and 3, below) against the running services over real HTTP.
+"""Issue 13, points 2, 3 and 4 against the running services over real HTTP.
 
 - 4, services prove who they are: each service's routes, internal and public, aimed at directly with
   only a store's token, answer 401; closing an order takes the sale service's own proof, so a store
@@ -7,24 +7,32 @@
   the address the proxy appends to X-Forwarded-For is the client's): 5 failures per (username, address),
   20 per address over any usernames, 5 wrong password checks per (store, address), each a 429 with
   Retry-After; ten guesses at once cannot all be tried.
+- 3, a password change ends the other sessions, through the BFF: within 5 s every older token of the
+  store answers 401 on every protected route of the route table; the token that changed it keeps the
+  POS's home screen working.
 """
 from __future__ import annotations
 
 import itertools
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
 
 from bff.app import create_app
+from bff.app.routes import ROUTES
+from bff.app.urls import PATH_PARAMETER
 from testsupport.served import ServedApp, local_service_urls
 from testsupport.settings import service_headers, settings_for_tests
 
-from .support import PASSWORD, REQUESTS, Browser, open_shop
+from .support import PASSWORD, REQUESTS, Browser, open_shop, query_string, valid_body
 
 TALLY_SERVICES = "abuse: services prove who they are (point 4, direct to the services)"
 TALLY_THROTTLES = "abuse: login and password-check throttles (point 2, through the BFF)"
+TALLY_SESSIONS = "abuse: a password change ends the other sessions (point 3, through the BFF)"
+NEW_PASSWORD = "N3wPassw0rd!"
 WRONG = "Wr0ngPass!!"
 _addresses = itertools.count(1)
 
@@ -202,3 +210,46 @@ def test_ten_guesses_at_once_cannot_all_be_tried(bff_behind_proxy, owner):
         statuses = sorted(pool.map(guess, range(10)))
 
     assert statuses == [400] * 5 + [429] * 5
+
+
+# ---- point 3: a password change ends the other sessions --------------------------------------------------
+
+def test_a_password_change_ends_every_other_older_token_within_five_seconds(bff_served, dashboard_app, no_aws):
+    shop = open_shop(bff_served.url, tally=TALLY_SESSIONS, label="세션", dashboard_app=dashboard_app)
+    signed_up_token = shop.browser.token
+    thief = Browser(bff_served.url, tally=TALLY_SESSIONS)
+    thief.token = thief.call("POST", "/stores/login", {"username": shop.username, "password": PASSWORD},
+                             auth=False)["access_token"]
+    pos = Browser(bff_served.url, tally=TALLY_SESSIONS)
+    pos.token = pos.call("POST", "/stores/login", {"username": shop.username, "password": PASSWORD},
+                         auth=False)["access_token"]
+    assert thief.call("GET", "/stores/")["store"]["store_id"] == shop.store_id
+    time.sleep(1.1)  # tokens count whole seconds: the change comes in a later second than the logins
+
+    pos.call("PUT", f"/stores/{shop.store_id}", {"password": NEW_PASSWORD})
+    changed = time.monotonic()
+    # The store service refuses it at once; the BFF, which guards the other services, within 5 s.
+    assert thief.request("GET", "/stores/").status_code == 401
+    while thief.request("GET", "/orders/unpaids").status_code != 401:
+        assert time.monotonic() - changed < 5, "an older token still worked 5 s after the password change"
+        time.sleep(0.2)
+    refused_after = time.monotonic() - changed
+
+    values = {"store_id": shop.store_id, "category_id": shop.category("피자"), "item_id": shop.item("콜라"),
+              "table_no": shop.open_tables[0], "sale_id": shop.sales[1], "req_id": shop.req_ids[0]}
+    for token in (thief.token, signed_up_token):
+        thief.token = token
+        for route in (route for route in ROUTES if route.auth):
+            path = PATH_PARAMETER.sub(lambda match: str(values[match["name"]]), route.path) + query_string(route)
+            body = valid_body(route.body, marker=shop.marker) if route.body is not None else None
+            response = thief.request(route.method, path, body)
+            assert response.status_code == 401, f"{route.method} {path} -> {response.status_code} {response.text}"
+            assert response.json()["error"] == "session_ended", response.text
+
+    # The POS keeps the token that changed the password and goes back to its home screen.
+    assert pos.call("GET", "/stores/")["store"]["store_id"] == shop.store_id
+    assert {order["table_no"] for order in pos.call("GET", "/orders/unpaids")["orders"]} >= set(shop.open_tables)
+    assert pos.call("GET", "/categories/items")["categories"]
+    assert log_in(pos, shop.username, PASSWORD).status_code == 400
+    assert log_in(pos, shop.username, NEW_PASSWORD).status_code == 200
+    print(f"older tokens refused {refused_after:.1f} s after the password change")

@@ -35,6 +35,8 @@ class Store(db.Model):
         DateTime(timezone=True), nullable=False, server_default=func.now())
     password_changed_at: Mapped[datetime.datetime] = mapped_column(
         DateTime(timezone=True), nullable=False, server_default=func.now())
+    # The jti of the token that last changed the password (it stays valid); NULL: never changed.
+    password_changed_by: Mapped[str | None] = mapped_column(String(64))
 
 
 class LoginFailure(db.Model):

@@ -1,6 +1,8 @@
 """Public store routes (API.md §2): parse, call one function, answer JSON."""
 from __future__ import annotations
 
+import functools
+
 from flask import Blueprint, current_app, g, jsonify
 
 from salesync_common.request_body import parse_body, parse_query
@@ -47,8 +49,18 @@ def log_in():
                    access_token=_token_for(store.store_id), csrf_token=stores.new_csrf_token())
 
 
+def current_session_required(view):
+    """login_required, and a token the store's last password change ended answers 401 here too."""
+    @functools.wraps(view)
+    @login_required
+    def wrapper(*args, **kwargs):
+        stores.current_session_store(session=db.session, store_id=g.store_id, claims=g.token_claims)
+        return view(*args, **kwargs)
+    return wrapper
+
+
 @bp.get("/")
-@login_required
+@current_session_required
 def current_store():
     store = stores.get_store(session=db.session, store_id=g.store_id)
     return jsonify(store=stores.public_profile(store))
@@ -63,7 +75,7 @@ def check_username():
 
 
 @bp.post("/pwcheck")
-@login_required
+@current_session_required
 @unit_of_work(db)
 def check_password():
     form = parse_body(PasswordCheck)
@@ -75,10 +87,11 @@ def check_password():
 
 
 @bp.put("/<int:store_id>")
-@login_required
+@current_session_required
 @unit_of_work(db)
 def update_store(store_id: int):
     changes = parse_body(StoreUpdate)
     store = stores.update_store(session=db.session, caller_store_id=g.store_id, store_id=store_id,
-                                changes=changes, bcrypt_rounds=_settings().bcrypt_rounds)
+                                changes=changes, bcrypt_rounds=_settings().bcrypt_rounds,
+                                caller_token_id=str(g.token_claims.get("jti") or ""))
     return jsonify(store_id=store.store_id, result="success", message="매장 정보 수정 성공")
