@@ -7,6 +7,7 @@ The token that made the change lives on: the POS keeps it and returns to its hom
 """
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from http import HTTPStatus
@@ -14,10 +15,11 @@ from http import HTTPStatus
 from flask import current_app, g
 
 from salesync_common.contracts.stores import PasswordChange
-from salesync_common.errors import Unauthorized
+from salesync_common.errors import Unauthorized, UpstreamError
 from salesync_common.service_client import ServiceClient
 from salesync_common.tokens import SessionEnded, ended_by_password_change
 
+log = logging.getLogger(__name__)
 RECORD_PATH = "/internal/stores/{store_id}/password-change"
 
 
@@ -36,7 +38,15 @@ class PasswordChanges:
             kept = self._records.get(store_id)
         if kept is not None and now - kept[1] < self.max_age:
             return kept[0]
-        reply = client.get("store", RECORD_PATH.format(store_id=store_id))
+        try:
+            reply = client.get("store", RECORD_PATH.format(store_id=store_id))
+        except UpstreamError:
+            if kept is None:
+                raise
+            # The store service is away for a moment (a restart): the last record known keeps the POS working.
+            log.warning("the store service did not answer; using store %s's password-change record of %.0f s ago",
+                        store_id, now - kept[1])
+            return kept[0]
         if reply.status == HTTPStatus.NOT_FOUND:
             raise Unauthorized("this store no longer exists", error="unknown_store")
         record = reply.parsed(PasswordChange)
