@@ -1,3 +1,7 @@
+import os
+import pathlib
+import subprocess
+import sys
 import time
 
 import jwt
@@ -34,6 +38,9 @@ def client():
         return jsonify(closed=True)
 
     return app.test_client()
+
+
+REPO = pathlib.Path(__file__).resolve().parents[2]
 
 
 def token(issuer="bff", audience="order", secret=TEST_SERVICE_SECRET, **kwargs):
@@ -118,3 +125,14 @@ def test_production_starts_with_both_secrets():
     env = {"SALESYNC_ENV": "production", "DATABASE_URL": "postgresql://db/x", "SALESYNC_JWT_SECRET": "j" * 40,
            "SALESYNC_SERVICE_SECRET": "s" * 40}
     assert Settings.from_env("store", env=env).service_secret == "s" * 40
+
+
+def test_a_production_service_without_the_service_secret_stops_with_one_line():
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SALESYNC_")}
+    env.update(SALESYNC_ENV="production", DATABASE_URL="postgresql://db/x", SALESYNC_JWT_SECRET="j" * 40,
+               PYTHONPATH=str(REPO))
+    result = subprocess.run([sys.executable, "-c", "import order_service.wsgi"], env=env, cwd=REPO,
+                            capture_output=True, text=True, timeout=60, check=False)
+    assert result.returncode == 3
+    assert "configuration error: SALESYNC_SERVICE_SECRET must be set in production" in result.stderr
+    assert "Traceback" not in result.stderr
