@@ -87,6 +87,7 @@ class System:
         env.update(
             DATABASE_URL=self.database_url,
             SALESYNC_JWT_SECRET=secrets.token_urlsafe(48),
+            SALESYNC_SERVICE_SECRET=secrets.token_urlsafe(48),
             KAFKA_BOOTSTRAP_SERVERS=self.broker.bootstrap_servers,
             PYTHONPATH=str(REPO),
             PYTHONUNBUFFERED="1",

@@ -158,8 +158,9 @@ def _compose_service_env(deployable: Service, kind: str, env: dict[str, str], se
     problems = []
     if env.get("SALESYNC_ENV") not in (None, "production"):
         problems.append(f"{where}: SALESYNC_ENV={env['SALESYNC_ENV']}, the images run as production")
-    if "SALESYNC_JWT_SECRET" not in env:
-        problems.append(f"{where}: no SALESYNC_JWT_SECRET")
+    for secret in ("SALESYNC_JWT_SECRET", "SALESYNC_SERVICE_SECRET"):
+        if secret not in env:
+            problems.append(f"{where}: no {secret}")
     problems += _database_problems(deployable, env, where, facts)
     for variable in ("DATABASE_URL", f"{deployable.name.upper()}_DATABASE_URL"):
         host = urllib.parse.urlsplit(env.get(variable, "")).hostname
@@ -270,8 +271,9 @@ def _k8s_container(obj, container, deployable: Service, *, config, services, nam
         secret_like = re.search(r"SECRET|PASSWORD|API_KEY|DATABASE_URL", name)
         if secret_like and source[0] != "secret":
             problems.append(f"{where}: {name} must come from a Secret, not a {source[0]}")
-    if "SALESYNC_JWT_SECRET" not in env:
-        problems.append(f"{where}: no SALESYNC_JWT_SECRET")
+    for secret in ("SALESYNC_JWT_SECRET", "SALESYNC_SERVICE_SECRET"):
+        if secret not in env:
+            problems.append(f"{where}: no {secret}")
     if env.get("SALESYNC_ENV", ("image", "production"))[1] != "production":
         problems.append(f"{where}: SALESYNC_ENV is not production")
     if kind == "web":

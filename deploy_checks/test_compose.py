@@ -61,4 +61,5 @@ def test_required_secrets_stop_compose_with_a_message_when_unset():
     compose = load_yaml(COMPOSE_FILE)
     env = compose["services"]["store"]["environment"]
     assert env["SALESYNC_JWT_SECRET"].startswith("${SALESYNC_JWT_SECRET:?")
+    assert env["SALESYNC_SERVICE_SECRET"].startswith("${SALESYNC_SERVICE_SECRET:?")
     assert "${POSTGRES_PASSWORD:?" in env["DATABASE_URL"]

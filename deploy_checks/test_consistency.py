@@ -17,7 +17,8 @@ def test_the_code_facts_are_read_from_the_code():
     assert facts.local_ports["bff"] == 8000
     assert {"/healthz", "/readyz"} <= facts.health_routes
     assert facts.metrics_route == "/metrics"
-    assert {"SALESYNC_JWT_SECRET", "DATABASE_URL", "STORE_DATABASE_URL", "DASHBOARD_SERVICE_URL",
+    assert {"SALESYNC_JWT_SECRET", "SALESYNC_SERVICE_SECRET", "DATABASE_URL", "STORE_DATABASE_URL",
+            "DASHBOARD_SERVICE_URL",
             "KAFKA_BOOTSTRAP_SERVERS", "OPENAI_API_KEY", "SALESYNC_RECONCILE_SECONDS"} <= facts.env_read
     assert set(facts.migrated_services) == set(facts.schemas)
 
@@ -50,6 +51,11 @@ LEFT_AT_DEFAULT = {
     "SALESYNC_SMS_PER_BUSINESS_DAY": "3 (the first and two resends)",
     "SALESYNC_SMS_PER_STORE_24H": "10",
     "SALESYNC_SMS_DAILY_LIMIT": "1000",
+    "SALESYNC_LOGIN_MAX_FAILURES": "5 per (username, client address)",
+    "SALESYNC_LOGIN_MAX_FAILURES_PER_ADDRESS": "20 per client address",
+    "SALESYNC_PWCHECK_MAX_FAILURES": "5 per (store, client address)",
+    "SALESYNC_AUTH_FAILURE_WINDOW_SECONDS": "15 minutes",
+    "SALESYNC_SESSION_CHECK_SECONDS": "5: a password change ends the other tokens within 5 s",
 }
 
 

@@ -38,16 +38,25 @@ def say(message: str) -> None:
     print(f"[salesync] {message}", flush=True)
 
 
-def jwt_secret() -> str:
-    """The secret every local service shares: from the environment, else one kept in .salesync/."""
-    if os.environ.get("SALESYNC_JWT_SECRET"):
-        return os.environ["SALESYNC_JWT_SECRET"]
-    path = STATE / "jwt-secret"
+def shared_secret(variable: str, file_name: str) -> str:
+    """A secret every local service shares: from the environment, else one kept in .salesync/."""
+    if os.environ.get(variable):
+        return os.environ[variable]
+    path = STATE / file_name
     if not path.exists():
         STATE.mkdir(exist_ok=True)
         path.write_text(secrets.token_urlsafe(48))
         path.chmod(0o600)
     return path.read_text().strip()
+
+
+def jwt_secret() -> str:
+    return shared_secret("SALESYNC_JWT_SECRET", "jwt-secret")
+
+
+def service_secret() -> str:
+    """What the services sign their calls to each other with (salesync_common.service_auth)."""
+    return shared_secret("SALESYNC_SERVICE_SECRET", "service-secret")
 
 
 def ports() -> dict[str, int]:
@@ -128,6 +137,7 @@ def service_environment(db_url: str, secret: str, port_map: dict[str, int], kafk
     env.update(
         DATABASE_URL=db_url,
         SALESYNC_JWT_SECRET=secret,
+        SALESYNC_SERVICE_SECRET=service_secret(),
         KAFKA_BOOTSTRAP_SERVERS=kafka,
         PYTHONPATH=str(REPO),
         PYTHONUNBUFFERED="1",
@@ -172,7 +182,7 @@ def wait_until_ready(name: str, port: int, process: subprocess.Popen) -> None:
 
 def seed_demo(db_url: str, port_map: dict[str, int], services: list[str]) -> dict | None:
     """The demo cafe, on the first start (a later `make run` keeps and reprints it)."""
-    if not {"store", "item", "order", "sale"} <= set(services) or os.environ.get("SALESYNC_NO_DEMO"):
+    if not {"store", "item", "order", "sale", "bff"} <= set(services) or os.environ.get("SALESYNC_NO_DEMO"):
         return None
     urls = {name: f"http://127.0.0.1:{port_map[name]}" for name in services}
     try:

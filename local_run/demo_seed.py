@@ -1,9 +1,9 @@
 """A demo store for `make run`: a cafe menu with costs and two weeks of paid orders.
 
-Everything goes through the services' own APIs (with testsupport.shop, the scenario driver the
-tests use); only the payment times are then moved back to earlier days in the order and sale
-schemas, since an API cannot take a payment in the past. The password is generated on this
-machine and kept in .salesync/.
+Everything goes through the BFF, as the POS does (with testsupport.shop, the scenario driver the
+tests use: the services themselves answer only to Salesync services); only the payment times are
+then moved back to earlier days in the order and sale schemas, since an API cannot take a payment
+in the past. The password is generated on this machine and kept in .salesync/.
 """
 from __future__ import annotations
 
@@ -34,12 +34,14 @@ def _password() -> str:
 def seed_demo_store(*, urls: dict[str, str], database_url: str, state: pathlib.Path) -> dict | None:
     """Create the demo store unless it exists; returns its credentials when created now."""
     credentials_path = state / "demo-credentials.json"
-    taken = requests.get(urls["store"] + "/stores/check", params={"username": DEMO_USERNAME}, timeout=10).json()
+    answer = requests.get(urls["bff"] + "/stores/check", params={"username": DEMO_USERNAME}, timeout=10)
+    answer.raise_for_status()  # an error is no verdict on the name
+    taken = answer.json()
     if taken["result"] == "failed":
         return json.loads(credentials_path.read_text()) if credentials_path.exists() else None
 
     password = _password()
-    shop = Shop(Http(urls)).sign_up(
+    shop = Shop(Http(urls["bff"])).sign_up(
         username=DEMO_USERNAME, password=password, owner_name="김데모", store_name="살싱크 카페",
         address="서울시 성동구 성수이로 1", store_type="휴게음식점")
     shop.build_menu({category: {name: price for name, price, _ in dishes} for category, dishes in MENU.items()})

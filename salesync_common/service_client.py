@@ -2,7 +2,8 @@
 
 Pooled connections, a connect and a read timeout on every call, retries with backoff
 and jitter for GET only (a POST is never sent twice by the client), the caller's
-Authorization and X-Request-ID forwarded, and any downstream failure raised as a
+Authorization and X-Request-ID forwarded, a service token naming this service and the one called
+(salesync_common.service_auth) on every call, and any downstream failure raised as a
 502/503/504 UpstreamError that the error handlers turn into JSON. A reply's parsed(Model) gives a 2xx body
 as its contract model (salesync_common.contracts) and passes a 4xx on as the caller's own error.
 """
@@ -24,6 +25,7 @@ from urllib3.util.retry import Retry
 
 from .errors import ApiError, UpstreamError
 from .request_log import REQUEST_ID_HEADER, current_request_id, new_request_id
+from .service_auth import SERVICE_TOKEN_HEADER, ServiceTokens
 from .settings import Settings
 
 log = logging.getLogger(__name__)
@@ -89,6 +91,7 @@ class ServiceClient:
         )
         self._retrying = self._session(get_retry, pool_size)
         self._once = self._session(Retry(total=0, raise_on_status=False), pool_size)
+        self.service_tokens = ServiceTokens(issuer=settings.service, secret=settings.service_secret)
 
     @staticmethod
     def _session(retry: Retry, pool_size: int) -> requests.Session:
@@ -124,6 +127,7 @@ class ServiceClient:
         session = self._retrying if method == "GET" and retry else self._once
         all_headers = self.forwarded_headers(token)
         all_headers.update(headers or {})
+        all_headers[SERVICE_TOKEN_HEADER] = self.service_tokens.token_for(service)
         url = self.url_for(service, path)
         try:
             response = session.request(method, url, params=params, json=json, headers=all_headers,

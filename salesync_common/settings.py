@@ -30,6 +30,7 @@ class Settings:
     database_url: str | None = DEFAULT_DATABASE_URL
     db_schema: str | None = None
     jwt_secret: str = ""
+    service_secret: str = ""  # signs the short-lived tokens services present to each other
     jwt_ttl_seconds: int = 24 * 3600
     bcrypt_rounds: int = 12
     service_urls: Mapping[str, str] = dataclasses.field(default_factory=dict)
@@ -40,6 +41,15 @@ class Settings:
     kafka_bootstrap_servers: str = "127.0.0.1:9092"
     consulting_max_unfinished: int = 3
     consulting_per_hour: int = 20
+    # The BFF decides the client address: the socket peer, or the N-th X-Forwarded-For entry from the right.
+    trusted_proxies: int = 0
+    # The store service's throttles on guessing passwords (per window, counted in the database).
+    login_max_failures: int = 5               # per (username, client address)
+    login_max_failures_per_address: int = 20  # per client address, over any usernames
+    pwcheck_max_failures: int = 5             # per (store, client address)
+    auth_failure_window_seconds: int = 15 * 60
+    # How long the BFF keeps a store's password-change record: tokens a change ended are refused within it.
+    session_check_seconds: int = 5
 
     @property
     def is_production(self) -> bool:
@@ -71,6 +81,7 @@ class Settings:
             log.warning("SALESYNC_JWT_SECRET is not set; using a random secret for this process only")
         if len(jwt_secret) < MIN_JWT_SECRET_LENGTH:
             raise ConfigError(f"SALESYNC_JWT_SECRET must be at least {MIN_JWT_SECRET_LENGTH} characters")
+        service_secret = _service_secret(env, production=production, jwt_secret=jwt_secret)
 
         service_urls = {
             other.name: env.get(f"{other.name.upper()}_SERVICE_URL", f"http://127.0.0.1:{other.local_port}")
@@ -82,6 +93,7 @@ class Settings:
             database_url=normalise_database_url(database_url),
             db_schema=db_schema,
             jwt_secret=jwt_secret,
+            service_secret=service_secret,
             jwt_ttl_seconds=_int(env, "SALESYNC_JWT_TTL_SECONDS", 24 * 3600, minimum=60),
             bcrypt_rounds=_int(env, "SALESYNC_BCRYPT_ROUNDS", 12, minimum=4),
             service_urls=service_urls,
@@ -92,11 +104,33 @@ class Settings:
             kafka_bootstrap_servers=env.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092"),
             consulting_max_unfinished=_int(env, "SALESYNC_CONSULTING_MAX_UNFINISHED", 3, minimum=1),
             consulting_per_hour=_int(env, "SALESYNC_CONSULTING_PER_HOUR", 20, minimum=1),
+            trusted_proxies=_int(env, "SALESYNC_TRUSTED_PROXIES", 0, minimum=0),
+            login_max_failures=_int(env, "SALESYNC_LOGIN_MAX_FAILURES", 5, minimum=1),
+            login_max_failures_per_address=_int(env, "SALESYNC_LOGIN_MAX_FAILURES_PER_ADDRESS", 20, minimum=1),
+            pwcheck_max_failures=_int(env, "SALESYNC_PWCHECK_MAX_FAILURES", 5, minimum=1),
+            auth_failure_window_seconds=_int(env, "SALESYNC_AUTH_FAILURE_WINDOW_SECONDS", 15 * 60, minimum=1),
+            session_check_seconds=_int(env, "SALESYNC_SESSION_CHECK_SECONDS", 5, minimum=0),
         )
         values.update(overrides)
         if values["database_url"]:
             values["database_url"] = normalise_database_url(values["database_url"])
         return cls(**values)
+
+
+def _service_secret(env: Mapping[str, str], *, production: bool, jwt_secret: str) -> str:
+    """SALESYNC_SERVICE_SECRET: required in production, never the JWT secret (a store token must not sign)."""
+    secret = env.get("SALESYNC_SERVICE_SECRET", "")
+    if not secret:
+        if production:
+            raise ConfigError("SALESYNC_SERVICE_SECRET must be set in production")
+        # As with the JWT secret: a lone dev process works alone; `make run` shares one secret.
+        secret = secrets.token_urlsafe(48)
+        log.warning("SALESYNC_SERVICE_SECRET is not set; using a random secret for this process only")
+    if len(secret) < MIN_JWT_SECRET_LENGTH:
+        raise ConfigError(f"SALESYNC_SERVICE_SECRET must be at least {MIN_JWT_SECRET_LENGTH} characters")
+    if secret == jwt_secret:
+        raise ConfigError("SALESYNC_SERVICE_SECRET must differ from SALESYNC_JWT_SECRET")
+    return secret
 
 
 def normalise_database_url(url: str) -> str:

@@ -32,6 +32,11 @@ def issue_token(*, store_id: int, secret: str, ttl_seconds: int, now: float | No
 
 def verify_token(token: str, *, secret: str) -> int:
     """Return the store id the token was issued to, or raise Unauthorized."""
+    return int(verified_claims(token, secret=secret)["sub"])
+
+
+def verified_claims(token: str, *, secret: str) -> dict:
+    """The claims of a valid token (its `sub` a store id), or raise Unauthorized."""
     if not token or token in ("null", "undefined"):
         raise Unauthorized("a login token is required", error="missing_token")
     try:
@@ -46,7 +51,27 @@ def verify_token(token: str, *, secret: str) -> int:
     sub = claims.get("sub")
     if not isinstance(sub, str) or not sub.isdigit() or int(sub) <= 0:
         raise Unauthorized("the login token is not valid", error="invalid_token")
-    return int(sub)
+    return claims
+
+
+def ended_by_password_change(claims: dict, *, changed_at: float | None, changed_by: str | None) -> bool:
+    """A token issued before the store's last password change is ended, except the one that made the change.
+
+    `iat` counts whole seconds, so a token issued in the second of the change (before or after it) lives on:
+    an owner who logs in right after changing the password must not be turned away.
+    """
+    if changed_at is None or changed_by is None:
+        return False
+    if claims.get("jti") == changed_by:
+        return False
+    return int(claims.get("iat", 0)) < int(changed_at)
+
+
+class SessionEnded(Unauthorized):
+    error = "session_ended"
+
+    def __init__(self):
+        super().__init__("this login ended when the store's password was changed; log in again")
 
 
 def bearer_token_from_request() -> str:
@@ -63,7 +88,8 @@ def authenticated_store_id() -> int:
     """The store id of the verified token on this request (cached on flask.g)."""
     if g.get("store_id") is None:
         settings = current_app.extensions["salesync_settings"]
-        g.store_id = verify_token(bearer_token_from_request(), secret=settings.jwt_secret)
+        g.token_claims = verified_claims(bearer_token_from_request(), secret=settings.jwt_secret)
+        g.store_id = int(g.token_claims["sub"])
     return g.store_id
 
 

@@ -5,6 +5,7 @@ import zoneinfo
 
 import requests
 
+from testsupport.settings import service_headers
 from testsupport.shop import Http, Shop
 
 
@@ -15,7 +16,7 @@ class Terminal:
 
     def call(self, method, service, path, body=None, expect=None, **headers):
         response = requests.request(method, self.urls[service] + path, json=body,
-                                    headers={**self.headers, **headers}, timeout=10)
+                                    headers={**service_headers(service), **self.headers, **headers}, timeout=10)
         assert response.status_code < 500, response.text
         if expect is not None:
             assert response.status_code == expect, response.text

@@ -3,14 +3,29 @@ from __future__ import annotations
 
 from flask.testing import FlaskClient
 
+from salesync_common.service_auth import SERVICE_TOKEN_HEADER
+
+from .settings import service_headers
+
 
 class CheckedClient(FlaskClient):
     """A test client that fails the test on any 500 and on any error that is not JSON.
 
     502, 503 and 504 stay allowed: they are how a service reports a failed call downstream.
+    Each request carries a service token from `caller` (the BFF unless told, as in the cluster) unless
+    the test sends its own header; caller=None sends none (a caller with only a store's token).
     """
 
+    def __init__(self, *args, caller: str | None = "bff", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.caller = caller
+
     def open(self, *args, **kwargs):
+        headers = kwargs.get("headers")
+        settings = self.application.extensions.get("salesync_settings")
+        if self.caller is not None and settings is not None and not (headers and SERVICE_TOKEN_HEADER in dict(headers)):
+            audience = settings.service
+            kwargs["headers"] = {**dict(headers or {}), **service_headers(audience, self.caller)}
         response = super().open(*args, **kwargs)
         assert response.status_code not in (500, 501), \
             f"server error {response.status_code}: {response.get_data(as_text=True)}"

@@ -19,7 +19,7 @@ from salesync_common import roster
 from salesync_common.migrate import REPO_ROOT
 from salesync_common.settings import Settings
 
-from .settings import TEST_JWT_SECRET, migrated_settings, settings_for_tests
+from .settings import TEST_ENV, migrated_settings, settings_for_tests
 
 
 class ServedApp:
@@ -38,7 +38,7 @@ class ServedApp:
 
 def local_service_urls(**served: ServedApp) -> dict[str, str]:
     """The default service addresses, with the given running services put in."""
-    urls = dict(Settings.from_env("store", env={"SALESYNC_JWT_SECRET": TEST_JWT_SECRET}).service_urls)
+    urls = dict(Settings.from_env("store", env=TEST_ENV).service_urls)
     urls.update({name: app.url for name, app in served.items()})
     return urls
 
@@ -62,7 +62,7 @@ class ServiceProcess:
             sock.bind(("127.0.0.1", 0))
             port = sock.getsockname()[1]
         self.url = f"http://127.0.0.1:{port}"
-        full_env = {**os.environ, "DATABASE_URL": database_url, "SALESYNC_JWT_SECRET": TEST_JWT_SECRET,
+        full_env = {**os.environ, "DATABASE_URL": database_url, **TEST_ENV,
                     "SALESYNC_BCRYPT_ROUNDS": "4", "SALESYNC_LOG_LEVEL": "WARNING", "PYTHONPATH": str(REPO_ROOT),
                     **(env or {})}
         # A file, not a pipe: nobody reads the log while the service runs, and a full pipe would stall it.

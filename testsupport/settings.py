@@ -1,19 +1,25 @@
-"""Settings for services under test: one JWT secret for the whole session, cheap bcrypt, quiet logs."""
+"""Settings for services under test: one JWT secret and one service secret for the whole session, cheap
+bcrypt, quiet logs."""
 from __future__ import annotations
 
+import os
 import secrets
 
 from salesync_common.migrate import upgrade
+from salesync_common.service_auth import SERVICE_TOKEN_HEADER, issue_service_token
 from salesync_common.settings import Settings
 
 TEST_JWT_SECRET = secrets.token_urlsafe(48)
+# In the environment too: every process a test starts (gunicorn, the worker, the consumer) inherits it.
+TEST_SERVICE_SECRET = os.environ.setdefault("SALESYNC_SERVICE_SECRET", secrets.token_urlsafe(48))
+TEST_ENV = {"SALESYNC_JWT_SECRET": TEST_JWT_SECRET, "SALESYNC_SERVICE_SECRET": TEST_SERVICE_SECRET}
 
 
 def settings_for_tests(service: str, database_url: str | None, **overrides) -> Settings:
     values = dict(database_url=database_url, jwt_secret=TEST_JWT_SECRET, bcrypt_rounds=4,
                   environment="test", log_level="WARNING")
     values.update(overrides)
-    return Settings.from_env(service, env={"SALESYNC_JWT_SECRET": TEST_JWT_SECRET}, **values)
+    return Settings.from_env(service, env=TEST_ENV, **values)
 
 
 def migrated_settings(service: str, database_url: str, **overrides) -> Settings:
@@ -21,3 +27,9 @@ def migrated_settings(service: str, database_url: str, **overrides) -> Settings:
     settings = settings_for_tests(service, database_url, **overrides)
     upgrade(service, settings)
     return settings
+
+
+def service_headers(audience: str, caller: str = "bff") -> dict[str, str]:
+    """The header of a service token from `caller` to `audience`, as the service client sends it."""
+    token = issue_service_token(issuer=caller, audience=audience, secret=TEST_SERVICE_SECRET)
+    return {SERVICE_TOKEN_HEADER: token}

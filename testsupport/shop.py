@@ -16,6 +16,7 @@ import psycopg2
 import requests
 
 from .postgres import libpq_url
+from .settings import service_headers
 
 SEOUL = zoneinfo.ZoneInfo("Asia/Seoul")
 PASSWORD = "Passw0rd!23"
@@ -31,21 +32,32 @@ class UnexpectedReply(AssertionError):
 
 
 class Http:
-    """Requests over real HTTP: to one base URL (the BFF), or to each service's own URL by path."""
+    """Requests over real HTTP: to one base URL (the BFF), or to each service's own URL by path.
+
+    A service called directly answers only to a Salesync service: each such call carries a service
+    token from `caller` (the BFF unless told), as in the cluster.
+    """
 
     def __init__(self, target: str | Mapping[str, str], *, headers: Mapping[str, str] | None = None,
-                 timeout: float = 10, session: requests.Session | None = None, check=None, **options):
+                 timeout: float = 10, session: requests.Session | None = None, check=None, caller: str = "bff",
+                 **options):
         self.base = target.rstrip("/") if isinstance(target, str) else None
         self.urls = None if isinstance(target, str) else dict(target)
         self.headers = dict(headers or {})
         self.timeout = timeout
         self.session = session or requests.Session()
         self.check = check  # called with every response (a test's assertions on all of them)
+        self.caller = caller
         self.options = options
 
     def __call__(self, method: str, path: str, body, headers: Mapping[str, str]):
-        base = self.base or self.urls[SERVICE_OF[path.strip("/").split("/")[0]]]
-        response = self.session.request(method, base + path, json=body, headers={**self.headers, **headers},
+        proof = {}
+        if self.base:
+            base = self.base
+        else:
+            service = SERVICE_OF[path.strip("/").split("/")[0]]
+            base, proof = self.urls[service], service_headers(service, self.caller)
+        response = self.session.request(method, base + path, json=body, headers={**proof, **self.headers, **headers},
                                         timeout=self.timeout, **self.options)
         if self.check is not None:
             self.check(response)

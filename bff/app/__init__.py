@@ -9,6 +9,7 @@ from salesync_common import Settings, init_service
 from .cors import enable_cors
 from .openapi import build_document
 from .routes import ROUTES, documented_routes
+from .sessions import PasswordChanges
 
 
 def create_app(settings: Settings | None = None) -> Flask:
@@ -16,6 +17,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app = Flask(__name__, static_folder=None)
     init_service(app, settings)
     enable_cors(app)
+    app.extensions["bff_password_changes"] = PasswordChanges(max_age=settings.session_check_seconds)
 
     from .api import gateway
     app.register_blueprint(gateway.blueprint(ROUTES))

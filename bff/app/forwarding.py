@@ -4,8 +4,10 @@ from __future__ import annotations
 from flask import Response, jsonify, request
 
 from salesync_common.request_body import json_object
+from salesync_common.service_auth import CLIENT_ADDRESS_HEADER
 from salesync_common.service_client import ServiceClient, ServiceReply
 
+from .client_address import client_address
 from .route import Route
 
 # Besides Authorization and X-Request-ID, which the service client always forwards.
@@ -18,6 +20,7 @@ def forward(route: Route, *, client: ServiceClient, path_args: dict) -> Response
     """Send the request on as it came: method, path arguments, query string, JSON body, headers."""
     body = json_object() if route.body is not None else None
     headers = {name: request.headers[name] for name in FORWARDED_REQUEST_HEADERS if name in request.headers}
+    headers[CLIENT_ADDRESS_HEADER] = client_address()  # the store service throttles password guesses by it
     reply = client.call(route.method, route.service, route.upstream_path(path_args),
                         params=list(request.args.items(multi=True)) or None, json=body, headers=headers,
                         retry=not route.starts_work, passed_on=route.errors)

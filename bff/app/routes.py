@@ -21,7 +21,8 @@ ROUTES: list[Route] = [
     Route("POST", "/stores/login", "store", "Log in", s.LoggedIn, auth=False, body=s.Login, errors=(429,)),
     Route("GET", "/stores/check", "store", "Is a username free?", s.Verdict, auth=False, query=s.UsernameQuery),
     Route("GET", "/stores/", "store", "The caller's store", s.StoreProfile),
-    Route("POST", "/stores/pwcheck", "store", "Does the password match?", s.Verdict, body=s.PasswordCheck),
+    Route("POST", "/stores/pwcheck", "store", "Does the password match?", s.Verdict, body=s.PasswordCheck,
+          errors=(429,)),
     Route("PUT", "/stores/<int:store_id>", "store", "Change the caller's own password or time zone",
           s.StoreUpdated, body=s.StoreUpdate, errors=(403,)),
 

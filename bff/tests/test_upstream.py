@@ -1,7 +1,6 @@
 """Calls to the owning services: one that cannot be reached is a 503 JSON with CORS, and a path stays its route."""
 from bff.app.routes import ROUTES
-from salesync_common.tokens import issue_token
-from testsupport.settings import TEST_JWT_SECRET
+from testsupport.shop import Shop, TestClient
 
 from .conftest import bff_app, closed_port_url
 
@@ -9,7 +8,7 @@ from .conftest import bff_app, closed_port_url
 def test_a_service_that_is_down_is_a_503_json_with_cors(backends):
     app = bff_app({**backends, "sale": closed_port_url()})
     client = app.test_client()
-    headers = {"Authorization": f"Bearer {issue_token(store_id=1, secret=TEST_JWT_SECRET, ttl_seconds=60)}"}
+    headers = Shop(TestClient(client)).sign_up().headers  # a real store: the BFF asks the store service about it
 
     for response in (client.get("/sales/", headers=headers),
                      client.post("/sales/", json={"table_no": 1, "payment_type": "카드", "total_price": 1},

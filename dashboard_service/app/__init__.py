@@ -6,6 +6,7 @@ from flask import Flask
 from flask_migrate import Migrate
 
 from salesync_common import Settings, init_service
+from salesync_common.service_auth import require_service_token
 
 from .models import db
 from .sms_quota import SmsLimits
@@ -16,6 +17,7 @@ def create_app(settings: Settings | None = None, *, sms_limits: SmsLimits | None
     settings = settings or Settings.from_env("dashboard")
     app = Flask(__name__)
     init_service(app, settings, db=db)
+    require_service_token(app)  # only Salesync services call it: the BFF, or another service
     Migrate(app, db)
     app.extensions["sms_limits"] = sms_limits or SmsLimits.from_env()
 

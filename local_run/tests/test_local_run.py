@@ -11,7 +11,7 @@ import requests
 from local_run import __main__ as local_run
 from salesync_common.migrate import services_with_migrations
 from testsupport.served import ServiceProcess
-from testsupport.settings import migrated_settings
+from testsupport.settings import migrated_settings, service_headers
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
 OWNER = {"username": "gunicorn" + uuid.uuid4().hex[:6], "password": "Passw0rd!23", "owner_name": "김사장",
@@ -35,11 +35,14 @@ def test_the_store_service_under_gunicorn_signs_up_and_logs_in(database_url):
     migrated_settings("store", database_url)
     server = ServiceProcess("store", database_url, workers=2)
     try:
-        signed_up = requests.post(server.url + "/stores/", json=OWNER, timeout=5)
+        bff = service_headers("store")  # the store service answers only to Salesync services
+        signed_up = requests.post(server.url + "/stores/", json=OWNER, headers=bff, timeout=5)
         login = requests.post(server.url + "/stores/login", json={"username": OWNER["username"],
-                                                                  "password": OWNER["password"]}, timeout=5)
+                                                                  "password": OWNER["password"]},
+                              headers=bff, timeout=5)
         token = login.json()["access_token"]
-        profile = requests.get(server.url + "/stores/", headers={"Authorization": f"Bearer {token}"}, timeout=5)
+        profile = requests.get(server.url + "/stores/", headers={"Authorization": f"Bearer {token}", **bff},
+                               timeout=5)
 
         assert signed_up.status_code == 201
         assert login.status_code == 200
@@ -81,13 +84,14 @@ def test_a_failing_migration_is_one_clear_line(database_url, tmp_path, monkeypat
 
 def test_a_demo_store_that_cannot_be_seeded_is_one_line_and_the_run_goes_on(database_url, store_service, tmp_path,
                                                                               monkeypatch, capsys):
-    # Every service's address points at the store service: sign-up works, the menu gets a 404.
+    # Every service's address, the BFF's too, points at the store service: it answers only to Salesync
+    # services, so the seed's first call (through the "BFF") gets a 401.
     monkeypatch.setattr(local_run, "STATE", tmp_path)
     port = int(store_service.url.rsplit(":", 1)[1])
-    services = ["store", "item", "order", "sale"]
+    services = ["store", "item", "order", "sale", "bff"]
 
     assert local_run.seed_demo(database_url, dict.fromkeys(services, port), services) is None
 
     console = capsys.readouterr().out.splitlines()
     assert len(console) == 1 and console[0].startswith("[salesync] could not seed the demo store: ")
-    assert "404" in console[0]
+    assert "401" in console[0]

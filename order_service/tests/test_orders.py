@@ -3,6 +3,8 @@ import threading
 import pytest
 import requests
 
+from testsupport.settings import service_headers
+
 
 def order(client, headers, table_no, lines, method="POST", **extra):
     body = {"table_no": table_no, "carts": [{"item_id": i, "quantity": q} for i, q in lines], **extra}
@@ -108,7 +110,8 @@ def test_an_ordered_item_keeps_its_price_when_the_menu_price_changes(client, sho
     headers, items = shop
     order(client, headers, 1, [(items["아메리카노"], 1)])
     repriced = requests.put(f"{item_service.url}/categories/items/{items['아메리카노']}",
-                            json={"name": "아메리카노", "price": 9000}, headers=headers, timeout=10)
+                            json={"name": "아메리카노", "price": 9000}, headers={**headers, **service_headers("item")},
+                            timeout=10)
     assert repriced.status_code == 200
 
     order(client, headers, 1, [(items["아메리카노"], 2)], method="PUT")
@@ -218,7 +221,8 @@ def test_an_unknown_item_is_a_404_and_creates_no_order(client, shop):
 
 def test_a_deleted_item_cannot_be_ordered(client, shop, item_service):
     headers, items = shop
-    requests.delete(f"{item_service.url}/categories/items/{items['치즈케이크']}", headers=headers, timeout=10)
+    requests.delete(f"{item_service.url}/categories/items/{items['치즈케이크']}",
+                    headers={**headers, **service_headers("item")}, timeout=10)
     assert order(client, headers, 1, [(items["치즈케이크"], 1)]).status_code == 404
 
 

@@ -1,4 +1,13 @@
+import pytest
+
+from testsupport.settings import service_headers
+
 from .test_orders import order, table
+
+
+def from_sale():
+    """The sale service's proof: only it may close an order for a sale."""
+    return service_headers("order", caller="sale")
 
 
 def placed(client, shop, table_no=3):
@@ -8,7 +17,7 @@ def placed(client, shop, table_no=3):
 
 def pay(client, headers, order_id, sale_id=11, total_price=9000):
     return client.post(f"/internal/orders/{order_id}/pay", json={"sale_id": sale_id, "total_price": total_price},
-                       headers=headers)
+                       headers={**headers, **from_sale()})
 
 
 def test_closing_an_order_for_a_sale_frees_the_table(client, shop):
@@ -76,7 +85,8 @@ def test_a_bad_close_request_is_a_400(client, shop):
     headers, _ = shop
     order_id = placed(client, shop)
     for body in ({}, {"sale_id": "1", "total_price": 9000}, {"sale_id": 1, "total_price": -1}):
-        assert client.post(f"/internal/orders/{order_id}/pay", json=body, headers=headers).status_code == 400
+        assert client.post(f"/internal/orders/{order_id}/pay", json=body,
+                           headers={**headers, **from_sale()}).status_code == 400
     assert table(client, headers, 3)["total_price"] == 9000
 
 
@@ -106,3 +116,23 @@ def test_a_paid_order_gives_a_refund_its_lines_as_ordered(client, shop):
         {"item_id": items["치즈케이크"], "name": "치즈케이크", "quantity": 1, "unit_price": 6500},
     ]
     assert client.get("/internal/orders/99999999999/lines", headers=headers).status_code == 404
+
+
+@pytest.mark.parametrize("caller,status,error", [
+    (None, 401, "service_token_required"),
+    ("bff", 403, "caller_not_allowed"),
+    ("dashboard", 403, "caller_not_allowed"),
+], ids=["a store token alone", "the BFF", "another service"])
+def test_only_the_sale_service_closes_an_order(app, shop, caller, status, error):
+    """The attack: a store's token alone claims a sale id the sale service is about to give another store."""
+    headers, _ = shop
+    client = app.test_client(caller=caller)
+    order_id = placed(app.test_client(), shop)
+
+    claimed = client.post(f"/internal/orders/{order_id}/pay", json={"sale_id": 424242, "total_price": 9000},
+                          headers=headers)
+
+    assert claimed.status_code == status and claimed.get_json()["error"] == error
+    assert table(app.test_client(), headers, 3)["total_price"] == 9000  # still open
+    # The sale id was not taken: the sale service can still close an order with it.
+    assert pay(app.test_client(), headers, order_id, sale_id=424242).status_code == 200

@@ -9,6 +9,7 @@ from order_service.app.models import db
 from testsupport.postgres import libpq_url
 
 from .test_orders import order
+from .test_payment_close import from_sale
 
 
 def pay_at(client, headers, database_url, table_no, lines, paid_at, sale_id):
@@ -16,7 +17,7 @@ def pay_at(client, headers, database_url, table_no, lines, paid_at, sale_id):
     order_id = order(client, headers, table_no, lines).get_json()["order_id"]
     total = client.get(f"/internal/orders/{order_id}", headers=headers).get_json()["total_price"]
     assert client.post(f"/internal/orders/{order_id}/pay", json={"sale_id": sale_id, "total_price": total},
-                       headers=headers).status_code == 200
+                       headers={**headers, **from_sale()}).status_code == 200
     with psycopg2.connect(libpq_url(database_url)) as connection, connection.cursor() as cursor:
         cursor.execute('UPDATE "order".orders SET paid_at = %s WHERE order_id = %s', (paid_at, order_id))
     return order_id
@@ -104,7 +105,8 @@ def test_past_days_are_aggregated_once_and_today_every_time(client, shop, databa
 
     first = client.get(f"/internal/reports/item-days?{week}", headers=headers).get_json()["lines"]
     order_id = order(client, headers, 2, [(items["카페라떼"], 1)]).get_json()["order_id"]
-    client.post(f"/internal/orders/{order_id}/pay", json={"sale_id": 302, "total_price": 5000}, headers=headers)
+    client.post(f"/internal/orders/{order_id}/pay", json={"sale_id": 302, "total_price": 5000},
+                headers={**headers, **from_sale()})
     second = client.get(f"/internal/reports/item-days?{week}", headers=headers).get_json()["lines"]
 
     assert [(line["name"], line["quantity"]) for line in first] == [("아메리카노", 2)]

@@ -6,6 +6,7 @@ from salesync_common.tokens import issue_token
 from testsupport.settings import TEST_JWT_SECRET
 
 from .test_orders import order, table
+from .test_payment_close import from_sale
 
 
 @pytest.fixture
@@ -53,7 +54,7 @@ def test_the_internal_order_routes_answer_404_for_another_stores_order(client, t
     assert client.get(f"/internal/orders/{order_id}/lines", headers=b).status_code == 404
     assert client.get("/internal/orders/open/3", headers=b).status_code == 404
     assert client.post(f"/internal/orders/{order_id}/pay", json={"sale_id": 1, "total_price": 4500},
-                       headers=b).status_code == 404
+                       headers={**b, **from_sale()}).status_code == 404
     assert client.get(f"/internal/orders/{order_id}", headers=a).get_json()["status"] == "open"
 
 

@@ -19,7 +19,7 @@ from sale_service.app.reconciler import reconcile_pending
 from salesync_common import idempotency
 from testsupport.postgres import libpq_url
 from testsupport.served import ServiceProcess
-from testsupport.settings import TEST_JWT_SECRET
+from testsupport.settings import TEST_JWT_SECRET, service_headers
 
 from .test_payments import pay, sales
 
@@ -42,7 +42,7 @@ def crashing_sale_service(database_url, urls, app):
 
 
 def crash_while_paying(server, terminal, table_no, total, *, key=None, payment_type="카드"):
-    headers = {**terminal.headers, **({"Idempotency-Key": key} if key else {})}
+    headers = {**terminal.headers, **service_headers("sale"), **({"Idempotency-Key": key} if key else {})}
     with pytest.raises(requests.ConnectionError):
         requests.post(server.url + "/sales/",
                       json={"table_no": table_no, "payment_type": payment_type, "total_price": total},
@@ -61,8 +61,8 @@ def sale_rows(app, order_id):
 
 
 def order_status(terminal, order_id):
-    return requests.get(f"{terminal.urls['order']}/internal/orders/{order_id}", headers=terminal.headers,
-                        timeout=10).json()["status"]
+    return requests.get(f"{terminal.urls['order']}/internal/orders/{order_id}",
+                        headers={**terminal.headers, **service_headers("order", "sale")}, timeout=10).json()["status"]
 
 
 def reconcile(app):
@@ -228,7 +228,8 @@ def test_a_pending_payment_whose_order_was_cancelled_is_voided(app, client, pos,
     terminal = pos()
     order = terminal.order(3, 공기밥=4)
     crash_while_paying(crashing_sale_service("sale.after_pending_sale"), terminal, 3, 4000)
-    requests.delete(f"{terminal.urls['order']}/orders/3", headers=terminal.headers, timeout=10)
+    requests.delete(f"{terminal.urls['order']}/orders/3", headers={**terminal.headers, **service_headers("order")},
+                    timeout=10)
 
     assert reconcile(app) == {"completed": 0, "failed": 1, "still_pending": 0}
 

@@ -26,3 +26,14 @@ class StoreCard(BaseModel):
     @property
     def zone(self) -> zoneinfo.ZoneInfo:
         return zoneinfo.ZoneInfo(self.time_zone)
+
+
+class PasswordChange(BaseModel):
+    """GET /internal/stores/<id>/password-change: when the password last changed and which token changed it.
+
+    Every token of the store issued before then is ended, but the one that made the change
+    (salesync_common.tokens.ended_by_password_change); None, None: never changed.
+    """
+    store_id: StrictInt
+    changed_at: float | None = None   # seconds since the epoch
+    changed_by: StrictStr | None = None   # the jti of the token that changed it

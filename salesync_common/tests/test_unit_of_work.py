@@ -12,7 +12,7 @@ from salesync_common.unit_of_work import UnitOfWork, current_unit, unit_of_work
 from store_service.app import create_app
 from store_service.app.models import LoginFailure, db
 from testsupport.postgres import libpq_url
-from testsupport.settings import migrated_settings
+from testsupport.settings import migrated_settings, service_headers
 
 
 def _write(name: str) -> None:
@@ -87,7 +87,7 @@ def commits(app):
 
 
 def test_a_view_that_succeeds_commits_once(app, database_url, name, commits):
-    response = app.test_client().post(f"/uow/succeeds/{name}")
+    response = app.test_client().post(f"/uow/succeeds/{name}", headers=service_headers("store"))
 
     assert response.status_code == 201
     assert len(commits) == 1
@@ -97,7 +97,7 @@ def test_a_view_that_succeeds_commits_once(app, database_url, name, commits):
 @pytest.mark.parametrize("view,status", [("raises", 409), ("breaks", 500), ("answers_an_error", 422)])
 def test_a_view_that_raises_or_answers_an_error_leaves_nothing_behind(app, database_url, name, commits, view,
                                                                        status):
-    response = app.test_client().post(f"/uow/{view}/{name}")
+    response = app.test_client().post(f"/uow/{view}/{name}", headers=service_headers("store"))
 
     assert response.status_code == status
     assert commits == []
@@ -105,7 +105,7 @@ def test_a_view_that_raises_or_answers_an_error_leaves_nothing_behind(app, datab
 
 
 def test_a_checkpoint_survives_an_error_response_and_what_follows_it_does_not(app, database_url, name, commits):
-    response = app.test_client().post(f"/uow/checkpoints_then_fails/{name}")
+    response = app.test_client().post(f"/uow/checkpoints_then_fails/{name}", headers=service_headers("store"))
 
     assert response.status_code == 400
     assert len(commits) == 1
@@ -114,9 +114,9 @@ def test_a_checkpoint_survives_an_error_response_and_what_follows_it_does_not(ap
 
 def test_the_session_is_usable_after_a_failed_request(app, database_url, name):
     client = app.test_client()
-    assert client.post(f"/uow/raises/{name}-1").status_code == 409
+    assert client.post(f"/uow/raises/{name}-1", headers=service_headers("store")).status_code == 409
 
-    assert client.post(f"/uow/succeeds/{name}-2").status_code == 201
+    assert client.post(f"/uow/succeeds/{name}-2", headers=service_headers("store")).status_code == 201
     assert stored(database_url, name) == [f"{name}-2"]
 
 

@@ -35,14 +35,32 @@ class Store(db.Model):
         DateTime(timezone=True), nullable=False, server_default=func.now())
     password_changed_at: Mapped[datetime.datetime] = mapped_column(
         DateTime(timezone=True), nullable=False, server_default=func.now())
+    # The jti of the token that last changed the password (it stays valid); NULL: never changed.
+    password_changed_by: Mapped[str | None] = mapped_column(String(64))
 
 
 class LoginFailure(db.Model):
-    """One failed login for a username; the throttle counts recent rows."""
+    """One failed login for a username from a client address; the throttle counts recent rows."""
     __tablename__ = "login_failures"
-    __table_args__ = (Index("ix_login_failures_username_failed_at", "username", "failed_at"),)
+    __table_args__ = (
+        Index("ix_login_failures_username_failed_at", "username", "failed_at"),
+        Index("ix_login_failures_address_failed_at", "address", "failed_at"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     username: Mapped[str] = mapped_column(String(64), nullable=False)
+    address: Mapped[str] = mapped_column(String(64), nullable=False, server_default="")
+    failed_at: Mapped[datetime.datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, server_default=func.now())
+
+
+class PasswordCheckFailure(db.Model):
+    """One wrong answer to POST /stores/pwcheck for a store from a client address."""
+    __tablename__ = "password_check_failures"
+    __table_args__ = (Index("ix_password_check_failures_store_address", "store_id", "address", "failed_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    store_id: Mapped[int] = mapped_column(Integer, nullable=False)
+    address: Mapped[str] = mapped_column(String(64), nullable=False)
     failed_at: Mapped[datetime.datetime] = mapped_column(
         DateTime(timezone=True), nullable=False, server_default=func.now())

@@ -1,13 +1,16 @@
 """Store accounts: sign-up, login, profile, password check and change."""
 from __future__ import annotations
 
+import datetime
 import secrets
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from salesync_common.errors import ApiError, Conflict, Forbidden, TooManyRequests, Unauthorized
+from salesync_common.contracts.stores import PasswordChange
+from salesync_common.errors import ApiError, Conflict, Forbidden, Unauthorized
+from salesync_common.tokens import SessionEnded, ended_by_password_change
 from salesync_common.unit_of_work import UnitOfWork
 
 from . import login_throttle
@@ -65,19 +68,15 @@ def sign_up(*, session: Session, form: SignUp, bcrypt_rounds: int) -> Store:
     return store
 
 
-def log_in(*, unit: UnitOfWork, username: str, password: str, bcrypt_rounds: int) -> Store:
+def log_in(*, unit: UnitOfWork, username: str, password: str, address: str, bcrypt_rounds: int,
+           limits: login_throttle.Limits) -> Store:
     session = unit.session
-    wait = login_throttle.seconds_until_allowed(session=session, username=username)
-    if wait:
-        raise TooManyRequests(
-            "too many failed logins; try again later", error="login_throttled",
-            headers={"Retry-After": str(wait)}, retry_after=wait)
+    login_throttle.reserve_login(unit=unit, username=username, address=address, limits=limits)
     store = session.scalar(select(Store).where(Store.username == username))
     if not password_matches(password, store.password_hash if store else None, rounds=bcrypt_rounds):
-        login_throttle.record_failure(session=session, username=username)
-        unit.checkpoint("a failed login counts towards the throttle although its request answers 400")
+        # The attempt's failure was recorded (and committed) before the comparison.
         raise InvalidCredentials("Invalid username or password")
-    login_throttle.forget_failures(session=session, username=username)
+    login_throttle.login_succeeded(session=session, username=username, address=address)
     return store
 
 
@@ -89,19 +88,40 @@ def get_store(*, session: Session, store_id: int) -> Store:
     return store
 
 
-def password_is_correct(*, session: Session, store_id: int, password: str, bcrypt_rounds: int) -> bool:
+def password_is_correct(*, unit: UnitOfWork, store_id: int, password: str, address: str, bcrypt_rounds: int,
+                        limits: login_throttle.Limits) -> bool:
+    store = get_store(session=unit.session, store_id=store_id)
+    login_throttle.reserve_password_check(unit=unit, store_id=store_id, address=address, limits=limits)
+    if not password_matches(password, store.password_hash, rounds=bcrypt_rounds):
+        return False
+    login_throttle.password_check_succeeded(session=unit.session, store_id=store_id, address=address)
+    return True
+
+
+def password_change(store: Store) -> PasswordChange:
+    changed_at = store.password_changed_at.timestamp() if store.password_changed_by is not None else None
+    return PasswordChange(store_id=store.store_id, changed_at=changed_at, changed_by=store.password_changed_by)
+
+
+def current_session_store(*, session: Session, store_id: int, claims: dict) -> Store:
+    """The token's store; a token the store's last password change ended answers 401."""
     store = get_store(session=session, store_id=store_id)
-    return password_matches(password, store.password_hash, rounds=bcrypt_rounds)
+    change = password_change(store)
+    if ended_by_password_change(claims, changed_at=change.changed_at, changed_by=change.changed_by):
+        raise SessionEnded()
+    return store
 
 
 def update_store(*, session: Session, caller_store_id: int, store_id: int, changes: StoreUpdate,
-                 bcrypt_rounds: int) -> Store:
+                 bcrypt_rounds: int, caller_token_id: str) -> Store:
     store = get_store(session=session, store_id=caller_store_id)
     if store_id != caller_store_id:
         raise Forbidden("a store can change only its own account", error="not_your_store")
     if changes.password is not None:
         store.password_hash = hash_password(changes.password, rounds=bcrypt_rounds)
-        store.password_changed_at = func.now()
+        # This process's clock, as the tokens' iat: every other token issued before now is ended.
+        store.password_changed_at = datetime.datetime.now(datetime.UTC)
+        store.password_changed_by = caller_token_id
     if changes.time_zone is not None:
         store.time_zone = changes.time_zone
     session.flush()

@@ -1,7 +1,11 @@
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
 import jwt
 import pytest
 from sqlalchemy import text
 
+from salesync_common.service_auth import CLIENT_ADDRESS_HEADER
 from store_service.app.models import db
 from testsupport.settings import TEST_JWT_SECRET
 
@@ -46,54 +50,116 @@ def test_login_with_a_bad_body_is_a_400_naming_the_field(client, body):
     assert response.get_json()["field"] in ("username", "password")
 
 
-def test_five_failed_logins_lock_the_username_even_for_the_right_password(client, sign_up):
+def from_address(address):
+    """What the BFF sends: the client address it decided (with its service token, which the client adds)."""
+    return {CLIENT_ADDRESS_HEADER: address}
+
+
+def log_in(client, credentials, address="198.51.100.1"):
+    return client.post("/stores/login", json=credentials, headers=from_address(address))
+
+
+def test_five_failed_logins_lock_the_username_from_that_address_even_for_the_right_password(client, sign_up):
     sign_up()
     for _ in range(5):
-        assert client.post("/stores/login", json=WRONG).status_code == 400
+        assert log_in(client, WRONG).status_code == 400
 
-    locked = client.post("/stores/login", json=CREDENTIALS)
+    locked = log_in(client, CREDENTIALS)
 
     assert locked.status_code == 429
     assert 850 <= int(locked.headers["Retry-After"]) <= 900
     assert locked.get_json()["error"] == "login_throttled"
+    assert locked.get_json()["retry_after"] == int(locked.headers["Retry-After"])
+
+
+def test_the_owner_still_logs_in_from_another_address_while_an_attacker_is_locked_out(client, sign_up):
+    sign_up()
+    for _ in range(5):
+        log_in(client, WRONG, address="203.0.113.66")
+    assert log_in(client, CREDENTIALS, address="203.0.113.66").status_code == 429
+
+    assert log_in(client, CREDENTIALS, address="198.51.100.1").status_code == 200
+    assert log_in(client, CREDENTIALS, address="2001:db8::1").status_code == 200
 
 
 def test_the_lock_is_per_username(client, sign_up):
     sign_up()
     sign_up(username="salesync02")
     for _ in range(5):
-        client.post("/stores/login", json=WRONG)
+        log_in(client, WRONG)
 
-    other = client.post("/stores/login", json={"username": "salesync02", "password": OWNER["password"]})
+    other = log_in(client, {"username": "salesync02", "password": OWNER["password"]})
 
     assert other.status_code == 200
+
+
+def test_twenty_failures_from_one_address_over_any_usernames_refuse_every_login_from_it(client, sign_up):
+    sign_up()
+    for n in range(20):  # spraying one password over many usernames, four tries each
+        assert log_in(client, {"username": f"victim{n // 4:04d}", "password": "Spr4y!ng00"},
+                      address="192.0.2.9").status_code == 400
+
+    sprayed = log_in(client, CREDENTIALS, address="192.0.2.9")
+
+    assert sprayed.status_code == 429 and sprayed.get_json()["error"] == "login_throttled"
+    assert 850 <= int(sprayed.headers["Retry-After"]) <= 900
+    assert log_in(client, CREDENTIALS, address="192.0.2.10").status_code == 200
+
+
+def test_the_address_is_believed_only_from_the_bff(app, sign_up):
+    """Another service (or a caller with a store token) cannot choose the bucket its guesses count in."""
+    sign_up()
+    other_service = app.test_client(caller="sale")
+    for n in range(5):
+        other_service.post("/stores/login", json=WRONG, headers=from_address(f"203.0.113.{n}"))
+
+    # All five counted against the caller's own address, not the five it named.
+    assert other_service.post("/stores/login", json=CREDENTIALS,
+                              headers=from_address("203.0.113.99")).status_code == 429
+    assert log_in(app.test_client(), CREDENTIALS, address="203.0.113.1").status_code == 200
+
+
+def test_ten_guesses_at_once_cannot_all_be_tried(app, sign_up):
+    sign_up()
+    start = threading.Barrier(10)
+
+    def guess(_):
+        client = app.test_client()
+        start.wait()
+        return log_in(client, WRONG).status_code
+
+    with ThreadPoolExecutor(max_workers=10) as pool:
+        statuses = sorted(pool.map(guess, range(10)))
+
+    assert statuses == [400] * 5 + [429] * 5
+    assert log_in(app.test_client(), CREDENTIALS).status_code == 429
 
 
 def test_a_successful_login_forgets_earlier_failures(client, sign_up):
     sign_up()
     for _ in range(4):
-        client.post("/stores/login", json=WRONG)
-    assert client.post("/stores/login", json=CREDENTIALS).status_code == 200
+        log_in(client, WRONG)
+    assert log_in(client, CREDENTIALS).status_code == 200
 
     for _ in range(4):
-        client.post("/stores/login", json=WRONG)
+        log_in(client, WRONG)
 
-    assert client.post("/stores/login", json=CREDENTIALS).status_code == 200
+    assert log_in(client, CREDENTIALS).status_code == 200
 
 
 def test_the_lock_lifts_fifteen_minutes_after_the_failures(app, client, sign_up):
     sign_up()
     for _ in range(5):
-        client.post("/stores/login", json=WRONG)
+        log_in(client, WRONG)
     with app.app_context():
         db.session.execute(text("UPDATE store.login_failures "
                                 "SET failed_at = failed_at - interval '15 minutes 1 second'"))
         db.session.commit()
 
-    assert client.post("/stores/login", json=CREDENTIALS).status_code == 200
+    assert log_in(client, CREDENTIALS).status_code == 200
 
 
 def test_failed_logins_for_unknown_usernames_are_throttled_too(client):
     for _ in range(5):
-        client.post("/stores/login", json={"username": "ghost12345", "password": "x"})
-    assert client.post("/stores/login", json={"username": "ghost12345", "password": "x"}).status_code == 429
+        log_in(client, {"username": "ghost12345", "password": "x"})
+    assert log_in(client, {"username": "ghost12345", "password": "x"}).status_code == 429

@@ -1,8 +1,11 @@
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import jwt
 import pytest
 
+from salesync_common.service_auth import CLIENT_ADDRESS_HEADER
 from salesync_common.tokens import issue_token
 from testsupport.settings import TEST_JWT_SECRET
 
@@ -166,3 +169,77 @@ def test_the_old_unauthenticated_admin_routes_are_gone(client, sign_up, method, 
     response = client.open(path, method=method)
     assert response.status_code in (404, 405)
     assert login_status(client, OWNER["password"]) == 200
+
+
+def check(client, headers, password, address="198.51.100.1"):
+    return client.post("/stores/pwcheck", json={"password": password},
+                       headers={**headers, CLIENT_ADDRESS_HEADER: address})
+
+
+def test_five_wrong_password_checks_from_one_address_answer_429_for_that_store_and_address(client, sign_up):
+    _, headers = sign_up()
+    for _ in range(5):
+        assert check(client, headers, "Wr0ngPass!!").get_json()["result"] == "failed"
+
+    refused = check(client, headers, OWNER["password"])
+
+    assert refused.status_code == 429 and refused.get_json()["error"] == "pwcheck_throttled"
+    assert 850 <= int(refused.headers["Retry-After"]) <= 900
+    assert check(client, headers, OWNER["password"], address="198.51.100.2").get_json()["result"] == "success"
+
+
+def test_a_right_password_check_forgets_the_wrong_ones(client, sign_up):
+    _, headers = sign_up()
+    for _ in range(4):
+        check(client, headers, "Wr0ngPass!!")
+    assert check(client, headers, OWNER["password"]).get_json()["result"] == "success"
+    for _ in range(4):
+        check(client, headers, "Wr0ngPass!!")
+    assert check(client, headers, OWNER["password"]).status_code == 200
+
+
+def test_ten_password_checks_at_once_cannot_all_be_tried(app, sign_up):
+    _, headers = sign_up()
+    start = threading.Barrier(10)
+
+    def guess(_):
+        client = app.test_client()
+        start.wait()
+        return check(client, headers, "Wr0ngPass!!").status_code
+
+    with ThreadPoolExecutor(max_workers=10) as pool:
+        statuses = sorted(pool.map(guess, range(10)))
+
+    assert statuses == [200] * 5 + [429] * 5
+
+
+def test_a_password_change_ends_every_older_token_of_the_store_but_the_one_that_made_it(client, sign_up):
+    store_id, changer = sign_up()
+    stolen = {"Authorization": "Bearer " + issue_token(store_id=store_id, secret=TEST_JWT_SECRET, ttl_seconds=600,
+                                                       now=time.time() - 5)}
+    assert client.get("/stores/", headers=stolen).status_code == 200
+
+    assert client.put(f"/stores/{store_id}", json={"password": NEW_PASSWORD}, headers=changer).status_code == 200
+
+    for method, path, body in PROTECTED:
+        response = client.open(path.format(store_id=store_id), method=method, json=body, headers=stolen)
+        assert response.status_code == 401 and response.get_json()["error"] == "session_ended", (method, path)
+    assert client.get("/stores/", headers=changer).status_code == 200  # the POS's home screen still works
+    assert client.get("/internal/stores/me", headers=changer).status_code == 200
+    fresh = client.post("/stores/login", json={"username": OWNER["username"], "password": NEW_PASSWORD})
+    assert client.get("/stores/", headers={"Authorization": f"Bearer {fresh.get_json()['access_token']}"}
+                      ).status_code == 200
+
+
+def test_the_bff_reads_a_stores_password_change_record_and_no_other_service_may(app, client, sign_up):
+    store_id, changer = sign_up()
+    assert client.get(f"/internal/stores/{store_id}/password-change").get_json() == {
+        "store_id": store_id, "changed_at": None, "changed_by": None}
+    client.put(f"/stores/{store_id}", json={"password": NEW_PASSWORD}, headers=changer)
+    jti = jwt.decode(changer["Authorization"][7:], TEST_JWT_SECRET, algorithms=["HS256"])["jti"]
+
+    record = client.get(f"/internal/stores/{store_id}/password-change").get_json()
+
+    assert record["changed_by"] == jti and abs(record["changed_at"] - time.time()) < 60
+    assert app.test_client(caller="sale").get(f"/internal/stores/{store_id}/password-change").status_code == 403
+    assert client.get("/internal/stores/999999/password-change").status_code == 404

@@ -11,13 +11,15 @@ from salesync_common.tokens import authenticated_store_id
 
 from ..forwarding import forward
 from ..route import Route
+from ..sessions import refuse_ended_session
 
 
 def _view(route: Route):
     def view(**path_args):
         if route.auth:
-            # A missing, expired or forged token is refused here, before any service is called.
-            authenticated_store_id()
+            # A missing, expired or forged token is refused here, before any service is called,
+            # and so is a token the store's last password change ended.
+            refuse_ended_session(client=service_client(), store_id=authenticated_store_id())
         if route.handler is not None:
             return route.handler(route, **path_args)
         return forward(route, client=service_client(), path_args=path_args)

@@ -1,4 +1,10 @@
-"""Routes other services call with the forwarded (or re-issued) token of the store."""
+"""Routes other services call with the forwarded (or re-issued) token of the store.
+
+Closing an order for a sale takes the sale service's own proof (its service token): a store token alone,
+or another service, could otherwise claim a sale id the sale service has not yet given to another store,
+and that store's payment would then fail. Sale ids stay unique across stores; only the sale service names
+them, for the store whose token it forwards.
+"""
 from __future__ import annotations
 
 from flask import Blueprint, g, jsonify, request
@@ -6,6 +12,7 @@ from flask import Blueprint, g, jsonify, request
 from salesync_common.business_day import parse_period, store_time_zone
 from salesync_common.contracts.orders import ItemDayReport
 from salesync_common.request_body import parse_body
+from salesync_common.service_auth import called_by
 from salesync_common.tokens import login_required
 from salesync_common.unit_of_work import unit_of_work
 
@@ -40,6 +47,7 @@ def order_lines(order_id: int):
 
 @bp.post("/orders/<int:order_id>/pay")
 @login_required
+@called_by("sale")
 @unit_of_work(db)
 def pay_order(order_id: int):
     claim = parse_body(PaymentClaim)

@@ -1,13 +1,17 @@
 """Public store routes (API.md §2): parse, call one function, answer JSON."""
 from __future__ import annotations
 
+import functools
+
 from flask import Blueprint, current_app, g, jsonify
 
 from salesync_common.request_body import parse_body, parse_query
+from salesync_common.service_auth import client_address
 from salesync_common.tokens import issue_token, login_required
 from salesync_common.unit_of_work import current_unit, unit_of_work
 
 from .. import stores
+from ..login_throttle import Limits
 from ..models import db
 from ..schemas import Login, PasswordCheck, SignUp, StoreUpdate, UsernameQuery
 
@@ -39,13 +43,24 @@ def sign_up():
 def log_in():
     form = parse_body(Login)
     store = stores.log_in(unit=current_unit(), username=form.username, password=form.password,
-                          bcrypt_rounds=_settings().bcrypt_rounds)
+                          address=client_address(), bcrypt_rounds=_settings().bcrypt_rounds,
+                          limits=Limits.from_settings(_settings()))
     return jsonify(result="success", store_id=store.store_id,
                    access_token=_token_for(store.store_id), csrf_token=stores.new_csrf_token())
 
 
+def current_session_required(view):
+    """login_required, and a token the store's last password change ended answers 401 here too."""
+    @functools.wraps(view)
+    @login_required
+    def wrapper(*args, **kwargs):
+        stores.current_session_store(session=db.session, store_id=g.store_id, claims=g.token_claims)
+        return view(*args, **kwargs)
+    return wrapper
+
+
 @bp.get("/")
-@login_required
+@current_session_required
 def current_store():
     store = stores.get_store(session=db.session, store_id=g.store_id)
     return jsonify(store=stores.public_profile(store))
@@ -60,21 +75,23 @@ def check_username():
 
 
 @bp.post("/pwcheck")
-@login_required
+@current_session_required
 @unit_of_work(db)
 def check_password():
     form = parse_body(PasswordCheck)
-    if stores.password_is_correct(session=db.session, store_id=g.store_id, password=form.password,
-                                  bcrypt_rounds=_settings().bcrypt_rounds):
+    if stores.password_is_correct(unit=current_unit(), store_id=g.store_id, password=form.password,
+                                  address=client_address(), bcrypt_rounds=_settings().bcrypt_rounds,
+                                  limits=Limits.from_settings(_settings())):
         return jsonify(result="success", message="비밀번호가 일치합니다.")
     return jsonify(result="failed", message="비밀번호가 일치하지 않습니다.")
 
 
 @bp.put("/<int:store_id>")
-@login_required
+@current_session_required
 @unit_of_work(db)
 def update_store(store_id: int):
     changes = parse_body(StoreUpdate)
     store = stores.update_store(session=db.session, caller_store_id=g.store_id, store_id=store_id,
-                                changes=changes, bcrypt_rounds=_settings().bcrypt_rounds)
+                                changes=changes, bcrypt_rounds=_settings().bcrypt_rounds,
+                                caller_token_id=str(g.token_claims.get("jti") or ""))
     return jsonify(store_id=store.store_id, result="success", message="매장 정보 수정 성공")
