@@ -12,6 +12,7 @@ from consulting_service.app.advice import Advice
 from consulting_service.app.models import ConsultingJob
 from salesync_common.settings import ConfigError, Settings
 from salesync_common.tokens import issue_token
+from testsupport.clients import CheckedClient
 from testsupport.settings import TEST_JWT_SECRET, migrated_settings
 
 from .conftest import LEASE
@@ -219,9 +220,11 @@ def small_quota_app(database_url):
     settings = Settings.from_env("consulting", env={"SALESYNC_JWT_SECRET": TEST_JWT_SECRET,
                                                     "SALESYNC_CONSULTING_MAX_UNFINISHED": "1",
                                                     "SALESYNC_CONSULTING_PER_HOUR": "2"})
-    return create_app(migrated_settings("consulting", database_url,
-                                        consulting_max_unfinished=settings.consulting_max_unfinished,
-                                        consulting_per_hour=settings.consulting_per_hour))
+    app = create_app(migrated_settings("consulting", database_url,
+                                       consulting_max_unfinished=settings.consulting_max_unfinished,
+                                       consulting_per_hour=settings.consulting_per_hour))
+    app.test_client_class = CheckedClient  # sends a service token, as the BFF does
+    return app
 
 
 def test_the_quotas_are_settings(small_quota_app, sessions):
