@@ -30,7 +30,7 @@ from dashboard_service.app.sms_quota import SmsLimits
 from testsupport import shop as scenario
 from testsupport.postgres import drop_database, ensure_database
 from testsupport.served import ServedApp, local_service_urls, serve_service
-from testsupport.settings import migrated_settings
+from testsupport.settings import migrated_settings, service_headers
 
 from .support import TODAY, Browser
 
@@ -180,9 +180,9 @@ def test_the_providers_error_text_never_reaches_the_client(small_cap, no_aws, mo
     monkeypatch.setenv("AWS_ENDPOINT_URL_SNS", "http://127.0.0.1:9")
 
     through_bff = press(store, days_back(1))
-    # the dashboard's own answer, as any caller inside the cluster gets it (not through the BFF: not counted)
+    # the dashboard's own answer, as the BFF gets it (not through the BFF: not counted)
     own = requests.get(f"{dashboard.url}/dashboard/calculate?date={days_back(2)}", timeout=30,
-                       headers={"Authorization": f"Bearer {store.token}"})
+                       headers={"Authorization": f"Bearer {store.token}", **service_headers("dashboard")})
 
     assert through_bff.status_code == 502 and "127.0.0.1" not in through_bff.text
     assert own.status_code == 502 and own.json()["error"] == "sms_failed" and "reason" not in own.json()
