@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
+import re
 import secrets
 from collections.abc import Mapping
 
@@ -17,6 +18,8 @@ log = logging.getLogger(__name__)
 
 DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/salesync"
 MIN_JWT_SECRET_LENGTH = 32
+# An origin as a browser sends it: scheme, host and an optional port, nothing after.
+_ORIGIN = re.compile(r"https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?", re.ASCII)
 
 
 class ConfigError(RuntimeError):
@@ -38,6 +41,9 @@ class Settings:
     http_get_retries: int = 2
     log_level: str = "INFO"
     kafka_bootstrap_servers: str = "127.0.0.1:9092"
+    max_json_depth: int = 32                  # a JSON body nested deeper answers 400
+    max_body_bytes: int = 64 * 1024           # a larger body answers 413
+    cors_origins: tuple[str, ...] = ("*",)    # the browser origins the BFF answers; "*": any
 
     @property
     def is_production(self) -> bool:
@@ -88,6 +94,9 @@ class Settings:
             http_get_retries=_int(env, "SALESYNC_HTTP_GET_RETRIES", 2, minimum=0),
             log_level=env.get("SALESYNC_LOG_LEVEL", "INFO").upper(),
             kafka_bootstrap_servers=env.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092"),
+            max_json_depth=_int(env, "SALESYNC_MAX_JSON_DEPTH", 32, minimum=2),
+            max_body_bytes=_int(env, "SALESYNC_MAX_BODY_BYTES", 64 * 1024, minimum=1024),
+            cors_origins=cors_origins(env.get("SALESYNC_CORS_ORIGINS", "")),
         )
         values.update(overrides)
         if values["database_url"]:
@@ -101,6 +110,18 @@ def normalise_database_url(url: str) -> str:
         if url.startswith(prefix):
             return "postgresql+psycopg2://" + url[len(prefix):]
     return url
+
+
+def cors_origins(raw: str) -> tuple[str, ...]:
+    """SALESYNC_CORS_ORIGINS: comma-separated origins (https://pos.example.com), or "*" (also when unset)."""
+    origins = tuple(origin.strip().rstrip("/") for origin in raw.split(",") if origin.strip())
+    if not origins or origins == ("*",):
+        return ("*",)
+    for origin in origins:
+        if not _ORIGIN.fullmatch(origin):
+            raise ConfigError(f"SALESYNC_CORS_ORIGINS: {origin!r} is not an origin such as https://pos.example.com "
+                              "(or give * alone)")
+    return origins
 
 
 def _int(env: Mapping[str, str], name: str, default: int, *, minimum: int) -> int:
