@@ -44,6 +44,8 @@ LEFT_AT_DEFAULT = {
     "SALESYNC_JWT_TTL_SECONDS": "one day",
     "SALESYNC_FAILPOINTS": "only tests inject failures",
     "PROMETHEUS_MULTIPROC_DIR": "the image's command sets it for gunicorn",
+    "SALESYNC_MAX_JSON_DEPTH": "32 levels",
+    "SALESYNC_MAX_BODY_BYTES": "64 KB",
 }
 
 

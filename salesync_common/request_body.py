@@ -70,7 +70,7 @@ def _body_text() -> str | None:
     # hand on its first 64 KB; one more byte from the server's own stream tells a longer body from one
     # of exactly the limit.
     if request.content_length is None and limit is not None and len(raw) >= limit \
-            and request.environ["wsgi.input"].read(1):
+            and request.input_stream.read(1):
         raise RequestEntityTooLarge()
     try:
         return raw.decode(json.detect_encoding(raw), "surrogatepass")
