@@ -8,6 +8,7 @@ max_body_bytes is a 413 (Flask's MAX_CONTENT_LENGTH, set by init_service).
 from __future__ import annotations
 
 import json
+import math
 import re
 from typing import TypeVar
 
@@ -89,12 +90,25 @@ def json_object() -> dict:
         raise ApiError("the request body is empty", error="empty_body")
     refuse_deep_json(text)
     try:
-        data = json.loads(text)
+        data = json.loads(text, parse_constant=_not_json, parse_float=_finite)
     except ValueError:
         raise ApiError("the request body is not valid JSON", error="malformed_json") from None
     if not isinstance(data, dict):
         raise ApiError("the request body must be a JSON object", error="malformed_json")
     return data
+
+
+def _not_json(constant: str):
+    # Python reads NaN and Infinity, which JSON lacks; passed on, no other parser (nor the BFF's own
+    # request to the owning service) would take them back.
+    raise ValueError(f"{constant} is not JSON")
+
+
+def _finite(number: str) -> float:
+    value = float(number)
+    if not math.isfinite(value):  # 1e400
+        raise ValueError(f"{number} is out of range")
+    return value
 
 
 def parse_body(model: type[Model]) -> Model:

@@ -95,6 +95,17 @@ def test_the_depth_limit_is_a_setting():
         "the JSON body is nested deeper than 5 levels"
 
 
+@pytest.mark.parametrize("number", ["NaN", "Infinity", "-Infinity", "1e400", "-1E999"])
+def test_numbers_json_lacks_are_a_400_not_passed_on(client, number):
+    # Python's parser reads them; re-encoding them for the owning service (the BFF's forward) fails.
+    response = client.post("/parsed", data=f'{{"value": {number}}}', content_type="application/json")
+    assert response.status_code == 400 and response.get_json()["error"] == "malformed_json"
+
+
+def test_a_float_in_range_is_still_a_number(client):
+    assert client.post("/parsed", data='{"value": 2.5e3}', content_type="application/json").status_code == 200
+
+
 def padded(size: int) -> bytes:
     body = b'{"value": "' + b"x" * (size - 13) + b'"}'
     assert len(body) == size
