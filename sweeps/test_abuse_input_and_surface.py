@@ -39,7 +39,7 @@ TALLY_SUB = "abuse 7: token sub not ASCII digits"
 TALLY_HEADERS = "abuse 8: security headers"
 TALLY_DOCS = "abuse 8: /docs served by the BFF"
 TALLY_CORS = "abuse 8: CORS origins"
-SETUP = "abuse 7/8: setting the stores up"
+SETUP = "abuse 7/8: setting the store up"
 
 LIMIT_BYTES = 64 * 1024
 FRONTEND = "https://pos.salesync.example"
