@@ -56,6 +56,8 @@ LEFT_AT_DEFAULT = {
     "SALESYNC_PWCHECK_MAX_FAILURES": "5 per (store, client address)",
     "SALESYNC_AUTH_FAILURE_WINDOW_SECONDS": "15 minutes",
     "SALESYNC_SESSION_CHECK_SECONDS": "5: a password change ends the other tokens within 5 s",
+    "SALESYNC_MAX_JSON_DEPTH": "32 levels",
+    "SALESYNC_MAX_BODY_BYTES": "64 KB",
 }
 
 

@@ -10,7 +10,7 @@ from http import HTTPStatus
 
 from flask import Flask, jsonify
 from sqlalchemy.exc import DataError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 log = logging.getLogger(__name__)
 
@@ -95,6 +95,13 @@ def register_error_handlers(app: Flask) -> None:
             if allowed:
                 headers["Allow"] = ", ".join(allowed)
         return error_response(exc.code or 500, _snake(exc.name), exc.description or exc.name, headers)
+
+    @app.errorhandler(RequestEntityTooLarge)
+    def _too_large(exc: RequestEntityTooLarge):
+        # Flask's MAX_CONTENT_LENGTH: a Content-Length over it, or a chunked body read past it.
+        limit = app.config.get("MAX_CONTENT_LENGTH")
+        message = f"the request body is larger than {limit} bytes" if limit else "the request body is too large"
+        return error_response(413, "request_entity_too_large", message)
 
     @app.errorhandler(DataError)
     def _data_error(exc: DataError):

@@ -3,10 +3,15 @@ from __future__ import annotations
 
 import datetime
 import re
+import unicodedata
 from typing import Annotated
 
-from pydantic import BeforeValidator
+from pydantic import AfterValidator, BeforeValidator, StringConstraints
 
+# What a name may not hold: control characters (Cc), format characters (Cf: zero-width spaces and
+# joiners, bidi overrides and isolates, the BOM), line and paragraph separators, and lone surrogates
+# (JSON can carry them, UTF-8 and so PostgreSQL cannot).
+HIDDEN_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp", "Cs"})
 _DIGITS = re.compile(r"[0-9]{1,18}", re.ASCII)
 _ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", re.ASCII)
 
@@ -53,3 +58,26 @@ def iso_day(value) -> datetime.date:
 
 Won = Annotated[int, BeforeValidator(whole_won)]
 IsoDay = Annotated[datetime.date, BeforeValidator(iso_day)]
+
+
+def nfc(value):
+    """Text in Unicode normal form C, so that a name typed decomposed ("카" as two jamo, "é" as e and an
+    accent) is stored and compared as the same name composed; anything else is left to the type check."""
+    return unicodedata.normalize("NFC", value) if isinstance(value, str) else value
+
+
+def visible(value: str) -> str:
+    for char in value:
+        if unicodedata.category(char) in HIDDEN_CATEGORIES:
+            named = f"U+{ord(char):04X} {unicodedata.name(char, '')}".strip()
+            raise ValueError(f"must not contain control or invisible formatting characters ({named})")
+    return value
+
+
+def name_text(min_length: int, max_length: int, pattern: str | None = None):
+    """A name people read (a store, an owner, a category, an item): NFC-normalised first, then trimmed
+    and measured, and refused with 400 naming the field if it hides control or format characters."""
+    # A BeforeValidator listed after the constraints runs before them.
+    return Annotated[str, StringConstraints(strict=True, strip_whitespace=True, min_length=min_length,
+                                            max_length=max_length, pattern=pattern),
+                     BeforeValidator(nfc), AfterValidator(visible)]

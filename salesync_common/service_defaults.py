@@ -8,6 +8,7 @@ from .database import configure_database
 from .errors import NotFound, register_error_handlers
 from .health import health
 from .metrics import init_metrics
+from .request_body import check_json_body
 from .request_log import configure_logging, register_request_ids
 from .service_client import ServiceClient
 from .settings import Settings
@@ -25,7 +26,7 @@ def init_service(app: Flask, settings: Settings, *, db: SQLAlchemy | None = None
     """Settings, JSON logs with request ids, JSON errors, health routes, the database and the service client."""
     app.extensions["salesync_settings"] = settings
     app.config["SECRET_KEY"] = settings.jwt_secret
-    app.config["MAX_CONTENT_LENGTH"] = 1024 * 1024
+    app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     app.json.sort_keys = False
     app.json.ensure_ascii = False
     # A browser never follows a 308 on a POST preflight; serve /stores and /stores/ alike instead.
@@ -39,3 +40,5 @@ def init_service(app: Flask, settings: Settings, *, db: SQLAlchemy | None = None
         configure_database(app, db, settings)
     app.extensions["salesync_client"] = ServiceClient(settings)
     init_metrics(app, settings.service)
+    # After the request id and metrics hooks, so a refused body is logged and counted like any answer.
+    app.before_request(check_json_body)

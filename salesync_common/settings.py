@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
+import re
 import secrets
 from collections.abc import Mapping
 
@@ -17,6 +18,8 @@ log = logging.getLogger(__name__)
 
 DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/salesync"
 MIN_JWT_SECRET_LENGTH = 32
+# An origin as a browser sends it: scheme, host and an optional port, nothing after.
+_ORIGIN = re.compile(r"https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?", re.ASCII)
 
 
 class ConfigError(RuntimeError):
@@ -50,6 +53,9 @@ class Settings:
     auth_failure_window_seconds: int = 15 * 60
     # How long the BFF keeps a store's password-change record: tokens a change ended are refused within it.
     session_check_seconds: int = 5
+    max_json_depth: int = 32                  # a JSON body nested deeper answers 400
+    max_body_bytes: int = 64 * 1024           # a larger body answers 413
+    cors_origins: tuple[str, ...] = ("*",)    # the browser origins the BFF answers; "*": any
 
     @property
     def is_production(self) -> bool:
@@ -110,6 +116,9 @@ class Settings:
             pwcheck_max_failures=_int(env, "SALESYNC_PWCHECK_MAX_FAILURES", 5, minimum=1),
             auth_failure_window_seconds=_int(env, "SALESYNC_AUTH_FAILURE_WINDOW_SECONDS", 15 * 60, minimum=1),
             session_check_seconds=_int(env, "SALESYNC_SESSION_CHECK_SECONDS", 5, minimum=0),
+            max_json_depth=_int(env, "SALESYNC_MAX_JSON_DEPTH", 32, minimum=2),
+            max_body_bytes=_int(env, "SALESYNC_MAX_BODY_BYTES", 64 * 1024, minimum=1024),
+            cors_origins=cors_origins(env.get("SALESYNC_CORS_ORIGINS", "")),
         )
         values.update(overrides)
         if values["database_url"]:
@@ -139,6 +148,18 @@ def normalise_database_url(url: str) -> str:
         if url.startswith(prefix):
             return "postgresql+psycopg2://" + url[len(prefix):]
     return url
+
+
+def cors_origins(raw: str) -> tuple[str, ...]:
+    """SALESYNC_CORS_ORIGINS: comma-separated origins (https://pos.example.com), or "*" (also when unset)."""
+    origins = tuple(origin.strip().rstrip("/") for origin in raw.split(",") if origin.strip())
+    if not origins or origins == ("*",):
+        return ("*",)
+    for origin in origins:
+        if not _ORIGIN.fullmatch(origin):
+            raise ConfigError(f"SALESYNC_CORS_ORIGINS: {origin!r} is not an origin such as https://pos.example.com "
+                              "(or give * alone)")
+    return origins
 
 
 def _int(env: Mapping[str, str], name: str, default: int, *, minimum: int) -> int:

@@ -7,6 +7,7 @@ token problem answers 401 JSON: missing header, `Bearer null`, a bad signature, 
 from __future__ import annotations
 
 import functools
+import re
 import time
 import uuid
 
@@ -16,6 +17,9 @@ from flask import current_app, g, request
 from .errors import Unauthorized
 
 ALGORITHM = "HS256"
+# A store id as issue_token writes it: ASCII digits only (str.isdigit also takes "²" and "١٢"), and
+# few enough for a 64-bit id.
+_STORE_ID = re.compile(r"[0-9]{1,18}", re.ASCII)
 
 
 def issue_token(*, store_id: int, secret: str, ttl_seconds: int, now: float | None = None) -> str:
@@ -49,7 +53,7 @@ def verified_claims(token: str, *, secret: str) -> dict:
     except jwt.InvalidTokenError:
         raise Unauthorized("the login token is not valid", error="invalid_token") from None
     sub = claims.get("sub")
-    if not isinstance(sub, str) or not sub.isdigit() or int(sub) <= 0:
+    if not isinstance(sub, str) or not _STORE_ID.fullmatch(sub) or int(sub) <= 0:
         raise Unauthorized("the login token is not valid", error="invalid_token")
     return claims
 

@@ -7,6 +7,7 @@ from flask import Flask
 from salesync_common import Settings, init_service
 
 from .cors import enable_cors
+from .headers import add_security_headers
 from .openapi import build_document
 from .routes import ROUTES, documented_routes
 from .sessions import PasswordChanges
@@ -16,7 +17,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     settings = settings or Settings.from_env("bff")
     app = Flask(__name__, static_folder=None)
     init_service(app, settings)
-    enable_cors(app)
+    enable_cors(app, settings.cors_origins)
+    add_security_headers(app)
     app.extensions["bff_password_changes"] = PasswordChanges(max_age=settings.session_check_seconds)
 
     from .api import gateway

@@ -1,4 +1,9 @@
-"""CORS for the browser: any origin, on every answer (errors and unknown paths too), and every preflight a 204."""
+"""CORS for the browser, on every answer (errors and unknown paths too), and every preflight a 204.
+
+The origins come from the setting SALESYNC_CORS_ORIGINS (comma-separated; `*`, any origin, when unset,
+for local use). A request from an origin not listed gets no Access-Control-Allow-Origin, so the browser
+keeps the answer from the page that asked.
+"""
 from __future__ import annotations
 
 from flask import Flask, Response, request
@@ -10,7 +15,7 @@ EXPOSED_HEADERS = ["X-Request-ID", "Idempotent-Replayed", "Retry-After"]
 PREFLIGHT_MAX_AGE = 600
 
 
-def enable_cors(app: Flask) -> None:
+def enable_cors(app: Flask, origins: tuple[str, ...] = ("*",)) -> None:
     @app.before_request
     def _answer_preflight():
         # Flask would answer OPTIONS only on known paths (404 elsewhere); a preflight never reaches a view.
@@ -19,6 +24,17 @@ def enable_cors(app: Flask) -> None:
             del response.headers["Content-Type"]
             return response
 
-    # flask-cors adds the headers in an after_request hook and on the exception handlers' answers.
-    CORS(app, origins="*", send_wildcard=True, methods=ALLOWED_METHODS, allow_headers=ALLOWED_HEADERS,
-         expose_headers=EXPOSED_HEADERS, max_age=PREFLIGHT_MAX_AGE, vary_header=False)
+    wildcard = origins == ("*",)
+    if not wildcard:
+        @app.after_request
+        def _vary_by_origin(response: Response) -> Response:
+            # The answer differs by Origin (allowed or not): a cache must keep them apart.
+            response.vary.add("Origin")
+            return response
+
+    # flask-cors adds the headers in an after_request hook and on the exception handlers' answers. Listed
+    # origins are matched exactly (none holds a regex character: settings.py checks their form), and
+    # only on a request that names its Origin.
+    CORS(app, origins="*" if wildcard else list(origins), send_wildcard=wildcard, always_send=wildcard,
+         methods=ALLOWED_METHODS, allow_headers=ALLOWED_HEADERS, expose_headers=EXPOSED_HEADERS,
+         max_age=PREFLIGHT_MAX_AGE, vary_header=False)

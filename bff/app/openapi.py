@@ -22,11 +22,12 @@ DESCRIPTION = (
 )
 
 ERROR_MEANINGS = {
-    400: "A missing or malformed field (named by `field`) or query parameter",
+    400: "A missing or malformed field (named by `field`) or query parameter, or JSON nested deeper than 32 levels",
     401: "No valid login token (missing, `Bearer null`, a bad signature or expired)",
     403: "Not the caller's own store",
     404: "No such thing in the caller's store",
     409: "Conflicts with what exists (a duplicate name, an open order, a differing total)",
+    413: "The body is larger than 64 KB",
     415: "The body is not JSON",
     422: "The Idempotency-Key was already used with another request",
     429: "Too many requests (failed logins, consulting jobs, settlement messages); see Retry-After",
@@ -147,7 +148,7 @@ def _error_statuses(route: Route) -> set[int]:
     if route.auth:
         statuses.add(401)
     if route.body is not None:
-        statuses |= {400, 415}
+        statuses |= {400, 413, 415}
     if route.query is not None:
         statuses.add(400)
     if route.service is not None:

@@ -88,6 +88,12 @@ ROUTES: list[Route] = [
           handler=doc_views.openapi_document),
     Route("GET", "/docs", None, "This API, browsable", None, auth=False, handler=doc_views.browsable_docs,
           content_type="text/html"),
+    Route("GET", "/docs/swagger-ui.css", None, "Swagger UI's style sheet, for /docs", None, auth=False,
+          handler=doc_views.docs_file, content_type="text/css"),
+    Route("GET", "/docs/swagger-ui-bundle.js", None, "Swagger UI's script, for /docs", None, auth=False,
+          handler=doc_views.docs_file, content_type="text/javascript"),
+    Route("GET", "/docs/docs.js", None, "The script that starts Swagger UI on /docs", None, auth=False,
+          handler=doc_views.docs_file, content_type="text/javascript"),
 ]
 
 # Served by the shared service defaults (salesync_common.health), listed so the document is complete.

@@ -44,4 +44,14 @@ def test_each_operation_says_whether_it_needs_a_token_and_what_it_takes(client):
 def test_the_docs_page_loads_the_document(client):
     response = client.get("/docs")
     assert response.status_code == 200 and response.mimetype == "text/html"
-    assert "swagger-ui" in response.get_data(as_text=True) and "openapi.json" in response.get_data(as_text=True)
+    assert "swagger-ui" in response.get_data(as_text=True)
+    assert "http" not in response.get_data(as_text=True), "Swagger UI comes from the BFF, not a CDN"
+    assert "openapi.json" in client.get("/docs/docs.js").get_data(as_text=True)
+
+
+def test_every_route_with_a_body_documents_the_413_for_a_body_over_64_kb(client):
+    document = client.get("/openapi.json").get_json()
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            if "requestBody" in operation:
+                assert operation["responses"]["413"]["description"] == "The body is larger than 64 KB", (method, path)

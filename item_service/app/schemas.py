@@ -4,9 +4,9 @@ from __future__ import annotations
 import re
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StrictInt, StringConstraints
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StrictInt
 
-from salesync_common.field_types import IsoDay, whole_won
+from salesync_common.field_types import IsoDay, name_text, whole_won
 
 from .models import MAX_CATEGORY_NAME, MAX_ITEM_NAME, MAX_WON
 
@@ -14,9 +14,7 @@ MAX_IDS = 200
 MAX_ID_DIGITS = 18  # an id of up to 18 digits fits a 64-bit integer
 MAX_COST_LINES = 1000
 
-# Control characters, and lone surrogates that JSON can carry but UTF-8 (and so PostgreSQL) cannot.
 _DIGITS = re.compile(r"[0-9]+", re.ASCII)
-_UNSTORABLE = re.compile(r"[\x00-\x1f\x7f\ud800-\udfff]")
 
 
 def _storable_won(value) -> int:
@@ -26,28 +24,17 @@ def _storable_won(value) -> int:
     return value
 
 
-def _printable(value: str) -> str:
-    if _UNSTORABLE.search(value):
-        raise ValueError("must be plain text without control characters")
-    return value
-
-
-def _name(max_length: int):
-    return Annotated[str, StringConstraints(strict=True, strip_whitespace=True, min_length=1, max_length=max_length),
-                     AfterValidator(_printable)]
-
-
 Won = Annotated[int, BeforeValidator(_storable_won)]
 Day = IsoDay
 Id = Annotated[StrictInt, Field(gt=0)]
 
 
 class CategoryForm(BaseModel):
-    name: _name(MAX_CATEGORY_NAME)
+    name: name_text(1, MAX_CATEGORY_NAME)
 
 
 class ItemForm(BaseModel):
-    name: _name(MAX_ITEM_NAME)
+    name: name_text(1, MAX_ITEM_NAME)
     price: Won
 
 

@@ -113,3 +113,13 @@ def test_keys_older_than_a_day_are_purged(client, shop, database_url, monkeypatc
     with psycopg2.connect(libpq_url(database_url)) as connection, connection.cursor() as cursor:
         cursor.execute('SELECT key FROM "order".idempotency_keys WHERE key IN (%s, %s)', ("old-key", "new-key"))
         assert [row[0] for row in cursor.fetchall()] == ["new-key"]
+
+
+def test_a_keyed_order_nested_thousands_deep_is_a_400_and_keeps_the_key(client, shop):
+    # The key's fingerprint parses the body with Flask's own parser, which recursed until a RecursionError (500).
+    headers, items = shop
+    deep = '{"table_no": 1, "carts": ' + "[" * 5000 + "]" * 5000 + "}"
+    response = client.post("/orders/", data=deep, content_type="application/json", headers=keyed(headers, "deep"))
+
+    assert response.status_code == 400 and response.get_json()["error"] == "json_too_deep"
+    assert order(client, keyed(headers, "deep"), 1, [(items["아메리카노"], 1)]).status_code == 200

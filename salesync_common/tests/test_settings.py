@@ -21,6 +21,17 @@ def test_local_defaults_need_no_environment():
     assert settings.service_urls["bff"] == "http://127.0.0.1:8000"
 
 
+def test_hostile_input_limits_default_to_32_levels_and_64_kb_and_cors_to_any_origin():
+    settings = Settings.from_env("bff", env={})
+    assert (settings.max_json_depth, settings.max_body_bytes, settings.cors_origins) == (32, 65536, ("*",))
+    changed = Settings.from_env("bff", env={
+        "SALESYNC_MAX_JSON_DEPTH": "8", "SALESYNC_MAX_BODY_BYTES": "4096",
+        "SALESYNC_CORS_ORIGINS": " https://pos.salesync.example , http://localhost:3000/"})
+    assert (changed.max_json_depth, changed.max_body_bytes) == (8, 4096)
+    assert changed.cors_origins == ("https://pos.salesync.example", "http://localhost:3000")
+    assert Settings.from_env("bff", env={"SALESYNC_CORS_ORIGINS": "*"}).cors_origins == ("*",)
+
+
 def test_each_service_may_have_its_own_database_and_service_addresses():
     env = {"DATABASE_URL": "postgres://shared/db", "ORDER_DATABASE_URL": "postgresql://orders-host/orders",
            "ITEM_SERVICE_URL": "http://service-item.default.svc.cluster.local", "SALESYNC_JWT_SECRET": SECRET}
@@ -37,6 +48,11 @@ def test_each_service_may_have_its_own_database_and_service_addresses():
     ({"SALESYNC_JWT_TTL_SECONDS": "a day"}, "SALESYNC_JWT_TTL_SECONDS"),
     ({"SALESYNC_HTTP_READ_TIMEOUT": "-1"}, "SALESYNC_HTTP_READ_TIMEOUT"),
     ({"SALESYNC_ENV": "staging"}, "SALESYNC_ENV"),
+    ({"SALESYNC_MAX_JSON_DEPTH": "deep"}, "SALESYNC_MAX_JSON_DEPTH"),
+    ({"SALESYNC_MAX_BODY_BYTES": "10"}, "SALESYNC_MAX_BODY_BYTES"),
+    ({"SALESYNC_CORS_ORIGINS": "pos.example.com"}, "SALESYNC_CORS_ORIGINS"),
+    ({"SALESYNC_CORS_ORIGINS": "https://pos.example.com/app"}, "SALESYNC_CORS_ORIGINS"),
+    ({"SALESYNC_CORS_ORIGINS": "https://pos.example.com,*"}, "SALESYNC_CORS_ORIGINS"),
 ])
 def test_a_missing_or_wrong_setting_is_a_clear_error_naming_the_variable(env, variable):
     with pytest.raises(ConfigError, match=variable):

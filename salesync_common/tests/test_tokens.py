@@ -2,9 +2,12 @@ import time
 
 import jwt
 import pytest
+from flask import Flask, g
 
+from salesync_common import init_service
 from salesync_common.errors import Unauthorized
-from salesync_common.tokens import issue_token, verify_token
+from salesync_common.tokens import issue_token, login_required, verify_token
+from testsupport.settings import TEST_JWT_SECRET, settings_for_tests
 
 SECRET = "k" * 64
 
@@ -41,3 +44,37 @@ def test_a_bad_token_is_refused_with_a_reason(token, error):
         verify_token(token, secret=SECRET)
     assert refused.value.status == 401
     assert refused.value.error == error
+
+
+def signed(sub, secret: str = SECRET) -> str:
+    return jwt.encode({"sub": sub, "iat": int(time.time()), "exp": int(time.time()) + 600}, secret, algorithm="HS256")
+
+
+# Each passes str.isdigit(); int() of the first raises, of the second and third it gives another store's id.
+NOT_ASCII_DIGITS = {"superscript two": "\u00b2", "arabic-indic 12": "\u0661\u0662", "fullwidth 7": "\uff17",
+                    "plus sign": "+1", "space": " 1", "newline": "1\n", "19 digits": "1" * 19, "empty": ""}
+
+
+@pytest.mark.parametrize("sub", NOT_ASCII_DIGITS.values(), ids=NOT_ASCII_DIGITS.keys())
+def test_a_signed_token_whose_sub_is_not_ascii_digits_is_refused(sub):
+    with pytest.raises(Unauthorized) as refused:
+        verify_token(signed(sub), secret=SECRET)
+    assert refused.value.error == "invalid_token"
+
+
+def test_a_protected_route_answers_401_not_500_for_such_a_token():
+    app = Flask("tokens")
+    init_service(app, settings_for_tests("item", None))
+
+    @app.get("/mine")
+    @login_required
+    def mine():
+        return {"store_id": g.store_id}
+
+    client = app.test_client()
+    assert client.get("/mine", headers={"Authorization": f"Bearer {signed('12', TEST_JWT_SECRET)}"}).get_json() == \
+        {"store_id": 12}
+    for sub in NOT_ASCII_DIGITS.values():
+        response = client.get("/mine", headers={"Authorization": f"Bearer {signed(sub, TEST_JWT_SECRET)}"})
+        assert response.status_code == 401, sub
+        assert response.get_json()["error"] == "invalid_token"

@@ -7,6 +7,8 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints, model_validator
 
+from salesync_common.field_types import name_text
+
 STORE_TYPES = ("휴게음식점", "일반음식점", "단란주점업", "유흥주점업", "위탁급식업", "제과점업")
 
 _PASSWORD_CHARS = re.compile(r"^[A-Za-z0-9@$!%*?&]{10,16}$")
@@ -37,7 +39,7 @@ def _text(min_length: int, max_length: int, pattern: str | None = None, *, strip
 
 Username = _text(8, 16, r"^[A-Za-z0-9]+$")
 Password = Annotated[_text(10, 16, strip=False), AfterValidator(_strong_password)]
-OwnerName = _text(2, 20, r"^[가-힣A-Za-z]+$")
+OwnerName = name_text(2, 20, r"^[가-힣A-Za-z]+$")
 Phone = _text(11, 11, r"^[0-9]+$")
 TimeZone = Annotated[_text(1, 64), AfterValidator(_known_time_zone)]
 
@@ -47,7 +49,7 @@ class SignUp(BaseModel):
     password: Password
     owner_name: OwnerName
     phone: Phone
-    store_name: _text(1, 100)
+    store_name: name_text(1, 100)
     address: _text(1, 200)
     store_type: Literal[STORE_TYPES]  # type: ignore[valid-type]
     time_zone: TimeZone | None = None

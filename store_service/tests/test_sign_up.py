@@ -1,4 +1,5 @@
 import threading
+import unicodedata
 
 import jwt
 import pytest
@@ -105,6 +106,12 @@ BAD_FIELDS = [
     ("store_name", "   ", "only spaces"),
     ("store_name", TOO_LONG, "too long"),
     ("store_name", "피자\x00가게", "a NUL character"),
+    ("store_name", "피자\u200b가게", "a zero-width space"),
+    ("store_name", "\u202e게가자피", "a right-to-left override"),
+    ("store_name", "피자\u2067가게\u2069", "a bidi isolate"),
+    ("store_name", "피자\x1b[31m가게", "an escape (control) character"),
+    ("owner_name", "홍\u200d길동", "a zero-width joiner"),
+    ("owner_name", "\u202e동길홍", "a right-to-left override"),
     ("address", "", "empty"),
     ("address", TOO_LONG, "too long"),
     ("address", {"city": "서울"}, "an object"),
@@ -123,6 +130,16 @@ def test_sign_up_refuses_a_bad_field_and_names_it(client, field, value, why):
     assert body["field"] == field
     assert field in body["message"]
     assert not username_is_taken(client)
+
+
+def test_names_typed_decomposed_are_stored_composed(client):
+    jamo_owner, decomposed_store = unicodedata.normalize("NFD", "홍길동"), "Cafe\u0301 피자"
+    response = client.post("/stores/", json={**OWNER, "owner_name": jamo_owner, "store_name": decomposed_store})
+
+    assert response.status_code == 201, response.get_json()
+    token = response.get_json()["token"]["access_token"]
+    store = client.get("/stores/", headers={"Authorization": f"Bearer {token}"}).get_json()["store"]
+    assert (store["owner_name"], store["store_name"]) == ("홍길동", "Café 피자")
 
 
 @pytest.mark.parametrize("field", ["username", "password", "owner_name", "phone", "store_name", "address",
