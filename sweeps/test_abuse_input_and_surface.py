@@ -27,7 +27,7 @@ from bff.app import create_app
 from salesync_common.settings import Settings
 from testsupport import shop as scenario
 from testsupport.served import ServedApp, local_service_urls
-from testsupport.settings import TEST_JWT_SECRET
+from testsupport.settings import TEST_ENV, TEST_JWT_SECRET
 
 from .support import ORIGIN, PASSWORD, REQUESTS, Browser
 
@@ -294,7 +294,7 @@ def narrowed_bff(store_service, item_service, order_service, sale_service, dashb
     """A second BFF in front of the same services, served with SALESYNC_CORS_ORIGINS set as in production."""
     urls = local_service_urls(store=store_service, item=item_service, order=order_service, sale=sale_service,
                               dashboard=dashboard_service, consulting=consulting_service)
-    settings = Settings.from_env("bff", env={"SALESYNC_JWT_SECRET": TEST_JWT_SECRET, "SALESYNC_ENV": "test",
+    settings = Settings.from_env("bff", env={**TEST_ENV, "SALESYNC_ENV": "test",
                                              "SALESYNC_LOG_LEVEL": "WARNING", "SALESYNC_CORS_ORIGINS": FRONTEND},
                                  service_urls=urls)
     served = ServedApp(create_app(settings))
