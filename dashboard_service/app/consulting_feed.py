@@ -154,11 +154,10 @@ def read_record(record: Record) -> ConsultingResultMessage:
     try:
         message = ConsultingResultMessage.model_validate_json(text, strict=True)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(part) for part in first["loc"]) or "value"
-        raise Poison(_field_reason(first["type"]), f"{where}: {first['msg']} "
-                     f"({exc.error_count()} error{'s' if exc.error_count() > 1 else ''}: "
-                     f"{', '.join(sorted({str(e['loc'][0]) for e in exc.errors() if e['loc']}))})") from None
+        errors = exc.errors(include_url=False, include_input=False)
+        detail = "; ".join(f"{'.'.join(str(part) for part in error['loc']) or 'value'}: {error['msg']}"
+                           for error in errors)
+        raise Poison(_field_reason(errors[0]["type"]), detail) from None
     if key != str(message.req_id) and key != document.get("req_id"):
         raise Poison(KEY_NOT_REQ_ID, "the key is not the value's req_id")
     return message

@@ -241,3 +241,14 @@ def test_a_database_that_cannot_take_the_record_is_retried_and_liveness_tells(ow
 @pytest.mark.parametrize("raw,expected", [("", 16384), ("0", 0), ("100", 100)])
 def test_the_dead_letter_size_limit_is_a_setting(raw, expected):
     assert dead_letter_limit({"DASHBOARD_DEAD_LETTER_MAX_BYTES": raw}) == expected
+
+
+def test_what_the_consulting_service_publishes_is_read_back_unchanged():
+    """The publisher serialises with the contract model; the consumer reads the bytes back with it, strictly."""
+    published = ConsultingResultMessage(req_id=uuid.uuid4(), store_id=2**31 - 1, source="s" * 20,
+                                        consulting="세트\n메뉴 \"홍보\" \\ 🍕",
+                                        created_at=datetime.datetime.now(datetime.UTC))
+    payload = published.model_dump(mode="json")
+    assert payload["created_at"] == published.created_at.isoformat()  # "+00:00", as the topic always carried
+    record = Record(0, 0, payload["req_id"].encode(), json.dumps(payload).encode())
+    assert consulting_feed.read_record(record) == published
