@@ -152,7 +152,8 @@ def test_every_kind_of_poison_is_dead_lettered_and_the_good_record_after_them_is
 def test_neither_an_idle_nor_a_restarted_consumer_dead_letters_a_record_twice(own_kafka_broker, running_feed, sessions,
                                                                new_store):
     store_id, _ = new_store()
-    send_raw(own_kafka_broker, [(b"\xff", b"{}"), (str(uuid.uuid4()).encode(), b"NaN")])
+    # The last one's key does not fit the position's last_key (100 characters, no NUL): a digest of it does.
+    send_raw(own_kafka_broker, [(b"\xff", b"{}"), (b"\x00" + b"k" * 300, b"NaN")])
     feed = running_feed(own_kafka_broker)
     assert wait_for(lambda: len(dead_letters(sessions)) == 2)
     time.sleep(3 * consulting_feed.IDLE_CHECK_SECONDS)  # idle checks re-read the last record: not a new letter
@@ -165,6 +166,8 @@ def test_neither_an_idle_nor_a_restarted_consumer_dead_letters_a_record_twice(ow
 
     assert wait_for(lambda: stored(sessions, [after["req_id"]]))
     assert [letter.reason for letter in dead_letters(sessions)] == ["key_not_utf8", "value_not_finite"]
+    with sessions() as session:
+        assert session.get(ConsumerPosition, (CONSULTING_TOPIC, 0)).next_offset == 3
 
 
 def test_a_row_the_database_refuses_is_dead_lettered_and_the_rest_of_the_batch_is_stored(sessions, new_store,
