@@ -44,6 +44,7 @@ LEFT_AT_DEFAULT = {
     "SALESYNC_JWT_TTL_SECONDS": "one day",
     "SALESYNC_FAILPOINTS": "only tests inject failures",
     "PROMETHEUS_MULTIPROC_DIR": "the image's command sets it for gunicorn",
+    "DASHBOARD_DEAD_LETTER_MAX_BYTES": "16 KB of a dead letter's raw key and value each",
 }
 
 
