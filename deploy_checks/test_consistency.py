@@ -58,6 +58,7 @@ LEFT_AT_DEFAULT = {
     "SALESYNC_SESSION_CHECK_SECONDS": "5: a password change ends the other tokens within 5 s",
     "SALESYNC_MAX_JSON_DEPTH": "32 levels",
     "SALESYNC_MAX_BODY_BYTES": "64 KB",
+    "DASHBOARD_DEAD_LETTER_MAX_BYTES": "16 KB of a dead letter's raw key and value each",
 }
 
 

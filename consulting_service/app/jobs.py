@@ -30,6 +30,7 @@ from openai import OpenAI
 from sqlalchemy import and_, func, or_, select, text, update
 from sqlalchemy.orm import Session
 
+from salesync_common.contracts.consulting import ConsultingResultMessage
 from salesync_common.errors import NotFound, TooManyRequests
 from salesync_common.kafka_client import CONSULTING_TOPIC
 from salesync_common.service_client import ServiceClient
@@ -207,9 +208,10 @@ def complete_job(*, session: Session, job: ConsultingJob, advice: Advice) -> boo
                           failure_reason=None)
     if finished_at is None:
         return False
-    outbox.add_message(session=session, topic=CONSULTING_TOPIC, key=str(job.req_id), payload={
-        "req_id": str(job.req_id), "store_id": job.store_id, "source": advice.source,
-        "consulting": advice.text, "created_at": finished_at.isoformat()})
+    message = ConsultingResultMessage(req_id=job.req_id, store_id=job.store_id, source=advice.source,
+                                      consulting=advice.text, created_at=finished_at)
+    outbox.add_message(session=session, topic=CONSULTING_TOPIC, key=str(job.req_id),
+                       payload=message.model_dump(mode="json"))
     session.commit()  # the result and its message become visible together, and the claim ends
     return True
 

@@ -30,12 +30,13 @@ def create_app(settings: Settings | None = None, *, sms_limits: SmsLimits | None
 
 
 def _feed_gauges(app: Flask) -> None:
-    """The Kafka consumer's stored position and what it has stored, read when Prometheus scrapes."""
+    """The Kafka consumer's stored position, what it has stored and what it dead-lettered (by reason), read
+    when Prometheus scrapes (the consumer is a process without an HTTP server; its tables are the record)."""
     from sqlalchemy import func, select
 
     from salesync_common.metrics import scrape_gauges
 
-    from .models import ConsultingResult, ConsumerPosition
+    from .models import ConsultingResult, ConsumerPosition, DeadLetter
 
     def positions():
         rows = db.session.execute(select(ConsumerPosition.topic, ConsumerPosition.partition,
@@ -48,7 +49,14 @@ def _feed_gauges(app: Flask) -> None:
         ).one()
         return [(["results"], count), (["seconds_since_last"], float(newest))]
 
+    def dead_letters():
+        rows = db.session.execute(select(DeadLetter.topic, DeadLetter.reason, func.count())
+                                  .group_by(DeadLetter.topic, DeadLetter.reason)).all()
+        return [([topic, reason], count) for topic, reason, count in rows]
+
     gauges = scrape_gauges(app)
     gauges.add("salesync_consumer_position", "Next offset the dashboard consumer will read", ["topic", "partition"],
                positions)
     gauges.add("salesync_consulting_feed", "Consulting results the dashboard has stored", ["figure"], received)
+    gauges.add("salesync_consumer_dead_letters", "Records the dashboard consumer could not store and dead-lettered",
+               ["topic", "reason"], dead_letters)

@@ -12,6 +12,7 @@ from sqlalchemy import (
     DateTime,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     Uuid,
@@ -90,3 +91,29 @@ class ConsumerPosition(db.Model):
     partition: Mapped[int] = mapped_column(Integer, primary_key=True)
     next_offset: Mapped[int] = mapped_column(BigInteger, nullable=False)
     last_key: Mapped[str | None] = mapped_column(String(100))
+
+
+class DeadLetter(db.Model):
+    """A record of a topic the consumer could not store, kept instead of stopping on it.
+
+    Written in the transaction that moves the consumer's position past the record. The raw key
+    and value are kept up to the consumer's size limit (key_size and value_size say how long they
+    were); reason is a short code (the metric's label), detail says what was wrong.
+    """
+    __tablename__ = "dead_letters"
+    __table_args__ = (
+        Index("ix_dead_letters_position", "topic", "partition", "offset"),
+    )
+
+    dead_letter_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    topic: Mapped[str] = mapped_column(String(255), nullable=False)
+    partition: Mapped[int] = mapped_column(Integer, nullable=False)
+    offset: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    key: Mapped[bytes | None] = mapped_column(LargeBinary)
+    key_size: Mapped[int | None] = mapped_column(Integer)
+    value: Mapped[bytes | None] = mapped_column(LargeBinary)
+    value_size: Mapped[int | None] = mapped_column(Integer)
+    reason: Mapped[str] = mapped_column(String(40), nullable=False)
+    detail: Mapped[str] = mapped_column(String(500), nullable=False)
+    dead_lettered_at: Mapped[datetime.datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, server_default=func.now())

@@ -1,4 +1,7 @@
 import datetime
+import threading
+import time
+import uuid
 import zoneinfo
 
 import boto3
@@ -7,8 +10,10 @@ from moto import mock_aws
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.sns.models import sns_backends
 from sqlalchemy import select
+from sqlalchemy.orm import sessionmaker
 
-from dashboard_service.app.models import Settlement, db
+from dashboard_service.app.consulting_feed import ConsultingFeed
+from dashboard_service.app.models import ConsultingResult, Settlement, db
 from testsupport.fixtures import service_fixtures
 from testsupport.shop import Http, Shop
 
@@ -94,3 +99,59 @@ def recorded(app, shop):
                                   .order_by(Settlement.settlement_id)).all()
         db.session.remove()
         return rows
+
+
+# ---- the consulting feed ----
+
+@pytest.fixture
+def sessions(app):
+    with app.app_context():
+        return sessionmaker(db.engine, expire_on_commit=False)
+
+
+class FeedRunner:
+    """running_feed(broker) starts the feed in a thread; running_feed.stop(feed) stops it and waits for it."""
+
+    def __init__(self, sessions):
+        self.sessions = sessions
+        self.threads: dict[ConsultingFeed, threading.Thread] = {}
+
+    def __call__(self, broker):
+        feed = ConsultingFeed(session_factory=self.sessions, bootstrap_servers=broker.bootstrap_servers)
+        thread = threading.Thread(target=feed.run, daemon=True)
+        thread.start()
+        self.threads[feed] = thread
+        return feed
+
+    def stop(self, feed):
+        # stop() only asks: a feed still inside poll() would read on into the next broker's log.
+        feed.stop()
+        self.threads[feed].join(timeout=10)
+        assert not self.threads[feed].is_alive(), "the feed did not stop"
+
+
+@pytest.fixture
+def running_feed(sessions):
+    """Start the feed in a thread against a broker; stops it at the end of the test."""
+    runner = FeedRunner(sessions)
+    yield runner
+    for feed, thread in runner.threads.items():
+        feed.stop()
+        thread.join(timeout=10)
+
+
+def stored(sessions, req_ids=None):
+    with sessions() as session:
+        query = select(ConsultingResult.req_id)
+        if req_ids is not None:
+            query = query.where(ConsultingResult.req_id.in_([uuid.UUID(r) for r in req_ids]))
+        return {str(r) for r in session.scalars(query)}
+
+
+def wait_for(condition, timeout=15.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.05)
+    return False
