@@ -1,5 +1,6 @@
 """The BFF's web surface: security headers on every answer, /docs served by the BFF alone under a
 Content-Security-Policy allowing only itself, and CORS origins from SALESYNC_CORS_ORIGINS."""
+import json
 import pathlib
 import re
 
@@ -67,6 +68,18 @@ def test_a_body_over_64_kb_is_refused_by_the_bff_itself_with_the_common_error(cl
     assert response.status_code == 413
     assert response.get_json() == {"result": "failed", "error": "request_entity_too_large",
                                    "message": "the request body is larger than 65536 bytes"}
+
+
+@pytest.mark.parametrize("path,body", [
+    ("/stores/login", {"username": "a", "password": "b"}),
+    ("/stores/", owner()),
+])
+def test_a_lone_surrogate_escape_is_a_400_not_a_500(client, path, body):
+    """"\\ud800" is valid JSON but no text: the BFF could not pass it on (it answered 500), nor store it."""
+    raw = json.dumps(body)[:-1] + ', "note": "\\ud800"}'
+    response = client.post(path, data=raw, content_type="application/json")
+    assert response.status_code == 400
+    assert response.get_json()["error"] == "malformed_json"
 
 
 @pytest.mark.parametrize("path,body", [
