@@ -6,7 +6,8 @@
 - 2, login and password-check throttles, through a BFF behind one trusted proxy (SALESYNC_TRUSTED_PROXIES=1,
   the address the proxy appends to X-Forwarded-For is the client's): 5 failures per (username, address),
   20 per address over any usernames, 5 wrong password checks per (store, address), each a 429 with
-  Retry-After; ten guesses at once cannot all be tried.
+  Retry-After; ten guesses at once cannot all be tried; a login that waits past the lock_timeout for its
+  address's turn is a 503 with Retry-After: 1.
 - 3, a password change ends the other sessions, through the BFF: within 5 s every older token of the
   store answers 401 on every protected route of the route table; the token that changed it keeps the
   POS's home screen working.
@@ -25,12 +26,14 @@ import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
+import psycopg2
 import pytest
 import requests
 
 from bff.app import create_app
 from bff.app.routes import ROUTES
 from bff.app.urls import PATH_PARAMETER
+from testsupport.postgres import libpq_url
 from testsupport.served import ServedApp, ServiceProcess, local_service_urls
 from testsupport.settings import service_headers, settings_for_tests
 
@@ -219,6 +222,24 @@ def test_ten_guesses_at_once_cannot_all_be_tried(bff_behind_proxy, owner):
         statuses = sorted(pool.map(guess, range(10)))
 
     assert statuses == [400] * 5 + [429] * 5
+
+
+def test_a_login_that_waits_too_long_for_its_addresss_turn_is_a_503_with_retry_after(bff_behind_proxy, owner,
+                                                                                     database_url):
+    """A flood from one address queues on its lock: past the store's lock_timeout (5 s) the answer is a 503."""
+    username, _ = owner
+    address = new_address()
+    holder = psycopg2.connect(libpq_url(database_url))  # a stuck request of that address holds its turn
+    try:
+        with holder.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_lock(hashtextextended(%s, 0))", (f"login:{address}",))
+        busy = log_in(client_at(bff_behind_proxy, address), username, PASSWORD)
+    finally:
+        holder.close()
+
+    assert busy.status_code == 503 and busy.headers["Retry-After"] == "1", busy.text
+    assert busy.json()["result"] == "failed" and busy.json()["error"] == "auth_busy", busy.text
+    assert log_in(client_at(bff_behind_proxy, address), username, PASSWORD).status_code == 200
 
 
 # ---- point 3: a password change ends the other sessions --------------------------------------------------
