@@ -51,6 +51,10 @@ class Settings:
     login_max_failures_per_address: int = 20  # per client address, over any usernames
     pwcheck_max_failures: int = 5             # per (store, client address)
     auth_failure_window_seconds: int = 15 * 60
+    # A password change needs a right POST /stores/pwcheck by the same token within this many seconds.
+    password_change_window_seconds: int = 600
+    signup_max_per_address: int = 10          # successful sign-ups per client address per window
+    signup_window_seconds: int = 3600
     # How long the BFF keeps a store's password-change record: tokens a change ended are refused within it.
     session_check_seconds: int = 5
     max_json_depth: int = 32                  # a JSON body nested deeper answers 400
@@ -115,6 +119,9 @@ class Settings:
             login_max_failures_per_address=_int(env, "SALESYNC_LOGIN_MAX_FAILURES_PER_ADDRESS", 20, minimum=1),
             pwcheck_max_failures=_int(env, "SALESYNC_PWCHECK_MAX_FAILURES", 5, minimum=1),
             auth_failure_window_seconds=_int(env, "SALESYNC_AUTH_FAILURE_WINDOW_SECONDS", 15 * 60, minimum=1),
+            password_change_window_seconds=_int(env, "SALESYNC_PASSWORD_CHANGE_WINDOW_SECONDS", 600, minimum=1),
+            signup_max_per_address=_int(env, "SALESYNC_SIGNUP_MAX_PER_ADDRESS", 10, minimum=1),
+            signup_window_seconds=_int(env, "SALESYNC_SIGNUP_WINDOW_SECONDS", 3600, minimum=1),
             session_check_seconds=_int(env, "SALESYNC_SESSION_CHECK_SECONDS", 5, minimum=0),
             max_json_depth=_int(env, "SALESYNC_MAX_JSON_DEPTH", 32, minimum=2),
             max_body_bytes=_int(env, "SALESYNC_MAX_BODY_BYTES", 64 * 1024, minimum=1024),

@@ -6,25 +6,35 @@
 - 2, login and password-check throttles, through a BFF behind one trusted proxy (SALESYNC_TRUSTED_PROXIES=1,
   the address the proxy appends to X-Forwarded-For is the client's): 5 failures per (username, address),
   20 per address over any usernames, 5 wrong password checks per (store, address), each a 429 with
-  Retry-After; ten guesses at once cannot all be tried.
+  Retry-After; ten guesses at once cannot all be tried; a login that waits past the lock_timeout for its
+  address's turn is a 503 with Retry-After: 1.
 - 3, a password change ends the other sessions, through the BFF: within 5 s every older token of the
   store answers 401 on every protected route of the route table; the token that changed it keeps the
   POS's home screen working.
+- A password change takes the current password, through the BFF: PUT /stores/<id> with a new password is
+  a 403 unless the same token answered POST /stores/pwcheck rightly within 10 minutes (the POS's
+  InfoPage, then InfoNpwPage); the proof is used up by the change; a time-zone change needs none.
+- Sign-ups per address, through a BFF behind one trusted proxy in front of a store service with the
+  default limit (the session's runs with a high one): the 11th sign-up from one address within an hour
+  is a 429 with Retry-After, while another address still signs up.
 """
 from __future__ import annotations
 
 import itertools
 import threading
 import time
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 
+import psycopg2
 import pytest
 import requests
 
 from bff.app import create_app
 from bff.app.routes import ROUTES
 from bff.app.urls import PATH_PARAMETER
-from testsupport.served import ServedApp, local_service_urls
+from testsupport.postgres import libpq_url
+from testsupport.served import ServedApp, ServiceProcess, local_service_urls
 from testsupport.settings import service_headers, settings_for_tests
 
 from .support import PASSWORD, REQUESTS, Browser, open_shop, query_string, valid_body
@@ -32,6 +42,8 @@ from .support import PASSWORD, REQUESTS, Browser, open_shop, query_string, valid
 TALLY_SERVICES = "abuse: services prove who they are (point 4, direct to the services)"
 TALLY_THROTTLES = "abuse: login and password-check throttles (point 2, through the BFF)"
 TALLY_SESSIONS = "abuse: a password change ends the other sessions (point 3, through the BFF)"
+TALLY_PASSWORD = "abuse: a password change takes the current password (through the BFF)"
+TALLY_SIGN_UPS = "abuse: sign-ups per client address (through the BFF)"
 NEW_PASSWORD = "N3wPassw0rd!"
 WRONG = "Wr0ngPass!!"
 _addresses = itertools.count(1)
@@ -212,6 +224,24 @@ def test_ten_guesses_at_once_cannot_all_be_tried(bff_behind_proxy, owner):
     assert statuses == [400] * 5 + [429] * 5
 
 
+def test_a_login_that_waits_too_long_for_its_addresss_turn_is_a_503_with_retry_after(bff_behind_proxy, owner,
+                                                                                     database_url):
+    """A flood from one address queues on its lock: past the store's lock_timeout (5 s) the answer is a 503."""
+    username, _ = owner
+    address = new_address()
+    holder = psycopg2.connect(libpq_url(database_url))  # a stuck request of that address holds its turn
+    try:
+        with holder.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_lock(hashtextextended(%s, 0))", (f"login:{address}",))
+        busy = log_in(client_at(bff_behind_proxy, address), username, PASSWORD)
+    finally:
+        holder.close()
+
+    assert busy.status_code == 503 and busy.headers["Retry-After"] == "1", busy.text
+    assert busy.json()["result"] == "failed" and busy.json()["error"] == "auth_busy", busy.text
+    assert log_in(client_at(bff_behind_proxy, address), username, PASSWORD).status_code == 200
+
+
 # ---- point 3: a password change ends the other sessions --------------------------------------------------
 
 def test_a_password_change_ends_every_other_older_token_within_five_seconds(bff_served, dashboard_app, no_aws):
@@ -226,6 +256,8 @@ def test_a_password_change_ends_every_other_older_token_within_five_seconds(bff_
     assert thief.call("GET", "/stores/")["store"]["store_id"] == shop.store_id
     time.sleep(1.1)  # tokens count whole seconds: the change comes in a later second than the logins
 
+    # The POS's InfoPage checks the current password, then InfoNpwPage sends the new one.
+    assert pos.call("POST", "/stores/pwcheck", {"password": PASSWORD})["result"] == "success"
     pos.call("PUT", f"/stores/{shop.store_id}", {"password": NEW_PASSWORD})
     changed = time.monotonic()
     # The store service refuses it at once; the BFF, which guards the other services, within 5 s.
@@ -253,3 +285,81 @@ def test_a_password_change_ends_every_other_older_token_within_five_seconds(bff_
     assert log_in(pos, shop.username, PASSWORD).status_code == 400
     assert log_in(pos, shop.username, NEW_PASSWORD).status_code == 200
     print(f"older tokens refused {refused_after:.1f} s after the password change")
+
+
+# ---- a password change takes the current password; sign-ups per address -----------------------------------
+
+def sign_up_form(username: str) -> dict:
+    return {"username": username, "password": PASSWORD, "owner_name": "홍길동", "phone": "01012345678",
+            "store_name": "신원가게", "address": "서울시 중구", "store_type": "일반음식점"}
+
+
+def assert_password_check_required(response) -> None:
+    assert response.status_code == 403, response.text
+    body = response.json()
+    assert body["result"] == "failed" and body["error"] == "password_check_required", response.text
+    assert body["message"] == "비밀번호를 바꾸려면 먼저 현재 비밀번호를 확인하세요."
+
+
+def test_a_stolen_token_cannot_change_the_password_and_the_pos_still_can(bff_served):
+    pos = Browser(bff_served.url, tally=TALLY_PASSWORD)
+    username = f"pw{uuid.uuid4().hex[:12]}"
+    signed_up = pos.call("POST", "/stores/", sign_up_form(username), expect=201, auth=False)
+    pos.token, store_id = signed_up["token"]["access_token"], signed_up["store_id"]
+    thief = Browser(bff_served.url, tally=TALLY_PASSWORD)
+    thief.token = log_in(thief, username, PASSWORD).json()["access_token"]
+    change = f"/stores/{store_id}"
+
+    assert_password_check_required(thief.request("PUT", change, {"password": NEW_PASSWORD}))
+    assert thief.call("POST", "/stores/pwcheck", {"password": WRONG})["result"] == "failed"
+    assert_password_check_required(thief.request("PUT", change, {"password": NEW_PASSWORD}))
+    assert pos.call("POST", "/stores/pwcheck", {"password": PASSWORD})["result"] == "success"
+    assert_password_check_required(thief.request("PUT", change, {"password": NEW_PASSWORD}))  # not the thief's proof
+    assert log_in(thief, username, PASSWORD).status_code == 200  # the owner is not locked out
+
+    # The POS: InfoPage checked the current password above, InfoNpwPage sends the new one.
+    assert pos.call("PUT", change, {"password": NEW_PASSWORD})["result"] == "success"
+    assert_password_check_required(pos.request("PUT", change, {"password": "Th1rdPassw0rd!"}))  # used up
+    assert pos.call("PUT", change, {"time_zone": "Asia/Tokyo"})["result"] == "success"  # needs no check
+    assert pos.call("GET", "/stores/")["store"]["time_zone"] == "Asia/Tokyo"
+    assert log_in(pos, username, NEW_PASSWORD).status_code == 200
+    assert log_in(pos, username, PASSWORD).status_code == 400
+
+
+@pytest.fixture(scope="module")
+def bff_with_default_sign_up_limit(database_url, item_service, order_service, sale_service, dashboard_service,
+                                   consulting_service):
+    """A store service with the deployed sign-up limit (an empty setting is its default), behind a BFF that
+    trusts one proxy in front of it."""
+    store = ServiceProcess("store", database_url, env={"SALESYNC_SIGNUP_MAX_PER_ADDRESS": "",
+                                                       "SALESYNC_SIGNUP_WINDOW_SECONDS": ""})
+    urls = local_service_urls(store=store, item=item_service, order=order_service, sale=sale_service,
+                              dashboard=dashboard_service, consulting=consulting_service)
+    served = ServedApp(create_app(settings_for_tests("bff", None, service_urls=urls, trusted_proxies=1)))
+    yield served
+    served.shutdown()
+    store.stop()
+
+
+def test_the_eleventh_sign_up_from_one_address_within_an_hour_is_429_and_another_address_signs_up(
+        bff_with_default_sign_up_limit):
+    bff = bff_with_default_sign_up_limit
+    flooder = Browser(bff.url, tally=TALLY_SIGN_UPS)
+    flooder.session.headers["X-Forwarded-For"] = new_address()
+    prefix = f"su{uuid.uuid4().hex[:8]}"
+    for n in range(10):
+        flooder.call("POST", "/stores/", sign_up_form(f"{prefix}{n:03d}"), expect=201, auth=False)
+
+    refused = flooder.request("POST", "/stores/", sign_up_form(f"{prefix}010"), auth=False)
+
+    assert refused.status_code == 429, refused.text
+    body = refused.json()
+    assert body["result"] == "failed" and body["error"] == "signup_throttled", refused.text
+    assert body["message"] == "이 주소에서는 60분 동안 매장을 10개까지 등록할 수 있습니다. 잠시 후 다시 시도하세요."
+    assert 3590 <= int(refused.headers["Retry-After"]) <= 3600
+    assert flooder.call("GET", f"/stores/check?username={prefix}010", auth=False)["result"] == "success"
+    other = Browser(bff.url, tally=TALLY_SIGN_UPS)
+    other.session.headers["X-Forwarded-For"] = new_address()
+    other.call("POST", "/stores/", sign_up_form(f"{prefix}011"), expect=201, auth=False)
+    print(f"sign-ups from one address: 10 answered 201, the 11th 429 (Retry-After {refused.headers['Retry-After']} s);"
+          " another address 201")

@@ -12,7 +12,9 @@ from salesync_common.settings import Settings
 TEST_JWT_SECRET = secrets.token_urlsafe(48)
 # In the environment too: every process a test starts (gunicorn, the worker, the consumer) inherits it.
 TEST_SERVICE_SECRET = os.environ.setdefault("SALESYNC_SERVICE_SECRET", secrets.token_urlsafe(48))
-TEST_ENV = {"SALESYNC_JWT_SECRET": TEST_JWT_SECRET, "SALESYNC_SERVICE_SECRET": TEST_SERVICE_SECRET}
+# Tests and sweeps sign many stores up from 127.0.0.1; the sign-up limit's own tests serve the default.
+TEST_ENV = {"SALESYNC_JWT_SECRET": TEST_JWT_SECRET, "SALESYNC_SERVICE_SECRET": TEST_SERVICE_SECRET,
+            "SALESYNC_SIGNUP_MAX_PER_ADDRESS": "1000000"}
 
 
 def settings_for_tests(service: str, database_url: str | None, **overrides) -> Settings:

@@ -17,13 +17,14 @@ from .route import Route
 ROUTES: list[Route] = [
     # store (API.md §2): sign-up, login and the username check are public
     Route("POST", "/stores/", "store", "Sign a store up; answers its token", s.SignedUp, status=201,
-          auth=False, body=s.SignUp, errors=(409,)),
-    Route("POST", "/stores/login", "store", "Log in", s.LoggedIn, auth=False, body=s.Login, errors=(429,)),
+          auth=False, body=s.SignUp, errors=(409, 429, 503)),
+    Route("POST", "/stores/login", "store", "Log in", s.LoggedIn, auth=False, body=s.Login, errors=(429, 503)),
     Route("GET", "/stores/check", "store", "Is a username free?", s.Verdict, auth=False, query=s.UsernameQuery),
     Route("GET", "/stores/", "store", "The caller's store", s.StoreProfile),
-    Route("POST", "/stores/pwcheck", "store", "Does the password match?", s.Verdict, body=s.PasswordCheck,
-          errors=(429,)),
-    Route("PUT", "/stores/<int:store_id>", "store", "Change the caller's own password or time zone",
+    Route("POST", "/stores/pwcheck", "store", "Does the password match? (a match lets this token change the "
+          "password once within 10 minutes)", s.Verdict, body=s.PasswordCheck, errors=(429, 503)),
+    Route("PUT", "/stores/<int:store_id>", "store", "Change the caller's own password (after a matching "
+          "POST /stores/pwcheck by the same token) or time zone",
           s.StoreUpdated, body=s.StoreUpdate, errors=(403,)),
 
     # item (API.md §3)

@@ -72,6 +72,8 @@ def test_through_the_bff_an_ended_token_is_refused_on_another_services_route(bac
         "username": pos.form["username"], "password": pos.form["password"]}).get_json()["access_token"]}
     assert client.get("/categories/", headers=thief).status_code == 200
     time.sleep(1.1)  # tokens count whole seconds
+    assert client.post("/stores/pwcheck", json={"password": pos.form["password"]}, headers=pos.headers
+                       ).get_json()["result"] == "success"
 
     assert client.put(f"/stores/{pos.store_id}", json={"password": "N3wPassw0rd!"}, headers=pos.headers
                       ).status_code == 200

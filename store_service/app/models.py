@@ -64,3 +64,25 @@ class PasswordCheckFailure(db.Model):
     address: Mapped[str] = mapped_column(String(64), nullable=False)
     failed_at: Mapped[datetime.datetime] = mapped_column(
         DateTime(timezone=True), nullable=False, server_default=func.now())
+
+
+class PasswordProof(db.Model):
+    """A token (its jti) answered POST /stores/pwcheck rightly: for a while it may change the password, once."""
+    __tablename__ = "password_proofs"
+    __table_args__ = (Index("ix_password_proofs_store_id", "store_id"),)
+
+    token_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    store_id: Mapped[int] = mapped_column(Integer, nullable=False)
+    proved_at: Mapped[datetime.datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, server_default=func.now())
+
+
+class SignUpRecord(db.Model):
+    """One successful sign-up from a client address; the sign-up limit counts recent rows."""
+    __tablename__ = "sign_ups"
+    __table_args__ = (Index("ix_sign_ups_address_signed_up_at", "address", "signed_up_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    address: Mapped[str] = mapped_column(String(64), nullable=False)
+    signed_up_at: Mapped[datetime.datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, server_default=func.now())

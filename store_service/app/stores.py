@@ -4,7 +4,8 @@ from __future__ import annotations
 import datetime
 import secrets
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -14,7 +15,7 @@ from salesync_common.tokens import SessionEnded, ended_by_password_change
 from salesync_common.unit_of_work import UnitOfWork
 
 from . import login_throttle
-from .models import DEFAULT_TIME_ZONE, Store
+from .models import DEFAULT_TIME_ZONE, PasswordProof, Store
 from .passwords import hash_password, password_matches
 from .schemas import SignUp, StoreUpdate
 
@@ -46,7 +47,13 @@ def username_taken(*, session: Session, username: str) -> bool:
     return session.scalar(select(func.count()).select_from(Store).where(Store.username == username)) > 0
 
 
-def sign_up(*, session: Session, form: SignUp, bcrypt_rounds: int) -> Store:
+class PasswordCheckRequired(Forbidden):
+    error = "password_check_required"
+
+
+def sign_up(*, session: Session, form: SignUp, bcrypt_rounds: int, address: str,
+            limits: login_throttle.Limits) -> Store:
+    login_throttle.record_sign_up(session=session, address=address, limits=limits)
     if username_taken(session=session, username=form.username):
         raise Conflict("이미 존재하는 아이디입니다.", error="username_taken", field="username")
     store = Store(
@@ -89,13 +96,30 @@ def get_store(*, session: Session, store_id: int) -> Store:
 
 
 def password_is_correct(*, unit: UnitOfWork, store_id: int, password: str, address: str, bcrypt_rounds: int,
-                        limits: login_throttle.Limits) -> bool:
+                        limits: login_throttle.Limits, token_id: str) -> bool:
+    """A right answer also lets this token (its jti) change the password once, within the change window."""
     store = get_store(session=unit.session, store_id=store_id)
     login_throttle.reserve_password_check(unit=unit, store_id=store_id, address=address, limits=limits)
     if not password_matches(password, store.password_hash, rounds=bcrypt_rounds):
         return False
     login_throttle.password_check_succeeded(session=unit.session, store_id=store_id, address=address)
+    if token_id:
+        unit.session.execute(insert(PasswordProof).values(token_id=token_id, store_id=store_id).on_conflict_do_update(
+            index_elements=[PasswordProof.token_id], set_={"store_id": store_id, "proved_at": func.now()}))
     return True
+
+
+def _spend_password_proof(*, session: Session, store_id: int, token_id: str, window: datetime.timedelta) -> None:
+    """403 unless this token answered the password check within the window; the proof is used up either way,
+    and the store's other proofs with it (the change ends their tokens)."""
+    spent = session.scalar(
+        delete(PasswordProof)
+        .where(PasswordProof.token_id == token_id, PasswordProof.store_id == store_id,
+               PasswordProof.proved_at > func.now() - window)
+        .returning(PasswordProof.token_id)) if token_id else None
+    if spent is None:
+        raise PasswordCheckRequired("비밀번호를 바꾸려면 먼저 현재 비밀번호를 확인하세요.")
+    session.execute(delete(PasswordProof).where(PasswordProof.store_id == store_id))
 
 
 def password_change(store: Store) -> PasswordChange:
@@ -113,11 +137,13 @@ def current_session_store(*, session: Session, store_id: int, claims: dict) -> S
 
 
 def update_store(*, session: Session, caller_store_id: int, store_id: int, changes: StoreUpdate,
-                 bcrypt_rounds: int, caller_token_id: str) -> Store:
+                 bcrypt_rounds: int, caller_token_id: str, password_check_window: datetime.timedelta) -> Store:
     store = get_store(session=session, store_id=caller_store_id)
     if store_id != caller_store_id:
         raise Forbidden("a store can change only its own account", error="not_your_store")
     if changes.password is not None:
+        _spend_password_proof(session=session, store_id=store.store_id, token_id=caller_token_id,
+                              window=password_check_window)
         store.password_hash = hash_password(changes.password, rounds=bcrypt_rounds)
         # This process's clock, as the tokens' iat: every other token issued before now is ended.
         store.password_changed_at = datetime.datetime.now(datetime.UTC)

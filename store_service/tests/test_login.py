@@ -3,7 +3,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import jwt
 import pytest
-from sqlalchemy import text
+from sqlalchemy import event, text
 
 from salesync_common.service_auth import CLIENT_ADDRESS_HEADER
 from store_service.app.models import db
@@ -163,3 +163,68 @@ def test_failed_logins_for_unknown_usernames_are_throttled_too(client):
     for _ in range(5):
         log_in(client, {"username": "ghost12345", "password": "x"})
     assert log_in(client, {"username": "ghost12345", "password": "x"}).status_code == 429
+
+
+@pytest.fixture
+def short_lock_timeout(app):
+    """The app's connections give up waiting for a lock after 200 ms (5 s in service)."""
+    with app.app_context():
+        engine = db.engine
+
+    def shorten(dbapi_connection, record, proxy):
+        with dbapi_connection.cursor() as cursor:
+            cursor.execute("SET lock_timeout = '200ms'")
+
+    event.listen(engine, "checkout", shorten)
+    yield
+    event.remove(engine, "checkout", shorten)
+    engine.dispose()  # the pooled connections keep the short timeout
+
+
+@pytest.fixture
+def lock_held(app):
+    """Another request of the same address holds its lock, as a flood of them would."""
+    holders = []
+
+    def hold(key):
+        with app.app_context():
+            holder = db.engine.connect()
+        holder.execute(text("SELECT pg_advisory_lock(hashtextextended(:key, 0))"), {"key": key})
+        holders.append(holder)
+
+    yield hold
+    for holder in holders:
+        holder.execute(text("SELECT pg_advisory_unlock_all()"))
+        holder.close()
+
+
+def assert_busy(response):
+    assert response.status_code == 503, response.get_json()
+    assert response.headers["Retry-After"] == "1"
+    body = response.get_json()
+    assert body["result"] == "failed" and body["error"] == "auth_busy" and body["message"]
+
+
+def test_a_login_that_cannot_get_its_addresss_lock_in_time_is_a_503_not_a_500(
+        app, client, sign_up, short_lock_timeout, lock_held):
+    sign_up()
+    lock_held("login:198.51.100.77")
+
+    assert_busy(log_in(client, WRONG, address="198.51.100.77"))
+    assert_busy(log_in(client, CREDENTIALS, address="198.51.100.77"))
+
+    assert log_in(client, CREDENTIALS, address="198.51.100.78").status_code == 200
+    with app.app_context():  # the refused attempts were not counted
+        assert db.session.execute(text("SELECT count(*) FROM store.login_failures")).scalar() == 0
+
+
+def test_a_password_check_or_sign_up_that_cannot_get_its_lock_in_time_is_a_503(
+        app, client, sign_up, short_lock_timeout, lock_held):
+    store_id, headers = sign_up()
+    lock_held(f"pwcheck:{store_id}:198.51.100.77")
+    lock_held("signup:198.51.100.77")
+
+    assert_busy(client.post("/stores/pwcheck", json={"password": OWNER["password"]},
+                            headers={**headers, **from_address("198.51.100.77")}))
+    assert_busy(client.post("/stores/", json={**OWNER, "username": "flooder01"}, headers=from_address("198.51.100.77")))
+    assert client.get("/stores/check", query_string={"username": "flooder01"}).get_json()["result"] == "success"

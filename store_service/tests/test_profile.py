@@ -4,9 +4,11 @@ from concurrent.futures import ThreadPoolExecutor
 
 import jwt
 import pytest
+from sqlalchemy import text
 
 from salesync_common.service_auth import CLIENT_ADDRESS_HEADER
 from salesync_common.tokens import issue_token
+from store_service.app.models import db
 from testsupport.settings import TEST_JWT_SECRET
 
 from .conftest import OWNER
@@ -95,8 +97,15 @@ def login_status(client, password, username=OWNER["username"]):
     return client.post("/stores/login", json={"username": username, "password": password}).status_code
 
 
+def prove(client, headers, password=OWNER["password"]):
+    """What the POS's InfoPage does before InfoNpwPage changes the password (API.md §12)."""
+    assert client.post("/stores/pwcheck", json={"password": password}, headers=headers).get_json() == {
+        "result": "success", "message": "비밀번호가 일치합니다."}
+
+
 def test_owner_changes_own_password(client, sign_up):
     store_id, headers = sign_up()
+    prove(client, headers)
 
     response = client.put(f"/stores/{store_id}", json={"password": NEW_PASSWORD}, headers=headers)
 
@@ -109,6 +118,7 @@ def test_owner_changes_own_password(client, sign_up):
 def test_extra_fields_sent_with_the_new_password_are_ignored(client, sign_up):
     store_id, headers = sign_up()
     body = {**OWNER, "password": NEW_PASSWORD, "store_name": "바뀐이름"}
+    prove(client, headers)
 
     assert client.put(f"/stores/{store_id}", json=body, headers=headers).status_code == 200
     assert client.get("/stores/", headers=headers).get_json()["store"]["store_name"] == "피자가게"
@@ -218,6 +228,7 @@ def test_a_password_change_ends_every_older_token_of_the_store_but_the_one_that_
     stolen = {"Authorization": "Bearer " + issue_token(store_id=store_id, secret=TEST_JWT_SECRET, ttl_seconds=600,
                                                        now=time.time() - 5)}
     assert client.get("/stores/", headers=stolen).status_code == 200
+    prove(client, changer)
 
     assert client.put(f"/stores/{store_id}", json={"password": NEW_PASSWORD}, headers=changer).status_code == 200
 
@@ -235,6 +246,7 @@ def test_the_bff_reads_a_stores_password_change_record_and_no_other_service_may(
     store_id, changer = sign_up()
     assert client.get(f"/internal/stores/{store_id}/password-change").get_json() == {
         "store_id": store_id, "changed_at": None, "changed_by": None}
+    prove(client, changer)
     client.put(f"/stores/{store_id}", json={"password": NEW_PASSWORD}, headers=changer)
     jti = jwt.decode(changer["Authorization"][7:], TEST_JWT_SECRET, algorithms=["HS256"])["jti"]
 
@@ -243,3 +255,76 @@ def test_the_bff_reads_a_stores_password_change_record_and_no_other_service_may(
     assert record["changed_by"] == jti and abs(record["changed_at"] - time.time()) < 60
     assert app.test_client(caller="sale").get(f"/internal/stores/{store_id}/password-change").status_code == 403
     assert client.get("/internal/stores/999999/password-change").status_code == 404
+
+
+def second_token(client):
+    """Another session of the store, as a thief who stole a token would hold."""
+    body = client.post("/stores/login", json={"username": OWNER["username"], "password": OWNER["password"]}
+                       ).get_json()
+    return {"Authorization": f"Bearer {body['access_token']}"}
+
+
+def change_password(client, store_id, headers):
+    return client.put(f"/stores/{store_id}", json={"password": NEW_PASSWORD}, headers=headers)
+
+
+def assert_password_check_required(response):
+    assert response.status_code == 403, response.get_json()
+    body = response.get_json()
+    assert body["result"] == "failed" and body["error"] == "password_check_required"
+    assert body["message"] == "비밀번호를 바꾸려면 먼저 현재 비밀번호를 확인하세요."
+
+
+def test_a_stolen_token_cannot_change_the_password_without_the_current_one(client, sign_up):
+    store_id, owner = sign_up()
+    thief = second_token(client)
+
+    assert_password_check_required(change_password(client, store_id, thief))
+    assert check(client, thief, "Wr0ngPass!!").get_json()["result"] == "failed"
+    assert_password_check_required(change_password(client, store_id, thief))
+    prove(client, owner)  # the owner's proof is the owner token's alone
+    assert_password_check_required(change_password(client, store_id, thief))
+
+    assert login_status(client, OWNER["password"]) == 200 and login_status(client, NEW_PASSWORD) == 400
+    assert client.get("/stores/", headers=owner).status_code == 200
+
+
+def test_the_proof_is_used_up_by_the_change(client, sign_up):
+    store_id, headers = sign_up()
+    prove(client, headers)
+    assert change_password(client, store_id, headers).status_code == 200
+
+    again = client.put(f"/stores/{store_id}", json={"password": "Th1rdPassw0rd!"}, headers=headers)
+
+    assert_password_check_required(again)
+    assert login_status(client, NEW_PASSWORD) == 200
+    prove(client, headers, NEW_PASSWORD)
+    assert client.put(f"/stores/{store_id}", json={"password": "Th1rdPassw0rd!"}, headers=headers).status_code == 200
+    assert login_status(client, "Th1rdPassw0rd!") == 200
+
+
+def test_a_proof_older_than_ten_minutes_no_longer_counts(app, client, sign_up):
+    store_id, headers = sign_up()
+    prove(client, headers)
+    with app.app_context():
+        db.session.execute(text("UPDATE store.password_proofs SET proved_at = now() - interval '601 seconds'"))
+        db.session.commit()
+
+    assert_password_check_required(change_password(client, store_id, headers))
+
+    with app.app_context():
+        db.session.execute(text("UPDATE store.password_proofs SET proved_at = now() - interval '590 seconds'"))
+        db.session.commit()
+    assert change_password(client, store_id, headers).status_code == 200
+
+
+def test_a_time_zone_change_needs_no_password_check(client, sign_up):
+    store_id, headers = sign_up()
+
+    response = client.put(f"/stores/{store_id}", json={"time_zone": "Asia/Tokyo"}, headers=headers)
+
+    assert response.status_code == 200
+    assert client.get("/stores/", headers=headers).get_json()["store"]["time_zone"] == "Asia/Tokyo"
+    assert_password_check_required(client.put(f"/stores/{store_id}", json={"time_zone": "Asia/Seoul",
+                                                                          "password": NEW_PASSWORD}, headers=headers))
+    assert client.get("/stores/", headers=headers).get_json()["store"]["time_zone"] == "Asia/Tokyo"

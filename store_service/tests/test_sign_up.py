@@ -1,9 +1,14 @@
+import dataclasses
 import threading
 import unicodedata
+from concurrent.futures import ThreadPoolExecutor
 
 import jwt
 import pytest
+from sqlalchemy import func, select, text
 
+from salesync_common.service_auth import CLIENT_ADDRESS_HEADER
+from salesync_common.settings import Settings
 from store_service.app.models import Store, db
 from testsupport.settings import TEST_JWT_SECRET
 
@@ -183,3 +188,84 @@ def test_username_check_without_a_username_is_a_400(client, query):
     response = client.get("/stores/check" + query)
     assert response.status_code == 400
     assert response.get_json()["field"] == "username"
+
+
+@pytest.fixture
+def default_sign_up_limit(app, monkeypatch):
+    """The store service as deployed: test sessions raise the sign-up limit (testsupport.settings.TEST_ENV)."""
+    settings = app.extensions["salesync_settings"]
+    deployed = Settings.from_env("store", env={"SALESYNC_JWT_SECRET": TEST_JWT_SECRET})
+    assert (deployed.signup_max_per_address, deployed.signup_window_seconds) == (10, 3600)
+    monkeypatch.setitem(app.extensions, "salesync_settings", dataclasses.replace(
+        settings, signup_max_per_address=deployed.signup_max_per_address,
+        signup_window_seconds=deployed.signup_window_seconds))
+
+
+def username_for(address, n):
+    return f"limit{address.replace('.', '')[-6:]}{n:03d}"
+
+
+def sign_up_from(client, address, n):
+    form = {**OWNER, "username": username_for(address, n)}
+    return client.post("/stores/", json=form, headers={CLIENT_ADDRESS_HEADER: address})
+
+
+def test_the_eleventh_sign_up_from_one_address_within_an_hour_is_429_while_another_address_signs_up(
+        app, client, default_sign_up_limit):
+    for n in range(10):
+        assert sign_up_from(client, "198.51.100.7", n).status_code == 201
+
+    refused = sign_up_from(client, "198.51.100.7", 10)
+
+    assert refused.status_code == 429
+    body = refused.get_json()
+    assert body["result"] == "failed" and body["error"] == "signup_throttled"
+    assert body["message"] == "이 주소에서는 60분 동안 매장을 10개까지 등록할 수 있습니다. 잠시 후 다시 시도하세요."
+    assert 3590 <= int(refused.headers["Retry-After"]) <= 3600
+    assert not username_is_taken(client, username_for("198.51.100.7", 10))
+    assert sign_up_from(client, "198.51.100.8", 0).status_code == 201
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Store)) == 11
+
+
+def test_the_sign_up_limit_counts_only_sign_ups_that_went_through_and_lifts_with_the_window(
+        app, client, default_sign_up_limit):
+    for n in range(9):
+        assert sign_up_from(client, "198.51.100.9", n).status_code == 201
+    for _ in range(3):  # a taken username is no sign-up
+        assert sign_up_from(client, "198.51.100.9", 0).status_code == 409
+    assert sign_up_from(client, "198.51.100.9", 9).status_code == 201
+    assert sign_up_from(client, "198.51.100.9", 10).status_code == 429
+
+    with app.app_context():  # the oldest leaves the window: one more may sign up, and the next waits for the second
+        db.session.execute(text("UPDATE store.sign_ups SET signed_up_at = now() - interval '3601 seconds' "
+                                "WHERE id = (SELECT min(id) FROM store.sign_ups)"))
+        db.session.execute(text("UPDATE store.sign_ups SET signed_up_at = now() - interval '3500 seconds' "
+                                "WHERE id = (SELECT min(id) + 1 FROM store.sign_ups)"))
+        db.session.commit()
+    assert sign_up_from(client, "198.51.100.9", 10).status_code == 201
+    refused = sign_up_from(client, "198.51.100.9", 11)
+    assert refused.status_code == 429 and 95 <= int(refused.headers["Retry-After"]) <= 100
+
+
+def test_ten_sign_ups_at_once_from_one_address_cannot_pass_the_limit(app, default_sign_up_limit):
+    start = threading.Barrier(14)
+
+    def attempt(n):
+        client = app.test_client()
+        start.wait()
+        return sign_up_from(client, "198.51.100.10", n).status_code
+
+    with ThreadPoolExecutor(max_workers=14) as pool:
+        statuses = sorted(pool.map(attempt, range(14)))
+
+    assert statuses == [201] * 10 + [429] * 4
+
+
+def test_the_address_of_a_sign_up_is_believed_only_from_the_bff(app, default_sign_up_limit):
+    other_service = app.test_client(caller="sale")
+    for n in range(10):
+        assert sign_up_from(other_service, f"203.0.113.{n}", n).status_code == 201
+    # All ten counted against the caller's own address, not the ones it named.
+    assert sign_up_from(other_service, "203.0.113.99", 99).status_code == 429
+    assert sign_up_from(app.test_client(), "203.0.113.1", 100).status_code == 201

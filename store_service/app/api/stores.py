@@ -1,6 +1,7 @@
 """Public store routes (API.md §2): parse, call one function, answer JSON."""
 from __future__ import annotations
 
+import datetime
 import functools
 
 from flask import Blueprint, current_app, g, jsonify
@@ -22,6 +23,11 @@ def _settings():
     return current_app.extensions["salesync_settings"]
 
 
+def _token_id() -> str:
+    """The caller's token's jti ("" for a token without one, which can then never prove the password)."""
+    return str(g.token_claims.get("jti") or "")[:64]
+
+
 def _token_for(store_id: int) -> str:
     settings = _settings()
     return issue_token(store_id=store_id, secret=settings.jwt_secret, ttl_seconds=settings.jwt_ttl_seconds)
@@ -31,7 +37,8 @@ def _token_for(store_id: int) -> str:
 @unit_of_work(db)
 def sign_up():
     form = parse_body(SignUp)
-    store = stores.sign_up(session=db.session, form=form, bcrypt_rounds=_settings().bcrypt_rounds)
+    store = stores.sign_up(session=db.session, form=form, bcrypt_rounds=_settings().bcrypt_rounds,
+                           address=client_address(), limits=Limits.from_settings(_settings()))
     return jsonify(
         result="success", message="매장 등록 성공", store_id=store.store_id,
         token={"access_token": _token_for(store.store_id), "csrf_token": stores.new_csrf_token()},
@@ -81,7 +88,7 @@ def check_password():
     form = parse_body(PasswordCheck)
     if stores.password_is_correct(unit=current_unit(), store_id=g.store_id, password=form.password,
                                   address=client_address(), bcrypt_rounds=_settings().bcrypt_rounds,
-                                  limits=Limits.from_settings(_settings())):
+                                  limits=Limits.from_settings(_settings()), token_id=_token_id()):
         return jsonify(result="success", message="비밀번호가 일치합니다.")
     return jsonify(result="failed", message="비밀번호가 일치하지 않습니다.")
 
@@ -93,5 +100,7 @@ def update_store(store_id: int):
     changes = parse_body(StoreUpdate)
     store = stores.update_store(session=db.session, caller_store_id=g.store_id, store_id=store_id,
                                 changes=changes, bcrypt_rounds=_settings().bcrypt_rounds,
-                                caller_token_id=str(g.token_claims.get("jti") or ""))
+                                caller_token_id=_token_id(),
+                                password_check_window=datetime.timedelta(
+                                    seconds=_settings().password_change_window_seconds))
     return jsonify(store_id=store.store_id, result="success", message="매장 정보 수정 성공")
