@@ -33,7 +33,7 @@ from .support import ORIGIN, PASSWORD, REQUESTS, Browser
 
 TALLY_DEPTH = "abuse 7: JSON nested deeper than 32 levels"
 TALLY_SIZE = "abuse 7: bodies over 64 KB"
-TALLY_HIDDEN = "abuse 7: zero-width and bidi characters in names"
+TALLY_HIDDEN = "abuse 7: zero-width, bidi, default-ignorable and blank characters in names"
 TALLY_FORMS = "abuse 7: a taken name sent decomposed"
 TALLY_SUB = "abuse 7: token sub not ASCII digits"
 TALLY_HEADERS = "abuse 8: security headers"
@@ -173,7 +173,7 @@ def test_a_body_of_64_kb_plus_one_is_a_413_with_or_without_a_content_length(stor
     assert menu_of(browser, TALLY_SIZE) == {"음료": [COLA]}
 
 
-# ---- 7. zero-width and bidi characters in names ------------------------------------------------------
+# ---- 7. zero-width, bidi and default-ignorable characters in names, and names showing nothing ----------
 
 HIDDEN = {"zero-width space": "\u200b", "zero-width joiner": "\u200d", "right-to-left override": "\u202e",
           "first strong isolate": "\u2068", "byte order mark": "\ufeff",
