@@ -50,6 +50,7 @@ LEFT_AT_DEFAULT = {
     "SALESYNC_SMS_MAX_DAYS_BACK": "7 days",
     "SALESYNC_SMS_PER_BUSINESS_DAY": "3 (the first and two resends)",
     "SALESYNC_SMS_PER_STORE_24H": "10",
+    "SALESYNC_SMS_PER_PHONE_24H": "10 to one phone number, over all stores",
     "SALESYNC_SMS_DAILY_LIMIT": "1000",
     "SALESYNC_LOGIN_MAX_FAILURES": "5 per (username, client address)",
     "SALESYNC_LOGIN_MAX_FAILURES_PER_ADDRESS": "20 per client address",

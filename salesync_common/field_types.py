@@ -66,9 +66,54 @@ def nfc(value):
     return unicodedata.normalize("NFC", value) if isinstance(value, str) else value
 
 
+# Characters that draw nothing although they are not Cc/Cf, so a name holding one looks like a name without
+# it ("피자\u3164" beside "피자") or like no name at all: Unicode's Default_Ignorable_Code_Point property
+# (DerivedCoreProperties.txt; Python's unicodedata does not expose it), plus U+2800 BRAILLE PATTERN BLANK,
+# which is a symbol (So) but shows as a blank. Many of these are Cf and refused by category already; the
+# table keeps the whole list so the rule does not depend on which category a version of Unicode gives them.
+# Inclusive ranges, sorted.
+IGNORABLE_RANGES = (
+    (0x00AD, 0x00AD),    # SOFT HYPHEN
+    (0x034F, 0x034F),    # COMBINING GRAPHEME JOINER
+    (0x061C, 0x061C),    # ARABIC LETTER MARK
+    (0x115F, 0x1160),    # HANGUL CHOSEONG FILLER, HANGUL JUNGSEONG FILLER
+    (0x17B4, 0x17B5),    # KHMER VOWEL INHERENT AQ, AA
+    (0x180B, 0x180F),    # MONGOLIAN FREE VARIATION SELECTORS, VOWEL SEPARATOR
+    (0x200B, 0x200F),    # ZERO WIDTH SPACE .. RIGHT-TO-LEFT MARK
+    (0x202A, 0x202E),    # bidi embeddings and overrides
+    (0x2060, 0x206F),    # WORD JOINER, invisible operators, bidi isolates, deprecated format characters
+    (0x2800, 0x2800),    # BRAILLE PATTERN BLANK (not Default_Ignorable, but as blank)
+    (0x3164, 0x3164),    # HANGUL FILLER
+    (0xFE00, 0xFE0F),    # VARIATION SELECTOR-1 .. 16
+    (0xFEFF, 0xFEFF),    # ZERO WIDTH NO-BREAK SPACE (BOM)
+    (0xFFA0, 0xFFA0),    # HALFWIDTH HANGUL FILLER
+    (0xFFF0, 0xFFF8),    # unassigned specials
+    (0x1BCA0, 0x1BCA3),  # SHORTHAND FORMAT controls
+    (0x1D173, 0x1D17A),  # MUSICAL SYMBOL BEGIN/END BEAM, TIE, SLUR, PHRASE
+    (0xE0000, 0xE0FFF),  # TAGS, VARIATION SELECTOR-17 .. 256, and the rest of the plane's block
+)
+
+
+def ignorable(char: str) -> bool:
+    point = ord(char)
+    return any(low <= point <= high for low, high in IGNORABLE_RANGES)
+
+
+def hidden(char: str) -> bool:
+    return unicodedata.category(char) in HIDDEN_CATEGORIES or ignorable(char)
+
+
+def shows_something(value):
+    """A name typed as only white space and invisible characters ("\u3164", " \u200b ") is refused as
+    such, before trimming would make it an empty name; an empty name is left to the length check."""
+    if isinstance(value, str) and value and all(char.isspace() or hidden(char) for char in value):
+        raise ValueError("must contain a visible character")
+    return value
+
+
 def visible(value: str) -> str:
     for char in value:
-        if unicodedata.category(char) in HIDDEN_CATEGORIES:
+        if hidden(char):
             named = f"U+{ord(char):04X} {unicodedata.name(char, '')}".strip()
             raise ValueError(f"must not contain control or invisible formatting characters ({named})")
     return value
@@ -76,8 +121,10 @@ def visible(value: str) -> str:
 
 def name_text(min_length: int, max_length: int, pattern: str | None = None):
     """A name people read (a store, an owner, a category, an item): NFC-normalised first, then trimmed
-    and measured, and refused with 400 naming the field if it hides control or format characters."""
-    # A BeforeValidator listed after the constraints runs before them.
+    and measured, and refused with 400 naming the field if it hides control, format or default-ignorable
+    characters, or (once trimmed) shows none."""
+    # A BeforeValidator listed after the constraints runs before them, and the last listed runs first:
+    # NFC, then "shows something", then trimming and the constraints, then the character check.
     return Annotated[str, StringConstraints(strict=True, strip_whitespace=True, min_length=min_length,
                                             max_length=max_length, pattern=pattern),
-                     BeforeValidator(nfc), AfterValidator(visible)]
+                     BeforeValidator(shows_something), BeforeValidator(nfc), AfterValidator(visible)]

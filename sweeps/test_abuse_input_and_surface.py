@@ -33,7 +33,7 @@ from .support import ORIGIN, PASSWORD, REQUESTS, Browser
 
 TALLY_DEPTH = "abuse 7: JSON nested deeper than 32 levels"
 TALLY_SIZE = "abuse 7: bodies over 64 KB"
-TALLY_HIDDEN = "abuse 7: zero-width and bidi characters in names"
+TALLY_HIDDEN = "abuse 7: zero-width, bidi, default-ignorable and blank characters in names"
 TALLY_FORMS = "abuse 7: a taken name sent decomposed"
 TALLY_SUB = "abuse 7: token sub not ASCII digits"
 TALLY_HEADERS = "abuse 8: security headers"
@@ -173,10 +173,14 @@ def test_a_body_of_64_kb_plus_one_is_a_413_with_or_without_a_content_length(stor
     assert menu_of(browser, TALLY_SIZE) == {"음료": [COLA]}
 
 
-# ---- 7. zero-width and bidi characters in names ------------------------------------------------------
+# ---- 7. zero-width, bidi and default-ignorable characters in names, and names showing nothing ----------
 
 HIDDEN = {"zero-width space": "\u200b", "zero-width joiner": "\u200d", "right-to-left override": "\u202e",
-          "first strong isolate": "\u2068", "byte order mark": "\ufeff"}
+          "first strong isolate": "\u2068", "byte order mark": "\ufeff",
+          # Default_Ignorable letters and marks that are not format characters, and the braille blank
+          "hangul filler": "\u3164", "hangul choseong filler": "\u115f", "hangul jungseong filler": "\u1160",
+          "halfwidth hangul filler": "\uffa0", "combining grapheme joiner": "\u034f",
+          "variation selector-16": "\ufe0f", "variation selector-17": "\U000e0100", "braille blank": "\u2800"}
 
 
 @pytest.mark.parametrize("char", HIDDEN.values(), ids=HIDDEN.keys())
@@ -194,6 +198,26 @@ def test_a_name_hiding_a_character_is_a_400_naming_the_field(store, char):
         (send(browser, TALLY_HIDDEN, "PUT", f"/categories/{drinks}", json_body={"name": f"{char}음료"}), "name"),
         (send(browser, TALLY_HIDDEN, "POST", f"/categories/{drinks}/items",
               json_body={"name": f"콜{char}라", "price": 2000}), "name"),
+    ]
+    for response, field in answers:
+        assert_error(response, 400, "invalid_field", field)
+    assert menu_of(browser, TALLY_HIDDEN) == {"음료": [COLA]}
+    check = send(browser, TALLY_HIDDEN, "GET", f"/stores/check?username={username}", auth=False)
+    assert check.json()["result"] == "success"  # no store was made
+
+
+@pytest.mark.parametrize("blank", ["\u3164", "\u2800", " \uffa0 ", "\u3000"],
+                         ids=["hangul filler", "braille blank", "halfwidth filler in spaces", "ideographic space"])
+def test_a_name_showing_no_character_is_a_400_naming_the_field(store, blank):
+    browser, pos = store
+    drinks = pos.categories["음료"]
+    username = f"blank{uuid.uuid4().hex[:10]}"
+    answers = [
+        (send(browser, TALLY_HIDDEN, "POST", "/stores/", auth=False,
+              json_body={**scenario.OWNER, "username": username, "store_name": blank}), "store_name"),
+        (send(browser, TALLY_HIDDEN, "POST", "/categories/", json_body={"name": blank}), "name"),
+        (send(browser, TALLY_HIDDEN, "POST", f"/categories/{drinks}/items",
+              json_body={"name": blank, "price": 2000}), "name"),
     ]
     for response, field in answers:
         assert_error(response, 400, "invalid_field", field)

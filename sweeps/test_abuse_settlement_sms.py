@@ -4,8 +4,11 @@ real HTTP with every service up, each limit at its exact number.
 No AWS credentials are visible while the sweeps run (conftest.no_aws), so each press records its text
 instead of sending it; recorded texts count towards every limit like sent ones.
 
-- how far back, per store and business day, and per store in 24 hours: through the session's BFF and
-  dashboard, with the default settings (7 days, 3 a day, 10 in 24 hours);
+- how far back, per store and business day, per store in 24 hours, and per phone number in 24 hours over
+  all stores: through the session's BFF and dashboard, with the default settings (7 days, 3 a day, 10 in
+  24 hours, 10 to one phone in 24 hours). Every store here signs up with a phone number of its own (the
+  session's other stores share the scenario's default number), except the stores that share a victim's
+  number on purpose;
 - the deployment-wide daily cap: its default (1000) would take a thousand presses, so this module serves
   a dashboard of its own, on a database of its own, with `SmsLimits(daily_limit=5)`
   (SALESYNC_SMS_DAILY_LIMIT=5), and a BFF in front of it; ten stores press at once;
@@ -43,14 +46,25 @@ def days_back(n: int) -> str:
     return (TODAY - datetime.timedelta(days=n)).isoformat()
 
 
-def new_store(base_url: str, limit: str) -> Browser:
+def fresh_phone() -> str:
+    """A mobile number no other store of the session gave."""
+    return f"010{uuid.uuid4().int % 10**8:08d}"
+
+
+def new_store(base_url: str, limit: str, phone: str | None = None) -> Browser:
     """A store signed up through the BFF, as anyone on the internet can; its browser counts in the limit's tally."""
     browser = Browser(base_url, tally=f"{TALLY}, {limit}")
     store = scenario.Shop(browser.send).sign_up(username=f"sms{uuid.uuid4().hex[:10]}",
-                                                store_name=f"문자가게{uuid.uuid4().hex[:4]}")
+                                                store_name=f"문자가게{uuid.uuid4().hex[:4]}",
+                                                phone=phone or fresh_phone())
     browser.token = store.token
     browser.store_id = store.store_id
+    browser.phone = store.form["phone"]
     return browser
+
+
+def e164(phone: str) -> str:
+    return "+82" + phone[1:]
 
 
 def press(browser: Browser, day: str, resend: bool = False):
@@ -112,6 +126,54 @@ def test_the_11th_message_of_a_store_within_24_hours_is_a_429(bff_served, no_aws
     wait = refusal(eleventh, 429, "settlement_sms_store_limit")
     assert 86_400 - 120 <= wait <= 86_400  # when the first of the ten leaves the window
     assert "24시간에 10건" in eleventh.json()["message"]
+
+
+def test_stores_sharing_a_victims_phone_send_it_10_messages_and_the_11th_is_a_429(bff_served, no_aws):
+    victim = fresh_phone()
+    first, second = new_store(bff_served.url, "per phone in 24 hours", victim), \
+        new_store(bff_served.url, "per phone in 24 hours", victim)
+    bystander = new_store(bff_served.url, "per phone in 24 hours")
+
+    statuses = []
+    for back in (1, 2):  # six from the first store: two days, each the first and two resends
+        statuses += [press(first, days_back(back)).status_code,
+                     press(first, days_back(back), resend=True).status_code,
+                     press(first, days_back(back), resend=True).status_code]
+    statuses += [press(second, days_back(back)).status_code for back in (1, 2, 3, 4)]  # four from the second
+    eleventh = press(second, days_back(5))
+    first_again = press(first, days_back(3))
+    other_phone = press(bystander, days_back(1))
+
+    assert statuses == [200] * 10
+    for refused in (eleventh, first_again):
+        wait = refusal(refused, 429, "settlement_sms_phone_limit")
+        assert 86_400 - 120 <= wait <= 86_400  # when the first of the ten leaves the window
+        assert "같은 전화번호로는 24시간에 정산 메시지를 10건까지" in refused.json()["message"]
+    assert other_phone.status_code == 200 and other_phone.json()["already_sent"] is False
+    assert other_phone.json()["phone"] == e164(bystander.phone) != e164(victim)
+
+
+def test_twelve_stores_with_one_phone_pressing_at_once_get_10_texts_and_2_429s(bff_served, no_aws):
+    victim = fresh_phone()
+    stores = [new_store(bff_served.url, "per phone, at once", victim) for _ in range(12)]
+    barrier = threading.Barrier(len(stores), timeout=30)
+    answers = {}
+
+    def press_at_once(store):
+        barrier.wait()
+        answers[store.store_id] = press(store, days_back(1))
+
+    threads = [threading.Thread(target=press_at_once, args=(store,)) for store in stores]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert sorted(answer.status_code for answer in answers.values()) == [200] * 10 + [429] * 2
+    for answer in answers.values():
+        if answer.status_code == 429:
+            refusal(answer, 429, "settlement_sms_phone_limit")
+    assert {answer.json()["phone"] for answer in answers.values() if answer.status_code == 200} == {e164(victim)}
 
 
 # ---- a dashboard of this module's own, with a deployment-wide daily cap of 5 ----------------------

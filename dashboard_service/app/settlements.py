@@ -6,7 +6,8 @@ The first SMS of a day is sent once. A press claims the day by committing a `sen
 rule, so of two concurrent presses one publishes and the other answers the claimed settlement. A crash
 after the claim leaves it `sending`: the day then counts as sent (never sent twice), and
 `resend=true` sends again. Without AWS credentials or a mobile number the text is only recorded.
-How many messages may go out (per day of a store, per store in 24 hours, per deployment per day) and how
+How many messages may go out (per day of a store, per store in 24 hours, per phone number in 24 hours over
+all stores, per deployment per day) and how
 far back a day may be settled are the limits of sms_quota.SmsLimits. The provider's error text stays in
 the log and the settlement record; the client is told only that the SMS was not sent.
 """
@@ -89,7 +90,7 @@ def settle(*, unit: UnitOfWork, client: ServiceClient, store_id: int, day: datet
                             resend=resend)
     only_record = _why_only_recorded(settlement, phone=store["phone"])
     earlier = sms_quota.take_turn(session, store_id=store_id, day=day, resend=resend, limits=limits,
-                                  zone=store["time_zone"])
+                                  zone=store["time_zone"], phone=settlement.phone)
     if earlier is not None:
         return _answer(earlier, already_sent=True)
     if only_record:

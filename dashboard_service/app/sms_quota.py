@@ -1,5 +1,7 @@
 """How many settlement messages may still go out: per store and business day, per store in any 24 hours,
-and per deployment per (UTC) day. Each limit is a setting (SALESYNC_SMS_*) with the issue's default.
+per destination phone in any 24 hours (over all stores: many stores signed up with one victim's number
+must not multiply the per-store limits), and per deployment per (UTC) day. Each limit is a setting
+(SALESYNC_SMS_*) with the issue's default.
 
 Every press that sends, tries to send or only records a text is one row of `settlements`, and every row
 counts: an SMS whose publish timed out may still have reached the phone, and a text recorded today is sent
@@ -43,6 +45,7 @@ class SmsLimits:
     max_days_back: int = 7          # SALESYNC_SMS_MAX_DAYS_BACK: oldest business day that may be settled
     per_business_day: int = 3       # SALESYNC_SMS_PER_BUSINESS_DAY: the first message and two resends
     per_store_24h: int = 10         # SALESYNC_SMS_PER_STORE_24H: one store, any 24 hours
+    per_phone_24h: int = 10         # SALESYNC_SMS_PER_PHONE_24H: one destination number, any 24 hours, all stores
     daily_limit: int = 1000         # SALESYNC_SMS_DAILY_LIMIT: the whole deployment, per UTC day
 
     @classmethod
@@ -52,6 +55,7 @@ class SmsLimits:
             max_days_back=_whole(env, "SALESYNC_SMS_MAX_DAYS_BACK", cls.max_days_back, minimum=0),
             per_business_day=_whole(env, "SALESYNC_SMS_PER_BUSINESS_DAY", cls.per_business_day, minimum=1),
             per_store_24h=_whole(env, "SALESYNC_SMS_PER_STORE_24H", cls.per_store_24h, minimum=1),
+            per_phone_24h=_whole(env, "SALESYNC_SMS_PER_PHONE_24H", cls.per_phone_24h, minimum=1),
             daily_limit=_whole(env, "SALESYNC_SMS_DAILY_LIMIT", cls.daily_limit, minimum=1),
         )
 
@@ -84,9 +88,11 @@ def _refusal(kind: type[ApiError], message: str, *, error: str, wait: int) -> Ap
 
 
 def take_turn(session: Session, *, store_id: int, day: datetime.date, resend: bool, limits: SmsLimits,
-              zone: zoneinfo.ZoneInfo) -> Settlement | None:
+              zone: zoneinfo.ZoneInfo, phone: str | None) -> Settlement | None:
     """Under the lock: None when one more message of the day may be added now (the caller adds it in this
-    transaction), or the earlier settlement a plain press answers instead; 429 or 503 when a limit is reached."""
+    transaction), or the earlier settlement a plain press answers instead; 429 or 503 when a limit is reached.
+    phone: the E.164 number the text goes to (or would go to once AWS is configured), None when it can go
+    to no phone (not a mobile number)."""
     _lock(session)
     now = session.scalar(select(func.clock_timestamp()))
     days_rows = session.scalars(select(Settlement).where(
@@ -104,6 +110,8 @@ def take_turn(session: Session, *, store_id: int, day: datetime.date, resend: bo
                        f"{limits.per_business_day - 1}건)을 보내서 더 보낼 수 없습니다.",
                        error="settlement_sms_day_limit", wait=wait)
     _check_store_window(session, store_id=store_id, now=now, limit=limits.per_store_24h)
+    if phone is not None:
+        _check_phone_window(session, phone=phone, now=now, limit=limits.per_phone_24h)
     _check_deployment_day(session, now=now, limit=limits.daily_limit)
     return None
 
@@ -131,6 +139,23 @@ def _check_store_window(session: Session, *, store_id: int, now: datetime.dateti
     wait = _seconds(oldest_counted + WINDOW - now)
     raise _refusal(TooManyRequests, f"정산 메시지는 가게마다 24시간에 {limit}건까지 보낼 수 있습니다. "
                    f"{wait}초 후에 다시 시도하세요.", error="settlement_sms_store_limit", wait=wait)
+
+
+def _check_phone_window(session: Session, *, phone: str, now: datetime.datetime, limit: int) -> None:
+    """The same window for one destination number over every store. The rows of the last 24 hours are
+    found through ix_settlements_created (there are at most a day's deployment limit of them)."""
+    oldest_counted = session.scalar(
+        select(Settlement.created_at)
+        .where(Settlement.phone == phone, Settlement.created_at > now - WINDOW)
+        .order_by(Settlement.created_at.desc())
+        .offset(limit - 1)
+        .limit(1))
+    if oldest_counted is None:
+        return
+    wait = _seconds(oldest_counted + WINDOW - now)
+    log.info("settlement SMS refused: %d messages went to one phone number in 24 hours", limit)
+    raise _refusal(TooManyRequests, f"같은 전화번호로는 24시간에 정산 메시지를 {limit}건까지 보낼 수 있습니다. "
+                   f"{wait}초 후에 다시 시도하세요.", error="settlement_sms_phone_limit", wait=wait)
 
 
 def _check_deployment_day(session: Session, *, now: datetime.datetime, limit: int) -> None:

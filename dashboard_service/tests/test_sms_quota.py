@@ -1,11 +1,12 @@
-"""The settlement SMS limits: how far back, per store and business day, per store in 24 hours, and per
-deployment per day, each with the issue's default, and counted exactly when presses race."""
+"""The settlement SMS limits: how far back, per store and business day, per store in 24 hours, per phone
+number in 24 hours over all stores, and per deployment per day, each with the issue's default, and counted
+exactly when presses race."""
 import datetime
 import logging
 import threading
 
 import pytest
-from sqlalchemy import delete, insert, text
+from sqlalchemy import delete, insert, select, text
 
 from dashboard_service.app import sms
 from dashboard_service.app.models import Settlement, db
@@ -27,10 +28,12 @@ def no_settlements_before(app):
 
 
 def earlier_messages(app, *, count: int, at: datetime.datetime, store_id: int = 999_999,
-                     day: datetime.date | None = None) -> None:
-    """`count` settlement texts recorded at `at` (of another store unless store_id says whose)."""
+                     day: datetime.date | None = None, phone: str | None = None) -> None:
+    """`count` settlement texts recorded at `at` (of another store unless store_id says whose; to no phone
+    unless phone, in E.164, says which)."""
     rows = [{"store_id": store_id, "business_date": day or days_ago(6), "figures": {}, "text": "earlier",
-             "channel": "recorded", "status": "recorded", "failure_reason": "no_aws_credentials", "created_at": at}
+             "phone": phone, "channel": "recorded", "status": "recorded", "failure_reason": "no_aws_credentials",
+             "created_at": at}
             for _ in range(count)]
     with app.app_context():
         db.session.execute(insert(Settlement), rows)
@@ -172,6 +175,77 @@ def earlier_messages_leave(app, *, store_id: int, hours: int) -> None:
         db.session.remove()
 
 
+# ---- per destination phone in any 24 hours, over all stores --------------------------------------------
+
+VICTIM, VICTIM_E164 = "01055550000", "+821055550000"
+
+
+def test_stores_sharing_one_phone_send_it_at_most_10_messages_in_24_hours(app, client, shop, sns):
+    first, second = shop(phone=VICTIM), shop(phone=VICTIM)
+    bystander = shop(phone="01098765432")
+    for back in (0, 1):  # 6 messages from the first store: two days, each the first and two resends
+        assert [press(client, first, days_ago(back), resend=flag).status_code
+                for flag in (None, "true", "true")] == [200, 200, 200]
+    assert [press(client, second, days_ago(back)).status_code for back in (0, 1, 2, 3)] == [200] * 4  # 7th-10th
+
+    eleventh = press(client, second, days_ago(4))
+    first_again = press(client, first, days_ago(2))
+    other_phone = press(client, bystander, days_ago(1))
+
+    for response in (eleventh, first_again):
+        wait = refused(response, 429, "settlement_sms_phone_limit")
+        assert 86_400 - 60 <= wait <= 86_400
+        assert "같은 전화번호로는 24시간에 정산 메시지를 10건까지" in response.get_json()["message"]
+    assert other_phone.status_code == 200 and other_phone.get_json()["sent"] is True
+    to_victim = [phone for phone, _ in sns().values() if phone == VICTIM_E164]
+    assert len(to_victim) == 10 and len(sns()) == 11
+    assert len(recorded(app, first)) == 6 and len(recorded(app, second)) == 4
+
+
+def test_recorded_and_failed_texts_to_the_phone_count_and_the_wait_ends_when_the_oldest_leaves(app, client, shop,
+                                                                                             sns):
+    store = shop(phone=VICTIM)
+    now = datetime.datetime.now(UTC)
+    earlier_messages(app, count=4, at=now - datetime.timedelta(hours=25), phone=VICTIM_E164)  # left already
+    earlier_messages(app, count=1, at=now - datetime.timedelta(hours=23), phone=VICTIM_E164)
+    earlier_messages(app, count=9, at=now - datetime.timedelta(hours=2), phone=VICTIM_E164)
+    earlier_messages(app, count=10, at=now - datetime.timedelta(hours=1), phone="+821098765432")  # another phone
+    with app.app_context():  # of the 9 recent ones, 3 were failed sends: they count as well
+        recent = db.session.scalars(select(Settlement).where(
+            Settlement.phone == VICTIM_E164, Settlement.created_at > now - datetime.timedelta(hours=3))).all()
+        for row in recent[:3]:
+            row.channel, row.status, row.failure_reason = "sms", "failed", "timeout"
+        db.session.commit()
+        db.session.remove()
+
+    wait = refused(press(client, store, days_ago(1)), 429, "settlement_sms_phone_limit")
+
+    assert abs(wait - 3600) <= 30  # the one from 23 hours ago leaves in an hour
+    earlier_messages_leave(app, store_id=999_999, hours=23)
+    assert press(client, store, days_ago(1)).get_json()["sent"] is True
+    assert len(sns()) == 1
+
+
+def test_landlines_record_without_counting_as_one_phone(app, client, shop, no_aws_credentials):
+    landlines = [shop(phone="02123456789"), shop(phone="03112345678")]  # texts to no phone: 12 of them pass
+    for landline in landlines:
+        assert [press(client, landline, days_ago(back)).status_code for back in range(6)] == [200] * 6
+    assert {row.phone for landline in landlines for row in recorded(app, landline)} == {None}
+
+
+def test_ten_presses_of_ten_stores_at_once_send_one_phone_at_most_its_limit(app, shop, no_aws_credentials,
+                                                                            monkeypatch):
+    stores = [shop(phone=VICTIM) for _ in range(10)]
+    earlier_messages(app, count=7, at=datetime.datetime.now(UTC), phone=VICTIM_E164)
+
+    answers = press_at_once(app, [(store, days_ago(1), None) for store in stores], monkeypatch)
+
+    assert sorted(answer.status_code for answer in answers) == [200] * 3 + [429] * 7
+    assert {answer.get_json()["error"] for answer in answers if answer.status_code == 429} == {
+        "settlement_sms_phone_limit"}
+    assert sum(len(recorded(app, store)) for store in stores) == 3
+
+
 # ---- the deployment's daily limit ------------------------------------------------------------------
 
 def test_the_deployment_sends_1000_messages_a_day_then_answers_503_until_midnight_utc(app, client, shop, sns,
@@ -258,19 +332,21 @@ def test_ten_stores_at_once_stay_within_the_deployments_limit(app, shop, no_aws_
 
 # ---- settings --------------------------------------------------------------------------------------
 
-def test_the_limits_default_to_7_days_3_a_day_10_in_24_hours_and_1000_a_day():
+def test_the_limits_default_to_7_days_3_a_day_10_in_24_hours_10_per_phone_and_1000_a_day():
     assert SmsLimits.from_env({}) == SmsLimits(max_days_back=7, per_business_day=3, per_store_24h=10,
-                                               daily_limit=1000)
+                                               per_phone_24h=10, daily_limit=1000)
 
 
 def test_the_limits_are_read_from_the_environment():
     env = {"SALESYNC_SMS_MAX_DAYS_BACK": "2", "SALESYNC_SMS_PER_BUSINESS_DAY": "1",
-           "SALESYNC_SMS_PER_STORE_24H": "4", "SALESYNC_SMS_DAILY_LIMIT": "50"}
-    assert SmsLimits.from_env(env) == SmsLimits(max_days_back=2, per_business_day=1, per_store_24h=4, daily_limit=50)
+           "SALESYNC_SMS_PER_STORE_24H": "4", "SALESYNC_SMS_PER_PHONE_24H": "6", "SALESYNC_SMS_DAILY_LIMIT": "50"}
+    assert SmsLimits.from_env(env) == SmsLimits(max_days_back=2, per_business_day=1, per_store_24h=4,
+                                                per_phone_24h=6, daily_limit=50)
 
 
 @pytest.mark.parametrize("name,value", [("SALESYNC_SMS_DAILY_LIMIT", "0"), ("SALESYNC_SMS_PER_BUSINESS_DAY", "many"),
-                                        ("SALESYNC_SMS_MAX_DAYS_BACK", "-1"), ("SALESYNC_SMS_PER_STORE_24H", "1.5")])
+                                        ("SALESYNC_SMS_MAX_DAYS_BACK", "-1"), ("SALESYNC_SMS_PER_STORE_24H", "1.5"),
+                                        ("SALESYNC_SMS_PER_PHONE_24H", "0")])
 def test_a_wrong_limit_is_a_configuration_error_naming_it(name, value):
     with pytest.raises(ConfigError, match=name):
         SmsLimits.from_env({name: value})

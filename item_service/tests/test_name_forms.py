@@ -33,6 +33,14 @@ HIDDEN = {
     "newline inside": "콜\n라",
     "C1 control": "콜\x85라",
     "line separator": "콜\u2028라",
+    "hangul filler (look-alike)": "콜라\u3164",
+    "hangul choseong filler": "콜\u115f라",
+    "hangul jungseong filler": "콜\u1160라",
+    "halfwidth hangul filler": "콜라\uffa0",
+    "combining grapheme joiner": "콜\u034f라",
+    "variation selector-16": "콜라\ufe0f",
+    "variation selector-17": "콜라\U000e0100",
+    "braille blank inside": "콜\u2800라",
 }
 
 
@@ -63,6 +71,36 @@ def test_an_item_name_with_a_hidden_character_is_a_400_naming_the_field(client, 
         assert response.status_code == 400
         assert response.get_json()["field"] == "name"
     assert [item["name"] for item in menu(client, headers)[0]["items"]] == ["사이다"]
+
+
+BLANK = {"hangul filler": "\u3164", "braille blank": "\u2800", "fillers and spaces": " \u115f\u1160 \uffa0",
+         "ideographic space": "\u3000"}
+
+
+@pytest.mark.parametrize("name", BLANK.values(), ids=BLANK.keys())
+def test_a_name_showing_no_character_is_a_400_naming_the_field(client, headers, pizza, name):
+    item_id = add_item(client, headers, pizza, "사이다")
+
+    answers = [client.post("/categories/", json={"name": name}, headers=headers),
+               client.put(f"/categories/{pizza}", json={"name": name}, headers=headers),
+               client.post(f"/categories/{pizza}/items", json={"name": name, "price": 1}, headers=headers),
+               client.put(f"/categories/items/{item_id}", json={"name": name, "price": 1}, headers=headers)]
+
+    for response in answers:
+        assert response.status_code == 400
+        body = response.get_json()
+        assert body["field"] == "name" and body["error"] == "invalid_field"
+        assert "visible" in body["message"]
+    assert [(category["category_name"], [item["name"] for item in category["items"]])
+            for category in menu(client, headers)] == [("피자", ["사이다"])]
+
+
+def test_a_look_alike_with_a_hangul_filler_does_not_become_a_second_pizza(client, headers, pizza):
+    response = client.post("/categories/", json={"name": "피자\u3164"}, headers=headers)
+
+    assert response.status_code == 400 and response.get_json()["field"] == "name"
+    assert "U+3164" in response.get_json()["message"]
+    assert [category["category_name"] for category in menu(client, headers)] == ["피자"]
 
 
 def test_renaming_a_category_to_a_name_with_a_bidi_override_is_a_400(client, headers, pizza):

@@ -34,3 +34,29 @@ def test_a_control_or_format_character_inside_a_name_is_refused_by_code_point(ch
     error = refused.value.errors()[0]
     assert error["loc"] == ("name",)
     assert f"U+{ord(char):04X}" in error["msg"] and "invisible" in error["msg"]
+
+
+@pytest.mark.parametrize("char", ["\u3164", "\u115f", "\u1160", "\uffa0", "\u034f", "\ufe00", "\ufe0f",
+                                  "\U000e0100", "\U000e01ef", "\U000e0001", "\u2800", "\u17b4", "\u180b",
+                                  "\U0001bca0", "\U0001d173", "\ufff0"])
+def test_a_default_ignorable_or_blank_character_inside_a_name_is_refused_by_code_point(char):
+    with pytest.raises(ValidationError) as refused:
+        Named(name=f"가{char}나")
+    error = refused.value.errors()[0]
+    assert error["loc"] == ("name",)
+    assert f"U+{ord(char):04X}" in error["msg"] and "invisible" in error["msg"]
+
+
+@pytest.mark.parametrize("sent", ["\u3164", "\u2800", " \u115f\u1160 ", "\u3000\u00a0", "\u200b", "\ufe0f "])
+def test_a_name_showing_no_character_is_refused(sent):
+    with pytest.raises(ValidationError) as refused:
+        Named(name=sent)
+    error = refused.value.errors()[0]
+    assert error["loc"] == ("name",) and "visible character" in error["msg"]
+
+
+def test_visible_neighbours_of_the_ignorable_ranges_are_names():
+    # The last Hangul jamo before the fillers, a hangul letter after the hangul filler, a braille dot
+    # pattern beside the blank, and ideographic text after the variation selectors are ordinary characters.
+    for name in ("\u115e", "\u3165", "\u2801", "\ufe10", "가\u1161"):
+        assert Named(name=name).name == unicodedata.normalize("NFC", name)
