@@ -95,20 +95,7 @@ def json_object() -> dict:
         raise ApiError("the request body is not valid JSON", error="malformed_json") from None
     if not isinstance(data, dict):
         raise ApiError("the request body must be a JSON object", error="malformed_json")
-    if "\\u" in text and not _encodable(data):
-        raise ApiError("the request body holds a lone surrogate escape (\\ud800 to \\udfff), which is not text",
-                       error="malformed_json")
     return data
-
-
-def _encodable(data) -> bool:
-    # A lone surrogate can only come in as a \u escape; it is no character, and neither UTF-8 nor the
-    # database can hold it (the BFF failed to pass such a body on).
-    try:
-        json.dumps(data, ensure_ascii=False).encode()
-    except UnicodeEncodeError:
-        return False
-    return True
 
 
 def _not_json(constant: str):

@@ -191,7 +191,13 @@ def compact_json(value: Any, headers: dict) -> bytes | None:
     if value is None:
         return None
     headers.setdefault("Content-Type", "application/json")
-    return jsonlib.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
+    text = jsonlib.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    try:
+        return text.encode()
+    except UnicodeEncodeError:
+        # A lone surrogate ("\\ud800" in the body the BFF read) is no character: pass it on escaped, as it
+        # came, so that the owning service refuses it with a 400 naming the field (it was a 500 here).
+        return jsonlib.dumps(value, separators=(",", ":"), allow_nan=False).encode()
 
 
 def call_in_parallel(*calls: Callable[[], T]) -> list[T]:

@@ -75,11 +75,12 @@ def test_a_body_over_64_kb_is_refused_by_the_bff_itself_with_the_common_error(cl
     ("/stores/", owner()),
 ])
 def test_a_lone_surrogate_escape_is_a_400_not_a_500(client, path, body):
-    """"\\ud800" is valid JSON but no text: the BFF could not pass it on (it answered 500), nor store it."""
-    raw = json.dumps(body)[:-1] + ', "note": "\\ud800"}'
+    """"\\ud800" is valid JSON but no text: the BFF could not pass it on (it answered 500); the owning
+    service now sees it as sent and refuses the field."""
+    raw = json.dumps({**body, "username": "\ud800"}, ensure_ascii=True)
     response = client.post(path, data=raw, content_type="application/json")
     assert response.status_code == 400
-    assert response.get_json()["error"] == "malformed_json"
+    assert response.get_json()["field"] == "username"
 
 
 @pytest.mark.parametrize("path,body", [
