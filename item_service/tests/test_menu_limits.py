@@ -18,13 +18,16 @@ from .conftest import add_category, add_item
 
 @pytest.fixture(scope="module")
 def small_app(database_url, urls):
-    """The item service with SALESYNC_MAX_CATEGORIES_PER_STORE=3 and SALESYNC_MAX_ITEMS_PER_STORE=4."""
+    """The item service with SALESYNC_MAX_CATEGORIES_PER_STORE=3, SALESYNC_MAX_ITEMS_PER_STORE=4 and
+    SALESYNC_MAX_REPORT_DAYS=7."""
     settings = Settings.from_env("item", env={"SALESYNC_JWT_SECRET": TEST_JWT_SECRET,
                                               "SALESYNC_MAX_CATEGORIES_PER_STORE": "3",
-                                              "SALESYNC_MAX_ITEMS_PER_STORE": "4"})
+                                              "SALESYNC_MAX_ITEMS_PER_STORE": "4",
+                                              "SALESYNC_MAX_REPORT_DAYS": "7"})
     app = create_app(migrated_settings("item", database_url, service_urls=urls,
                                        max_categories_per_store=settings.max_categories_per_store,
-                                       max_items_per_store=settings.max_items_per_store))
+                                       max_items_per_store=settings.max_items_per_store,
+                                       max_report_days=settings.max_report_days))
     app.test_client_class = CheckedClient
     return app
 
@@ -149,6 +152,17 @@ def test_ten_parallel_item_creates_stop_at_the_limit(small_app, owner):
     assert sorted(answer.status_code for answer in answers) == [201] * 4 + [409] * 6
     assert {answer.get_json()["error"] for answer in answers if answer.status_code == 409} == {"item_limit_reached"}
     assert counts(small_app, store_id) == (2, 4)
+
+
+def test_the_cost_history_answers_a_period_up_to_the_report_days_setting(small, owner):
+    _, headers = owner
+    week = small.get("/internal/items/costs?start=2024-03-01&end=2024-03-07", headers=headers)
+    assert week.status_code == 200, week.get_json()
+
+    longer = small.get("/internal/items/costs?start=2024-03-01&end=2024-03-08", headers=headers)
+
+    assert longer.status_code == 400
+    assert (longer.get_json()["field"], longer.get_json()["max_days"]) == ("end", 7)
 
 
 def fill(app, model, rows) -> None:
