@@ -62,6 +62,9 @@ LEFT_AT_DEFAULT = {
     "SALESYNC_SESSION_CHECK_SECONDS": "5: a password change ends the other tokens within 5 s",
     "SALESYNC_MAX_JSON_DEPTH": "32 levels",
     "SALESYNC_MAX_BODY_BYTES": "64 KB",
+    "SALESYNC_MAX_CATEGORIES_PER_STORE": "200 enabled categories per store",
+    "SALESYNC_MAX_ITEMS_PER_STORE": "2,000 enabled items per store",
+    "SALESYNC_MAX_REPORT_DAYS": "366 days from start to end of a report period",
     "DASHBOARD_DEAD_LETTER_MAX_BYTES": "16 KB of a dead letter's raw key and value each",
 }
 

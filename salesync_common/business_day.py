@@ -6,13 +6,15 @@ import threading
 import time
 import zoneinfo
 
+from flask import current_app, has_app_context
+
 from .contracts.stores import StoreCard
 from .errors import ValidationFailed
 from .field_types import iso_day
 from .service_client import service_client
 from .tokens import authenticated_store_id
 
-MAX_PERIOD_DAYS = 366
+MAX_PERIOD_DAYS = 366  # the default of SALESYNC_MAX_REPORT_DAYS
 
 
 # A store's time zone changes seldom; remembering it a minute saves the POS screens a call per request.
@@ -64,9 +66,19 @@ def parse_period(start: str | None, end: str | None) -> tuple[datetime.date, dat
     first, last = parse_day(start, "start"), parse_day(end, "end")
     if last < first:
         raise ValidationFailed("end must not be before start", field="end")
-    if (last - first).days >= MAX_PERIOD_DAYS:
-        raise ValidationFailed(f"a period may cover at most {MAX_PERIOD_DAYS} days", field="end")
+    limit = max_period_days()
+    if (last - first).days >= limit:
+        raise ValidationFailed(f"a period may cover at most {limit} days", field="end", max_days=limit)
     return first, last
+
+
+def max_period_days() -> int:
+    """The longest start..end a report answers (SALESYNC_MAX_REPORT_DAYS of the serving app)."""
+    if has_app_context():
+        settings = current_app.extensions.get("salesync_settings")
+        if settings is not None:
+            return settings.max_report_days
+    return MAX_PERIOD_DAYS
 
 
 def days_of(start: datetime.date, end: datetime.date) -> list[datetime.date]:

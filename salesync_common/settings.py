@@ -60,6 +60,10 @@ class Settings:
     max_json_depth: int = 32                  # a JSON body nested deeper answers 400
     max_body_bytes: int = 64 * 1024           # a larger body answers 413
     cors_origins: tuple[str, ...] = ("*",)    # the browser origins the BFF answers; "*": any
+    # A store's menu (enabled rows; deleted ones do not count): the next create answers 409.
+    max_categories_per_store: int = 200
+    max_items_per_store: int = 2000
+    max_report_days: int = 366                # a longer start..end answers 400 naming "end"
 
     @property
     def is_production(self) -> bool:
@@ -126,6 +130,9 @@ class Settings:
             max_json_depth=_int(env, "SALESYNC_MAX_JSON_DEPTH", 32, minimum=2),
             max_body_bytes=_int(env, "SALESYNC_MAX_BODY_BYTES", 64 * 1024, minimum=1024),
             cors_origins=cors_origins(env.get("SALESYNC_CORS_ORIGINS", "")),
+            max_categories_per_store=_int(env, "SALESYNC_MAX_CATEGORIES_PER_STORE", 200, minimum=1),
+            max_items_per_store=_int(env, "SALESYNC_MAX_ITEMS_PER_STORE", 2000, minimum=1),
+            max_report_days=_int(env, "SALESYNC_MAX_REPORT_DAYS", 366, minimum=1),
         )
         values.update(overrides)
         if values["database_url"]:

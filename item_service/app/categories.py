@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session
 
 from salesync_common.errors import Conflict, NotFound
 
+from .limits import refuse_category_past_limit
 from .models import CATEGORY_NAME_TAKEN, MAX_ID, Category, Item, violated_unique_index
 
 
@@ -48,7 +49,9 @@ def get_category(*, session: Session, store_id: int, category_id: int, lock: str
     return category
 
 
-def create_category(*, session: Session, store_id: int, name: str) -> Category:
+def create_category(*, session: Session, store_id: int, name: str, limit: int) -> Category:
+    """A new enabled category; 409 when the name is taken or the store already has `limit` categories."""
+    refuse_category_past_limit(session, store_id=store_id, limit=limit)
     _refuse_taken_name(session=session, store_id=store_id, name=name)
     category = Category(store_id=store_id, name=name)
     session.add(category)

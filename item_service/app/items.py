@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 from salesync_common.errors import Conflict, NotFound
 
 from .categories import get_category
+from .limits import refuse_item_past_limit
 from .models import ITEM_NAME_TAKEN, MAX_ID, Category, Item, violated_unique_index
 
 
@@ -48,8 +49,12 @@ def get_item(*, session: Session, store_id: int, item_id: int, lock: bool = Fals
     return item
 
 
-def create_item(*, session: Session, store_id: int, category_id: int, name: str, price: int) -> Item:
+def create_item(*, session: Session, store_id: int, category_id: int, name: str, price: int,
+                limit: int) -> Item:
+    """A new enabled item; 404 for an unknown category, 409 when the name is taken or the store already has
+    `limit` items."""
     get_category(session=session, store_id=store_id, category_id=category_id, lock="share")
+    refuse_item_past_limit(session, store_id=store_id, limit=limit)
     _refuse_taken_name(session=session, store_id=store_id, name=name)
     item = Item(store_id=store_id, category_id=category_id, name=name, price=price)
     session.add(item)

@@ -9,6 +9,7 @@ from salesync_common.tokens import login_required
 from salesync_common.unit_of_work import unit_of_work
 
 from .. import categories
+from ..limits import category_limit
 from ..menu import menu
 from ..models import db
 from ..schemas import CategoryForm
@@ -29,7 +30,8 @@ def list_categories():
 @unit_of_work(db)
 def create_category():
     form = parse_body(CategoryForm)
-    category = categories.create_category(session=db.session, store_id=g.store_id, name=form.name)
+    category = categories.create_category(session=db.session, store_id=g.store_id, name=form.name,
+                                         limit=category_limit())
     return jsonify(result="success", message="카테고리 등록 성공", id=category.category_id), 201
 
 

@@ -8,6 +8,7 @@ from salesync_common.tokens import login_required
 from salesync_common.unit_of_work import unit_of_work
 
 from .. import items
+from ..limits import item_limit
 from ..models import db
 from ..schemas import ItemForm, ItemUpdate
 
@@ -20,7 +21,7 @@ bp = Blueprint("items", __name__, url_prefix="/categories")
 def create_item(category_id: int):
     form = parse_body(ItemForm)
     item = items.create_item(session=db.session, store_id=g.store_id, category_id=category_id,
-                             name=form.name, price=form.price)
+                             name=form.name, price=form.price, limit=item_limit())
     return jsonify(result="success", message="품목 등록 성공", id=item.item_id), 201
 
 

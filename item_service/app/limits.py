@@ -1,0 +1,57 @@
+"""The size of a store's menu: at most so many enabled categories and items (settings
+SALESYNC_MAX_CATEGORIES_PER_STORE and SALESYNC_MAX_ITEMS_PER_STORE); deleted ones do not count.
+
+Counting and inserting happen under a per-store advisory lock held until the transaction ends, so
+parallel creates of one store go one at a time and cannot pass the limit together.
+"""
+from __future__ import annotations
+
+from flask import current_app
+from sqlalchemy import func, select, text
+from sqlalchemy.orm import Session
+
+from salesync_common.errors import Conflict
+
+from .models import Category, Item
+
+# The first key of each per-store advisory lock (the second is the store id), apart from other locks.
+CATEGORY_LOCK = "salesync-menu-categories"
+ITEM_LOCK = "salesync-menu-items"
+
+
+class MenuLimitReached(Conflict):
+    def __init__(self, message: str, *, error: str, limit: int):
+        super().__init__(message, error=error, limit=limit)
+
+
+def category_limit() -> int:
+    return current_app.extensions["salesync_settings"].max_categories_per_store
+
+
+def item_limit() -> int:
+    return current_app.extensions["salesync_settings"].max_items_per_store
+
+
+def refuse_category_past_limit(session: Session, *, store_id: int, limit: int) -> None:
+    """Wait for the store's other category creates, then refuse when it has `limit` enabled categories."""
+    _lock_store(session, CATEGORY_LOCK, store_id)
+    count = session.scalar(select(func.count()).where(Category.store_id == store_id, Category.enabled))
+    if count >= limit:
+        raise MenuLimitReached(f"카테고리는 가게당 {limit:,}개까지 등록할 수 있습니다. "
+                               "쓰지 않는 카테고리를 삭제한 뒤 다시 등록하세요.",
+                               error="category_limit_reached", limit=limit)
+
+
+def refuse_item_past_limit(session: Session, *, store_id: int, limit: int) -> None:
+    """Wait for the store's other item creates, then refuse when it has `limit` enabled items."""
+    _lock_store(session, ITEM_LOCK, store_id)
+    count = session.scalar(select(func.count()).where(Item.store_id == store_id, Item.enabled))
+    if count >= limit:
+        raise MenuLimitReached(f"품목은 가게당 {limit:,}개까지 등록할 수 있습니다. "
+                               "쓰지 않는 품목을 삭제한 뒤 다시 등록하세요.",
+                               error="item_limit_reached", limit=limit)
+
+
+def _lock_store(session: Session, key: str, store_id: int) -> None:
+    session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:key), :store_id)"),
+                    {"key": key, "store_id": store_id})
