@@ -63,6 +63,8 @@ LEFT_AT_DEFAULT = {
     "SALESYNC_MAX_JSON_DEPTH": "32 levels",
     "SALESYNC_MAX_BODY_BYTES": "64 KB",
     "DASHBOARD_DEAD_LETTER_MAX_BYTES": "16 KB of a dead letter's raw key and value each",
+    "SALESYNC_SALES_PAGE_DEFAULT": "100 sales on a page of GET /sales/ without limit",
+    "SALESYNC_SALES_PAGE_MAX": "500: the largest limit GET /sales/ accepts",
 }
 
 

@@ -60,6 +60,9 @@ class Settings:
     max_json_depth: int = 32                  # a JSON body nested deeper answers 400
     max_body_bytes: int = 64 * 1024           # a larger body answers 413
     cors_origins: tuple[str, ...] = ("*",)    # the browser origins the BFF answers; "*": any
+    # GET /sales/ answers a page of sales, newest first: this many without `limit`, at most the max with it.
+    sales_page_default: int = 100
+    sales_page_max: int = 500
 
     @property
     def is_production(self) -> bool:
@@ -126,8 +129,12 @@ class Settings:
             max_json_depth=_int(env, "SALESYNC_MAX_JSON_DEPTH", 32, minimum=2),
             max_body_bytes=_int(env, "SALESYNC_MAX_BODY_BYTES", 64 * 1024, minimum=1024),
             cors_origins=cors_origins(env.get("SALESYNC_CORS_ORIGINS", "")),
+            sales_page_default=_int(env, "SALESYNC_SALES_PAGE_DEFAULT", 100, minimum=1),
+            sales_page_max=_int(env, "SALESYNC_SALES_PAGE_MAX", 500, minimum=1),
         )
         values.update(overrides)
+        if values["sales_page_default"] > values["sales_page_max"]:
+            raise ConfigError("SALESYNC_SALES_PAGE_DEFAULT must not exceed SALESYNC_SALES_PAGE_MAX")
         if values["database_url"]:
             values["database_url"] = normalise_database_url(values["database_url"])
         return cls(**values)
