@@ -66,6 +66,8 @@ LEFT_AT_DEFAULT = {
     "SALESYNC_MAX_ITEMS_PER_STORE": "2,000 enabled items per store",
     "SALESYNC_MAX_REPORT_DAYS": "366 days from start to end of a report period",
     "DASHBOARD_DEAD_LETTER_MAX_BYTES": "16 KB of a dead letter's raw key and value each",
+    "SALESYNC_SALES_PAGE_DEFAULT": "100 sales on a page of GET /sales/ without limit",
+    "SALESYNC_SALES_PAGE_MAX": "500: the largest limit GET /sales/ accepts",
 }
 
 

@@ -64,6 +64,9 @@ class Settings:
     max_categories_per_store: int = 200
     max_items_per_store: int = 2000
     max_report_days: int = 366                # a longer start..end answers 400 naming "end"
+    # GET /sales/ answers a page of sales, newest first: this many without `limit`, at most the max with it.
+    sales_page_default: int = 100
+    sales_page_max: int = 500
 
     @property
     def is_production(self) -> bool:
@@ -133,8 +136,12 @@ class Settings:
             max_categories_per_store=_int(env, "SALESYNC_MAX_CATEGORIES_PER_STORE", 200, minimum=1),
             max_items_per_store=_int(env, "SALESYNC_MAX_ITEMS_PER_STORE", 2000, minimum=1),
             max_report_days=_int(env, "SALESYNC_MAX_REPORT_DAYS", 366, minimum=1),
+            sales_page_default=_int(env, "SALESYNC_SALES_PAGE_DEFAULT", 100, minimum=1),
+            sales_page_max=_int(env, "SALESYNC_SALES_PAGE_MAX", 500, minimum=1),
         )
         values.update(overrides)
+        if values["sales_page_default"] > values["sales_page_max"]:
+            raise ConfigError("SALESYNC_SALES_PAGE_DEFAULT must not exceed SALESYNC_SALES_PAGE_MAX")
         if values["database_url"]:
             values["database_url"] = normalise_database_url(values["database_url"])
         return cls(**values)

@@ -176,7 +176,8 @@ def store_advice(dashboard_app, *, store_id: int, req_id: str, text: str) -> Non
 
 # A valid query value per field name of the route table's query models.
 QUERY_VALUES = {"date": TODAY.isoformat(), "start": WEEK_AGO.isoformat(), "end": TODAY.isoformat(),
-                "username": "nobody12345", "resend": None}
+                "username": "nobody12345", "resend": None,
+                "limit": 500, "cursor": None}  # a cursor is only valid for the list that returned it
 
 
 def valid_body(model, *, marker: str) -> dict:

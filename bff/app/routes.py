@@ -54,7 +54,8 @@ ROUTES: list[Route] = [
     # sale (API.md §5)
     Route("POST", "/sales/", "sale", "Pay a table", s.Paid, status=201, body=s.Payment,
           errors=(404, 409, 422), idempotent=True),
-    Route("GET", "/sales/", "sale", "The store's payments", s.SaleList),
+    Route("GET", "/sales/", "sale", "The store's payments, a page at a time, newest first", s.SaleList,
+          query=s.SalesPageQuery),
     Route("DELETE", "/sales/<int:sale_id>", "sale", "Refund a payment", s.Refunded, errors=(404, 409)),
     Route("GET", "/sales/daily", "sale", "Revenue of one business day", s.DailyRevenue, query=s.DayQuery),
     Route("GET", "/sales/period", "sale", "Revenue of a period", s.PeriodRevenue, query=s.PeriodQuery),

@@ -106,6 +106,14 @@ class PeriodQuery(BaseModel):
     end: Day
 
 
+class SalesPageQuery(BaseModel):
+    limit: Annotated[StrictInt, Field(ge=1, le=500, description="sales on the page, newest first: 1 to "
+                                      "SALESYNC_SALES_PAGE_MAX (default 500); without it "
+                                      "SALESYNC_SALES_PAGE_DEFAULT (default 100)")] | None = None
+    cursor: StrictStr | None = Field(None, description="the next_cursor of the previous page, as it was "
+                                                       "returned; any other value answers 400")
+
+
 class SettlementQuery(BaseModel):
     date: Day
     resend: Literal["true", "false"] | None = Field(None, description="true sends the settlement SMS again")
@@ -282,7 +290,10 @@ class Sale(BaseModel):
 
 
 class SaleList(BaseModel):
+    """A page of the store's completed sales, newest first (by payment time, then id)."""
     sales: list[Sale]
+    limit: Annotated[StrictInt, Field(ge=1, description="the page size this page was asked with")]
+    next_cursor: StrictStr | None = Field(description="pass as cursor for the next page; null on the last page")
 
 
 class Refunded(Result):

@@ -29,7 +29,9 @@ class Sale(db.Model):
         # Not unique: the key row serialises retries, and a key may come back after it expired.
         Index("ix_sales_idempotency_key", "store_id", "idempotency_key",
               postgresql_where=text("idempotency_key IS NOT NULL")),
-        Index("ix_sales_store_completed_at", "store_id", "completed_at", postgresql_where=text("status = 'completed'")),
+        # GET /sales/ reads it backwards (newest first, its cursor a row comparison); the reports take ranges.
+        Index("ix_sales_store_completed_at_sale", "store_id", "completed_at", "sale_id",
+              postgresql_where=text("status = 'completed'")),
         Index("ix_sales_pending", "created_at", postgresql_where=text("status = 'pending'")),
     )
 

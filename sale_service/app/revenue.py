@@ -37,15 +37,6 @@ def sale_view(sale: Sale, refund: Refund | None) -> dict:
     }
 
 
-def list_sales(*, session: Session, store_id: int) -> list[dict]:
-    rows = session.execute(
-        select(Sale, Refund).outerjoin(Refund, Refund.sale_id == Sale.sale_id)
-        .where(Sale.store_id == store_id, Sale.status == COMPLETED)
-        .order_by(Sale.completed_at, Sale.sale_id)
-    ).all()
-    return [sale_view(sale, refund) for sale, refund in rows]
-
-
 def refund_sale(*, session: Session, client: ServiceClient, store_id: int, sale_id: int) -> Refund:
     """Refund a completed sale, keeping a copy of its order's lines: the reports take them out on the
     business day of the refund, the day its revenue falls."""

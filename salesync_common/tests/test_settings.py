@@ -32,6 +32,13 @@ def test_hostile_input_limits_default_to_32_levels_and_64_kb_and_cors_to_any_ori
     assert Settings.from_env("bff", env={"SALESYNC_CORS_ORIGINS": "*"}).cors_origins == ("*",)
 
 
+def test_the_sales_page_is_100_by_default_and_at_most_500():
+    settings = Settings.from_env("sale", env={})
+    assert (settings.sales_page_default, settings.sales_page_max) == (100, 500)
+    changed = Settings.from_env("sale", env={"SALESYNC_SALES_PAGE_DEFAULT": "20", "SALESYNC_SALES_PAGE_MAX": "50"})
+    assert (changed.sales_page_default, changed.sales_page_max) == (20, 50)
+
+
 def test_each_service_may_have_its_own_database_and_service_addresses():
     env = {"DATABASE_URL": "postgres://shared/db", "ORDER_DATABASE_URL": "postgresql://orders-host/orders",
            "ITEM_SERVICE_URL": "http://service-item.default.svc.cluster.local", "SALESYNC_JWT_SECRET": SECRET}
@@ -50,6 +57,9 @@ def test_each_service_may_have_its_own_database_and_service_addresses():
     ({"SALESYNC_ENV": "staging"}, "SALESYNC_ENV"),
     ({"SALESYNC_MAX_JSON_DEPTH": "deep"}, "SALESYNC_MAX_JSON_DEPTH"),
     ({"SALESYNC_MAX_BODY_BYTES": "10"}, "SALESYNC_MAX_BODY_BYTES"),
+    ({"SALESYNC_SALES_PAGE_DEFAULT": "0"}, "SALESYNC_SALES_PAGE_DEFAULT"),
+    ({"SALESYNC_SALES_PAGE_DEFAULT": "600"}, "SALESYNC_SALES_PAGE_DEFAULT"),
+    ({"SALESYNC_SALES_PAGE_MAX": "many"}, "SALESYNC_SALES_PAGE_MAX"),
     ({"SALESYNC_CORS_ORIGINS": "pos.example.com"}, "SALESYNC_CORS_ORIGINS"),
     ({"SALESYNC_CORS_ORIGINS": "https://pos.example.com/app"}, "SALESYNC_CORS_ORIGINS"),
     ({"SALESYNC_CORS_ORIGINS": "https://pos.example.com,*"}, "SALESYNC_CORS_ORIGINS"),

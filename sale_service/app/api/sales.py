@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import datetime
 
-from flask import Blueprint, g, jsonify, request
+from flask import Blueprint, current_app, g, jsonify, request
 
 from salesync_common.business_day import parse_day, parse_period, store_time_zone
 from salesync_common.contracts.sales import DailyRevenue, PeriodRevenue
@@ -14,7 +14,7 @@ from salesync_common.service_client import service_client
 from salesync_common.tokens import login_required
 from salesync_common.unit_of_work import current_unit, unit_of_work
 
-from .. import payments, revenue
+from .. import payments, revenue, sales_page
 from ..models import IdempotencyKey, db
 from ..schemas import Payment
 
@@ -40,7 +40,12 @@ def pay():
 @bp.get("/")
 @login_required
 def list_sales():
-    return jsonify(sales=revenue.list_sales(session=db.session, store_id=g.store_id))
+    """A page of the store's sales, newest first; `next_cursor` asks for the next one (null: no more)."""
+    settings = current_app.extensions["salesync_settings"]
+    limit = sales_page.parse_limit(request.args.get("limit"), default=settings.sales_page_default,
+                                   maximum=settings.sales_page_max)
+    after = sales_page.decode_cursor(request.args.get("cursor"), store_id=g.store_id)
+    return jsonify(sales_page.page_of_sales(session=db.session, store_id=g.store_id, limit=limit, after=after))
 
 
 @bp.delete("/<int:sale_id>")
