@@ -60,6 +60,7 @@ LEFT_AT_DEFAULT = {
     "SALESYNC_SIGNUP_MAX_PER_ADDRESS": "10 sign-ups per client address",
     "SALESYNC_SIGNUP_WINDOW_SECONDS": "one hour",
     "SALESYNC_SESSION_CHECK_SECONDS": "5: a password change ends the other tokens within 5 s",
+    "SALESYNC_AUTH_LOCK_WAIT_MS": "2000: under the BFF's 5 s read timeout",
     "SALESYNC_MAX_JSON_DEPTH": "32 levels",
     "SALESYNC_MAX_BODY_BYTES": "64 KB",
     "SALESYNC_MAX_CATEGORIES_PER_STORE": "200 enabled categories per store",

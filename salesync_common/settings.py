@@ -57,6 +57,7 @@ class Settings:
     signup_window_seconds: int = 3600
     # How long the BFF keeps a store's password-change record: tokens a change ended are refused within it.
     session_check_seconds: int = 5
+    auth_lock_wait_ms: int = 2000             # a login waiting longer for its address's turn answers 503
     max_json_depth: int = 32                  # a JSON body nested deeper answers 400
     max_body_bytes: int = 64 * 1024           # a larger body answers 413
     cors_origins: tuple[str, ...] = ("*",)    # the browser origins the BFF answers; "*": any
@@ -130,6 +131,7 @@ class Settings:
             signup_max_per_address=_int(env, "SALESYNC_SIGNUP_MAX_PER_ADDRESS", 10, minimum=1),
             signup_window_seconds=_int(env, "SALESYNC_SIGNUP_WINDOW_SECONDS", 3600, minimum=1),
             session_check_seconds=_int(env, "SALESYNC_SESSION_CHECK_SECONDS", 5, minimum=0),
+            auth_lock_wait_ms=_int(env, "SALESYNC_AUTH_LOCK_WAIT_MS", 2000, minimum=1),
             max_json_depth=_int(env, "SALESYNC_MAX_JSON_DEPTH", 32, minimum=2),
             max_body_bytes=_int(env, "SALESYNC_MAX_BODY_BYTES", 64 * 1024, minimum=1024),
             cors_origins=cors_origins(env.get("SALESYNC_CORS_ORIGINS", "")),

@@ -226,7 +226,7 @@ def test_ten_guesses_at_once_cannot_all_be_tried(bff_behind_proxy, owner):
 
 def test_a_login_that_waits_too_long_for_its_addresss_turn_is_a_503_with_retry_after(bff_behind_proxy, owner,
                                                                                      database_url):
-    """A flood from one address queues on its lock: past the store's lock_timeout (5 s) the answer is a 503."""
+    """A flood from one address queues on its lock: past SALESYNC_AUTH_LOCK_WAIT_MS (2 s) the answer is a 503."""
     username, _ = owner
     address = new_address()
     holder = psycopg2.connect(libpq_url(database_url))  # a stuck request of that address holds its turn

@@ -11,7 +11,7 @@ Checking and recording are one step: under a lock per address, an attempt is cou
 on, recorded as a failure and committed before its password is compared; only a right password takes
 its record back. So ten guesses at once find each other's records, and no more than the limit get a
 password compared. Failures are rows in the database, so every worker and replica sees the same count.
-When the lock is not had within the connection's lock_timeout (a flood from one address), the attempt
+When the lock is not had within SALESYNC_AUTH_LOCK_WAIT_MS (2 s; a flood from one address), the attempt
 answers 503 with Retry-After: 1 and is not counted.
 """
 from __future__ import annotations
@@ -20,7 +20,7 @@ import dataclasses
 import datetime
 import math
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
@@ -30,7 +30,7 @@ from salesync_common.unit_of_work import UnitOfWork
 
 from .models import LoginFailure, PasswordCheckFailure, SignUpRecord
 
-_LOCK_NOT_AVAILABLE = "55P03"  # PostgreSQL's code when lock_timeout (5 s, salesync_common.database) ran out
+_LOCK_NOT_AVAILABLE = "55P03"  # PostgreSQL's code when the lock_timeout ran out
 
 
 class Busy(ApiError):
@@ -46,6 +46,9 @@ class Limits:
     window: datetime.timedelta = datetime.timedelta(minutes=15)
     signup_per_address: int = 10
     signup_window: datetime.timedelta = datetime.timedelta(hours=1)
+    # How long a request waits for its address's turn before answering 503: shorter than the BFF's read
+    # timeout, so the client gets the 503 and its Retry-After rather than the BFF's 504.
+    lock_wait_ms: int = 2000
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Limits:
@@ -54,12 +57,14 @@ class Limits:
                    pwcheck_per_pair=settings.pwcheck_max_failures,
                    window=datetime.timedelta(seconds=settings.auth_failure_window_seconds),
                    signup_per_address=settings.signup_max_per_address,
-                   signup_window=datetime.timedelta(seconds=settings.signup_window_seconds))
+                   signup_window=datetime.timedelta(seconds=settings.signup_window_seconds),
+                   lock_wait_ms=settings.auth_lock_wait_ms)
 
 
-def _lock(session: Session, key: str) -> None:
+def _lock(session: Session, key: str, *, wait_ms: int) -> None:
     """Serialise the count-and-record of one address until this transaction ends (commit or rollback)."""
     try:
+        session.execute(text(f"SET LOCAL lock_timeout = {int(wait_ms)}"))
         session.execute(select(func.pg_advisory_xact_lock(func.hashtextextended(key, 0))))
     except OperationalError as exc:
         if getattr(exc.orig, "pgcode", None) != _LOCK_NOT_AVAILABLE:
@@ -92,7 +97,7 @@ def _refuse(wait: int, *, message: str, error: str) -> None:
 def reserve_login(*, unit: UnitOfWork, username: str, address: str, limits: Limits) -> None:
     """429 when the pair or the address has used its failures; else one failure recorded and committed."""
     session = unit.session
-    _lock(session, f"login:{address}")
+    _lock(session, f"login:{address}", wait_ms=limits.lock_wait_ms)
     pair = [LoginFailure.username == username, LoginFailure.address == address]
     wait = max(
         _seconds_until_below(session, LoginFailure.failed_at, pair, limit=limits.login_per_pair, window=limits.window),
@@ -113,7 +118,7 @@ def login_succeeded(*, session: Session, username: str, address: str) -> None:
 
 def reserve_password_check(*, unit: UnitOfWork, store_id: int, address: str, limits: Limits) -> None:
     session = unit.session
-    _lock(session, f"pwcheck:{store_id}:{address}")
+    _lock(session, f"pwcheck:{store_id}:{address}", wait_ms=limits.lock_wait_ms)
     conditions = [PasswordCheckFailure.store_id == store_id, PasswordCheckFailure.address == address]
     _refuse(_seconds_until_below(session, PasswordCheckFailure.failed_at, conditions, limit=limits.pwcheck_per_pair,
                                  window=limits.window),
@@ -132,7 +137,7 @@ def password_check_succeeded(*, session: Session, store_id: int, address: str) -
 def record_sign_up(*, session: Session, address: str, limits: Limits) -> None:
     """429 when the address signed up its limit of stores within the window; else this sign-up is counted in
     the transaction that creates the store (a sign-up that fails takes its record back with it)."""
-    _lock(session, f"signup:{address}")
+    _lock(session, f"signup:{address}", wait_ms=limits.lock_wait_ms)
     _refuse(_seconds_until_below(session, SignUpRecord.signed_up_at, [SignUpRecord.address == address],
                                  limit=limits.signup_per_address, window=limits.signup_window),
             message=f"이 주소에서는 {int(limits.signup_window.total_seconds()) // 60}분 동안 매장을 "
