@@ -11,7 +11,7 @@ import sys
 from sqlalchemy.orm import sessionmaker
 
 from salesync_common.liveness import Liveness
-from salesync_common.settings import ConfigError
+from salesync_common.settings import ConfigError, int_setting
 from salesync_common.wsgi import WORKER_BOOT_ERROR, build_app
 
 from .app import create_app
@@ -38,16 +38,7 @@ def main() -> int:
 
 
 def dead_letter_limit(env) -> int:
-    raw = (env.get("DASHBOARD_DEAD_LETTER_MAX_BYTES") or "").strip()
-    if not raw:
-        return DEFAULT_DEAD_LETTER_MAX_BYTES
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ConfigError(f"DASHBOARD_DEAD_LETTER_MAX_BYTES must be an integer, not {raw!r}") from None
-    if value < 0:
-        raise ConfigError("DASHBOARD_DEAD_LETTER_MAX_BYTES must be at least 0")
-    return value
+    return int_setting(env, "DASHBOARD_DEAD_LETTER_MAX_BYTES", DEFAULT_DEAD_LETTER_MAX_BYTES, minimum=0)
 
 
 if __name__ == "__main__":

@@ -112,34 +112,34 @@ class Settings:
             db_schema=db_schema,
             jwt_secret=jwt_secret,
             service_secret=service_secret,
-            jwt_ttl_seconds=_int(env, "SALESYNC_JWT_TTL_SECONDS", 24 * 3600, minimum=60),
-            bcrypt_rounds=_int(env, "SALESYNC_BCRYPT_ROUNDS", 12, minimum=4),
+            jwt_ttl_seconds=int_setting(env, "SALESYNC_JWT_TTL_SECONDS", 24 * 3600, minimum=60),
+            bcrypt_rounds=int_setting(env, "SALESYNC_BCRYPT_ROUNDS", 12, minimum=4),
             service_urls=service_urls,
             http_connect_timeout=_float(env, "SALESYNC_HTTP_CONNECT_TIMEOUT", 1.0),
             http_read_timeout=_float(env, "SALESYNC_HTTP_READ_TIMEOUT", 5.0),
-            http_get_retries=_int(env, "SALESYNC_HTTP_GET_RETRIES", 2, minimum=0),
+            http_get_retries=int_setting(env, "SALESYNC_HTTP_GET_RETRIES", 2, minimum=0),
             log_level=env.get("SALESYNC_LOG_LEVEL", "INFO").upper(),
             kafka_bootstrap_servers=env.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092"),
-            consulting_max_unfinished=_int(env, "SALESYNC_CONSULTING_MAX_UNFINISHED", 3, minimum=1),
-            consulting_per_hour=_int(env, "SALESYNC_CONSULTING_PER_HOUR", 20, minimum=1),
-            trusted_proxies=_int(env, "SALESYNC_TRUSTED_PROXIES", 0, minimum=0),
-            login_max_failures=_int(env, "SALESYNC_LOGIN_MAX_FAILURES", 5, minimum=1),
-            login_max_failures_per_address=_int(env, "SALESYNC_LOGIN_MAX_FAILURES_PER_ADDRESS", 20, minimum=1),
-            pwcheck_max_failures=_int(env, "SALESYNC_PWCHECK_MAX_FAILURES", 5, minimum=1),
-            auth_failure_window_seconds=_int(env, "SALESYNC_AUTH_FAILURE_WINDOW_SECONDS", 15 * 60, minimum=1),
-            password_change_window_seconds=_int(env, "SALESYNC_PASSWORD_CHANGE_WINDOW_SECONDS", 600, minimum=1),
-            signup_max_per_address=_int(env, "SALESYNC_SIGNUP_MAX_PER_ADDRESS", 10, minimum=1),
-            signup_window_seconds=_int(env, "SALESYNC_SIGNUP_WINDOW_SECONDS", 3600, minimum=1),
-            session_check_seconds=_int(env, "SALESYNC_SESSION_CHECK_SECONDS", 5, minimum=0),
-            auth_lock_wait_ms=_int(env, "SALESYNC_AUTH_LOCK_WAIT_MS", 2000, minimum=1),
-            max_json_depth=_int(env, "SALESYNC_MAX_JSON_DEPTH", 32, minimum=2),
-            max_body_bytes=_int(env, "SALESYNC_MAX_BODY_BYTES", 64 * 1024, minimum=1024),
+            consulting_max_unfinished=int_setting(env, "SALESYNC_CONSULTING_MAX_UNFINISHED", 3, minimum=1),
+            consulting_per_hour=int_setting(env, "SALESYNC_CONSULTING_PER_HOUR", 20, minimum=1),
+            trusted_proxies=int_setting(env, "SALESYNC_TRUSTED_PROXIES", 0, minimum=0),
+            login_max_failures=int_setting(env, "SALESYNC_LOGIN_MAX_FAILURES", 5, minimum=1),
+            login_max_failures_per_address=int_setting(env, "SALESYNC_LOGIN_MAX_FAILURES_PER_ADDRESS", 20, minimum=1),
+            pwcheck_max_failures=int_setting(env, "SALESYNC_PWCHECK_MAX_FAILURES", 5, minimum=1),
+            auth_failure_window_seconds=int_setting(env, "SALESYNC_AUTH_FAILURE_WINDOW_SECONDS", 15 * 60, minimum=1),
+            password_change_window_seconds=int_setting(env, "SALESYNC_PASSWORD_CHANGE_WINDOW_SECONDS", 600, minimum=1),
+            signup_max_per_address=int_setting(env, "SALESYNC_SIGNUP_MAX_PER_ADDRESS", 10, minimum=1),
+            signup_window_seconds=int_setting(env, "SALESYNC_SIGNUP_WINDOW_SECONDS", 3600, minimum=1),
+            session_check_seconds=int_setting(env, "SALESYNC_SESSION_CHECK_SECONDS", 5, minimum=0),
+            auth_lock_wait_ms=int_setting(env, "SALESYNC_AUTH_LOCK_WAIT_MS", 2000, minimum=1),
+            max_json_depth=int_setting(env, "SALESYNC_MAX_JSON_DEPTH", 32, minimum=2),
+            max_body_bytes=int_setting(env, "SALESYNC_MAX_BODY_BYTES", 64 * 1024, minimum=1024),
             cors_origins=cors_origins(env.get("SALESYNC_CORS_ORIGINS", "")),
-            max_categories_per_store=_int(env, "SALESYNC_MAX_CATEGORIES_PER_STORE", 200, minimum=1),
-            max_items_per_store=_int(env, "SALESYNC_MAX_ITEMS_PER_STORE", 2000, minimum=1),
-            max_report_days=_int(env, "SALESYNC_MAX_REPORT_DAYS", 366, minimum=1),
-            sales_page_default=_int(env, "SALESYNC_SALES_PAGE_DEFAULT", 100, minimum=1),
-            sales_page_max=_int(env, "SALESYNC_SALES_PAGE_MAX", 500, minimum=1),
+            max_categories_per_store=int_setting(env, "SALESYNC_MAX_CATEGORIES_PER_STORE", 200, minimum=1),
+            max_items_per_store=int_setting(env, "SALESYNC_MAX_ITEMS_PER_STORE", 2000, minimum=1),
+            max_report_days=int_setting(env, "SALESYNC_MAX_REPORT_DAYS", 366, minimum=1),
+            sales_page_default=int_setting(env, "SALESYNC_SALES_PAGE_DEFAULT", 100, minimum=1),
+            sales_page_max=int_setting(env, "SALESYNC_SALES_PAGE_MAX", 500, minimum=1),
         )
         values.update(overrides)
         if values["sales_page_default"] > values["sales_page_max"]:
@@ -185,9 +185,11 @@ def cors_origins(raw: str) -> tuple[str, ...]:
     return origins
 
 
-def _int(env: Mapping[str, str], name: str, default: int, *, minimum: int) -> int:
-    raw = env.get(name)
-    if raw in (None, ""):
+def int_setting(env: Mapping[str, str], name: str, default: int, *, minimum: int) -> int:
+    """A whole-number setting: its default when unset or blank, a ConfigError naming it when it is not
+    a whole number of at least `minimum`."""
+    raw = (env.get(name) or "").strip()
+    if not raw:
         return default
     try:
         value = int(raw)

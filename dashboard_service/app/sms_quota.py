@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 
 from salesync_common.business_day import day_start, today_in
 from salesync_common.errors import ApiError, TooManyRequests
-from salesync_common.settings import ConfigError
+from salesync_common.settings import int_setting
 
 from .models import RECORDED, SENDING, SENT, Settlement
 
@@ -52,25 +52,12 @@ class SmsLimits:
     def from_env(cls, env: Mapping[str, str] | None = None) -> SmsLimits:
         env = os.environ if env is None else env
         return cls(
-            max_days_back=_whole(env, "SALESYNC_SMS_MAX_DAYS_BACK", cls.max_days_back, minimum=0),
-            per_business_day=_whole(env, "SALESYNC_SMS_PER_BUSINESS_DAY", cls.per_business_day, minimum=1),
-            per_store_24h=_whole(env, "SALESYNC_SMS_PER_STORE_24H", cls.per_store_24h, minimum=1),
-            per_phone_24h=_whole(env, "SALESYNC_SMS_PER_PHONE_24H", cls.per_phone_24h, minimum=1),
-            daily_limit=_whole(env, "SALESYNC_SMS_DAILY_LIMIT", cls.daily_limit, minimum=1),
+            max_days_back=int_setting(env, "SALESYNC_SMS_MAX_DAYS_BACK", cls.max_days_back, minimum=0),
+            per_business_day=int_setting(env, "SALESYNC_SMS_PER_BUSINESS_DAY", cls.per_business_day, minimum=1),
+            per_store_24h=int_setting(env, "SALESYNC_SMS_PER_STORE_24H", cls.per_store_24h, minimum=1),
+            per_phone_24h=int_setting(env, "SALESYNC_SMS_PER_PHONE_24H", cls.per_phone_24h, minimum=1),
+            daily_limit=int_setting(env, "SALESYNC_SMS_DAILY_LIMIT", cls.daily_limit, minimum=1),
         )
-
-
-def _whole(env: Mapping[str, str], name: str, default: int, *, minimum: int) -> int:
-    raw = env.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ConfigError(f"{name} must be an integer, not {raw!r}") from None
-    if value < minimum:
-        raise ConfigError(f"{name} must be at least {minimum}")
-    return value
 
 
 class DailyLimitReached(ApiError):
