@@ -103,6 +103,15 @@ def print_saturation(results: dict) -> None:
     print(f"load average (uptime) at the end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     print(f"(closed loop, no pause; system cores = the system's processes, others = every other process on "
           f"the machine, both in cores of {os.cpu_count()}; load generator not counted in either)")
+    print_costs(results)
+    for mix, result in results.items():
+        wrong = {name: route["error_reasons"] for name, route in result["routes"].items() if route["errors"]}
+        if wrong:
+            say(f"{mix}: errors {json.dumps(wrong, ensure_ascii=False)[:400]}")
+
+
+def print_costs(results: dict) -> None:
+    """CPU ms per request: a row per process group, a column per mix."""
     groups = sorted({name for result in results.values() for name in result["cost"]["cpu_ms_per_request"]})
     shown = [name for name in groups
              if any(result["cost"]["cpu_ms_per_request"].get(name, 0) >= SHOWN_FROM_MS for result in results.values())]
@@ -115,10 +124,6 @@ def print_saturation(results: dict) -> None:
     totals = {mix: sum(v for n, v in r["cost"]["cpu_ms_per_request"].items() if n != "load generator")
               for mix, r in results.items()}
     print(f"{'system total':<18}" + "".join(f"{value:>12.2f}" for value in totals.values()))
-    for mix, result in results.items():
-        wrong = {name: route["error_reasons"] for name, route in result["routes"].items() if route["errors"]}
-        if wrong:
-            say(f"{mix}: errors {json.dumps(wrong, ensure_ascii=False)[:400]}")
 
 
 def run_saturation(config: dict, work: pathlib.Path) -> int:
@@ -137,6 +142,7 @@ def run_saturation(config: dict, work: pathlib.Path) -> int:
         creating = [store_for_mixes(base, "", 0) for _ in range(max(1, -(-config["users"] // USERS_PER_STORE)))]
         say(f"seeded {1 + len(creating)} stores in {time.monotonic() - seeding:.1f} s")
         roots = process_roots(system)
+        say("load average (uptime) before the mixes: " + " ".join(f"{x:.2f}" for x in os.getloadavg()))
         results = {}
         for mix in MIXES:
             stores = [measured] if mix in ("orders", "sales") else creating
