@@ -2,6 +2,15 @@
 internal calls each route makes. Results: the printed table and bench/results/bench-<time>.json.
 
 Environment (all optional):
+  BENCH_MODE=pos        `pos`: the terminals and owners below. `saturation`: the four mixes of the
+                        original project's public load tests (categories, items, orders, sales; see
+                        bench/saturation.py), one after the other, closed loop with no pause, each for
+                        BENCH_DURATION (default 20 s in this mode, after BENCH_WARMUP, default 3 s);
+                        prints per mix req/s, p50/p99, errors and CPU milliseconds per request of
+                        each process group (each service's gunicorn master + workers, PostgreSQL's
+                        server and backends, the broker, the load generator) and how busy the machine
+                        was beside them
+  BENCH_USERS=32        saturation: concurrent users, each sending its next request at once
   BENCH_BASE_URL        a running system's BFF instead of starting one (then BENCH_DATABASE_URL or
                         DATABASE_URL for the history, and BENCH_LOG_DIR, default .salesync/logs, for
                         the internal-call counts; without them those parts are skipped)
@@ -30,6 +39,7 @@ import uuid
 
 import psutil
 
+from .saturate import process_roots, run_saturation
 from .seed import DAYS, ORDERS_PER_DAY, check_history, create_menu, sign_up, write_history
 from .system import REPO, StopRequested, System, stop_on_sigterm
 
@@ -48,13 +58,16 @@ def env_int(name: str, default: int) -> int:
 
 
 def settings() -> dict:
+    saturation = os.environ.get("BENCH_MODE", "pos") == "saturation"
     think = [float(x) for x in (os.environ.get("BENCH_THINK") or "0.5,1.5").split(",")]
     return {
         "base_url": os.environ.get("BENCH_BASE_URL", "").rstrip("/"),
         "terminals": env_int("BENCH_TERMINALS", 16),
         "owners": env_int("BENCH_OWNERS", 4),
-        "duration": env_int("BENCH_DURATION", 60),
-        "warmup": env_int("BENCH_WARMUP", 5),
+        "mode": "saturation" if saturation else "pos",
+        "users": env_int("BENCH_USERS", 32),
+        "duration": env_int("BENCH_DURATION", 20 if saturation else 60),
+        "warmup": env_int("BENCH_WARMUP", 3 if saturation else 5),
         "think": think,
         "days": env_int("BENCH_DAYS", DAYS),
         "orders_per_day": env_int("BENCH_ORDERS_PER_DAY", ORDERS_PER_DAY),
@@ -97,14 +110,7 @@ def cpu_snapshot(system: System | None, load_pid: int) -> dict:
     times = psutil.cpu_times()
     snapshot = {"machine_busy": times.user + times.nice + times.system + times.irq + times.softirq + times.steal,
                 "machine_all": sum(times)}
-    roots = {"load generator": load_pid}
-    if system is not None:
-        roots.update({name: process.pid for name, process in system.processes.items()})
-        if system.pg is not None:
-            roots["postgresql"] = system.pg.get_pid()
-        broker = getattr(system.broker, "process", None)
-        if broker is not None:
-            roots["kafka broker"] = broker.pid
+    roots = {"load generator": load_pid, **process_roots(system)}
     for name, pid in roots.items():
         try:
             root = psutil.Process(pid)
@@ -369,6 +375,8 @@ def main() -> int:
     work = pathlib.Path(tempfile.mkdtemp(prefix="salesync-bench-run-"))
     started = time.monotonic()
     try:
+        if config["mode"] == "saturation":
+            return run_saturation(config, work)
         return run(config, work)
     except (KeyboardInterrupt, StopRequested):
         say("interrupted; everything it started is stopped")
