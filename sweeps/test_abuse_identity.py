@@ -88,7 +88,7 @@ def service_routes(shop) -> list[tuple[str, str, str, dict | None]]:
     return [
         ("store", "GET", "/internal/stores/me", None),
         ("item", "GET", f"/internal/items?ids={shop.item('콜라')}", None),
-        ("item", "GET", f"/internal/items/costs?{period}", None),
+        ("item", "GET", f"/internal/items/costs?{period}&ids={shop.item('콜라')}", None),
         ("order", "GET", f"/internal/orders/open/{shop.open_tables[0]}", None),
         ("order", "GET", f"/internal/orders/{order_id}", None),
         ("order", "POST", f"/internal/orders/{order_id}/pay", {"sale_id": 1, "total_price": 1}),

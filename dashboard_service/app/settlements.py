@@ -55,7 +55,7 @@ def figures_for(*, client: ServiceClient, store: dict, day: datetime.date) -> di
     refunds took back (at the cost of the day each refunded sale was made), as the reports count them."""
     revenue = sources.revenue_of_day(client=client, day=day)
     lines = sources.item_lines(client=client, start=day, end=day)
-    costs = sources.cost_history(client=client, start=reports.earliest_cost_day(lines, day), end=day)
+    costs = sources.costs_of(client=client, lines=lines, start=day, end=day)
     profit, cost_missing = reports.profit_of(lines, costs)
     return {"store_name": store["store_name"], "date": day.isoformat(), **revenue,
             "profit": profit, "cost_missing": cost_missing}

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import datetime
 
+from flask import current_app
+
 from salesync_common.contracts.items import CostHistoryReport
 from salesync_common.contracts.orders import ItemDayReport
 from salesync_common.contracts.sales import DailyRevenue, PeriodRevenue, RefundItemDayReport
@@ -18,6 +20,9 @@ from salesync_common.contracts.stores import StoreCard
 from salesync_common.service_client import ServiceClient
 
 from .reports import CostHistory, earliest_cost_day
+
+# gunicorn refuses a request line over 4,094 bytes: the ids of one call stay well under it.
+MAX_IDS_CHARS = 3000
 
 
 def _period(start: datetime.date, end: datetime.date) -> dict:
@@ -44,18 +49,40 @@ def item_lines(*, client: ServiceClient, start: datetime.date, end: datetime.dat
     return paid_lines(client=client, start=start, end=end) + refunded_lines(client=client, start=start, end=end)
 
 
-def costs_covering(*, client: ServiceClient, costs: CostHistory, lines: list[dict], start: datetime.date,
-                   end: datetime.date) -> CostHistory:
-    """costs (the history of start..end), unless a refund of the period takes back a sale made before start:
-    then, in one more call, the history from that sale's day."""
-    earliest = earliest_cost_day(lines, start)
-    return costs if earliest >= start else cost_history(client=client, start=earliest, end=end)
+def costs_of(*, client: ServiceClient, lines: list[dict], start: datetime.date, end: datetime.date) -> CostHistory:
+    """The cost history the lines need, in one call once they are known: only the items they sell or refund
+    (never the store's other or deleted items), from start or, when a refund of the period takes back a sale
+    made before start, from that sale's day. No lines, no call."""
+    item_ids = sorted({line["item_id"] for line in lines})
+    if not item_ids:
+        return CostHistory([])
+    return cost_history(client=client, start=earliest_cost_day(lines, start), end=end, item_ids=item_ids)
 
 
-def cost_history(*, client: ServiceClient, start: datetime.date, end: datetime.date) -> CostHistory:
-    reply = client.get("item", "/internal/items/costs", params=_period(start, end))
-    report = reply.parsed(CostHistoryReport)
-    return CostHistory([item.model_dump(include={"item_id", "costs"}) for item in report.items])
+def cost_history(*, client: ServiceClient, start: datetime.date, end: datetime.date,
+                 item_ids: list[int]) -> CostHistory:
+    """The cost history of item_ids over start..end: one call, or one per batch of ids when they do not fit
+    one request line (more ids than the item service takes at once, or a query string too long)."""
+    limit = current_app.extensions["salesync_settings"].max_items_per_store
+    items = []
+    for batch in id_batches(item_ids, max_ids=limit, max_chars=MAX_IDS_CHARS):
+        reply = client.get("item", "/internal/items/costs", params={**_period(start, end), "ids": batch})
+        items += [item.model_dump(include={"item_id", "costs"}) for item in reply.parsed(CostHistoryReport).items]
+    return CostHistory(items)
+
+
+def id_batches(item_ids: list[int], *, max_ids: int, max_chars: int) -> list[str]:
+    """item_ids as comma-separated strings of at most max_ids ids and max_chars characters each."""
+    batches: list[list[str]] = [[]]
+    length = 0
+    for text in map(str, item_ids):
+        batch = batches[-1]
+        if batch and (len(batch) >= max_ids or length + 1 + len(text) > max_chars):
+            batches.append([])
+            batch, length = batches[-1], 0
+        length += len(text) + (1 if batch else 0)
+        batch.append(text)
+    return [",".join(batch) for batch in batches if batch]
 
 
 def revenue_of_period(*, client: ServiceClient, start: datetime.date, end: datetime.date) -> int:

@@ -1,9 +1,11 @@
 import datetime
+import urllib.parse
 
 import pytest
 
 from dashboard_service.app import create_app
 from dashboard_service.app.reports import CostHistory, earliest_cost_day, profit_by_day, profit_by_item, profit_of
+from dashboard_service.app.sources import MAX_IDS_CHARS, id_batches
 from salesync_common.service_client import ServiceClient
 from testsupport.clients import CheckedClient
 from testsupport.settings import settings_for_tests
@@ -209,8 +211,8 @@ def test_the_csrf_header_is_accepted_and_never_required(client, pizzeria):
     assert with_it.get_json() == without_it.get_json()
 
 
-# At most four calls to other services, whatever the length of the period (five when a refund of the
-# period takes back a sale made before it).
+# At most four calls to other services, whatever the length of the period: the lines (and revenue) at once,
+# then the cost history of the items they sell, from the earliest day they need.
 
 @pytest.fixture
 def outbound_calls(app, monkeypatch):
@@ -285,7 +287,9 @@ def test_a_31_day_report_makes_at_most_four_calls(client, shop, outbound_calls, 
 
 
 def test_an_item_service_that_cannot_be_reached_is_a_503(database_url, urls, shop):
-    headers = shop().headers
+    pizzeria = shop()
+    pizzeria.sell(**{"콜라": 1})  # a day with a sale needs its costs (a day without makes no cost call)
+    headers = pizzeria.headers
     app = create_app(settings_for_tests("dashboard", database_url, http_get_retries=0,
                                         service_urls={**urls, "item": "http://127.0.0.1:9"}))
     app.test_client_class = CheckedClient
@@ -296,7 +300,7 @@ def test_an_item_service_that_cannot_be_reached_is_a_503(database_url, urls, sho
     assert response.get_json()["error"] == "upstream_unavailable" and response.get_json()["service"] == "item"
 
 
-def test_a_refund_of_a_sale_made_before_the_period_costs_one_more_call(client, shop, outbound_calls):
+def test_a_refund_of_a_sale_made_before_the_period_asks_costs_from_the_sales_day(client, shop, outbound_calls):
     pizzeria = shop()
     pizzeria.set_costs(effective_date=days_ago(10), **{"페퍼로니 피자": 6000})
     sale = pizzeria.sell(days_ago(5), **{"페퍼로니 피자": 1})
@@ -307,6 +311,72 @@ def test_a_refund_of_a_sale_made_before_the_period_costs_one_more_call(client, s
     body = client.get(f"/dashboard/sales?{period(today(), today())}", headers=pizzeria.headers).get_json()
 
     assert body["items"][0]["profit"] == -(18000 - 6000)  # the cost of the day of the sale, 5 days ago
+    # The cost call comes after the lines, so it asks from the sale's day at once: no fifth call.
     assert sorted(outbound_calls) == sorted([("GET", "order", "/internal/reports/item-days"), REFUND_LINES,
-                                             ("GET", "item", "/internal/items/costs"), ("GET", "sale", "/sales/period"),
+                                             ("GET", "sale", "/sales/period"),
                                              ("GET", "item", "/internal/items/costs")])
+    assert outbound_calls[-1] == ("GET", "item", "/internal/items/costs")
+
+
+@pytest.fixture
+def item_queries(item_service):
+    """The query of every /internal/items/costs request the served item service receives, parsed."""
+    received = []
+    original = item_service.server.app
+
+    def recording(environ, start_response):
+        if environ["PATH_INFO"] == "/internal/items/costs":
+            received.append(urllib.parse.parse_qs(environ["QUERY_STRING"]))
+        return original(environ, start_response)
+
+    item_service.server.app = recording
+    yield received
+    item_service.server.app = original
+
+
+@pytest.mark.parametrize("route", ["sales", "volumes"])
+def test_the_cost_call_asks_only_for_the_items_sold_not_the_stores_deleted_ones(client, shop, item_queries,
+                                                                                outbound_calls, route):
+    pizzeria = shop()
+    gone = pizzeria.build_menu({"지난 메뉴": {f"한정 {n}": 1000 for n in range(50)}})
+    pizzeria.set_costs(effective_date=days_ago(10), **{"페퍼로니 피자": 6000, "콜라": 500},
+                       **{name: 100 for name in gone})
+    for item_id in gone.values():
+        assert pizzeria.request("DELETE", f"/categories/items/{item_id}").status_code == 200
+    pizzeria.sell(days_ago(1), **{"페퍼로니 피자": 2, "콜라": 1})
+    del outbound_calls[:], item_queries[:]
+
+    report = client.get(f"/dashboard/{route}?{period(days_ago(2), today())}", headers=pizzeria.headers)
+
+    assert report.status_code == 200
+    sold = sorted([pizzeria.items["페퍼로니 피자"], pizzeria.items["콜라"]])
+    assert item_queries == [{"start": [days_ago(2).isoformat()], "end": [today().isoformat()],
+                             "ids": [",".join(map(str, sold))]}]
+    assert len(outbound_calls) == (4 if route == "sales" else 3)
+    profit = 2 * 18000 + 2000 - 2 * 6000 - 500
+    if route == "sales":
+        assert sum(item["profit"] for item in report.get_json()["items"]) == profit
+    else:
+        assert sum(day["profit"] for day in report.get_json()["total"]) == profit
+
+
+def test_a_report_with_nothing_sold_makes_no_cost_call(client, shop, item_queries, outbound_calls):
+    pizzeria = shop()
+    pizzeria.set_costs(**{"페퍼로니 피자": 6000})
+
+    sales = client.get(f"/dashboard/sales?{period(days_ago(2), today())}", headers=pizzeria.headers)
+    volumes = client.get(f"/dashboard/volumes?{period(days_ago(2), today())}", headers=pizzeria.headers)
+
+    assert sales.status_code == volumes.status_code == 200
+    assert sales.get_json()["items"] == [] and {day["profit"] for day in volumes.get_json()["total"]} == {0}
+    assert item_queries == [] and ("GET", "item", "/internal/items/costs") not in outbound_calls
+
+
+def test_ids_go_in_batches_that_fit_the_item_limit_and_a_request_line():
+    assert id_batches([1, 2, 3, 4, 5], max_ids=2, max_chars=100) == ["1,2", "3,4", "5"]
+    assert id_batches([1000, 2000, 3000], max_ids=10, max_chars=9) == ["1000,2000", "3000"]
+    assert id_batches([], max_ids=2, max_chars=100) == []
+    many = list(range(1_000_000, 1_002_000))  # a store's 2,000 items with 7-digit ids
+    batches = id_batches(many, max_ids=2000, max_chars=MAX_IDS_CHARS)
+    assert [int(part) for batch in batches for part in batch.split(",")] == many
+    assert all(len(batch) <= MAX_IDS_CHARS for batch in batches) and len(batches) == 6

@@ -65,21 +65,25 @@ def set_cost(*, session: Session, store_id: int, item_id: int, cost: int, effect
     return item_view(item, cost=cost)
 
 
-def cost_history(*, session: Session, store_id: int, start: datetime.date, end: datetime.date) -> list[dict]:
-    """Every item of the store, deleted ones too, with the entries that set its cost during start..end:
-    the one in force on start, then each change after start up to end."""
+def cost_history(*, session: Session, store_id: int, start: datetime.date, end: datetime.date,
+                 item_ids: list[int]) -> list[dict]:
+    """The store's items among item_ids, deleted ones too, with the entries that set their cost during
+    start..end: the one in force on start, then each change after start up to end. Other ids are left out."""
+    wanted = sorted({item_id for item_id in item_ids if item_id <= MAX_ID})
     items = session.execute(
-        select(Item.item_id, Item.name).where(Item.store_id == store_id).order_by(Item.item_id)).all()
+        select(Item.item_id, Item.name).where(Item.store_id == store_id, Item.item_id.in_(wanted))
+        .order_by(Item.item_id)).all()
     in_force_at_start = (
         select(ItemCost.item_id, ItemCost.effective_date, ItemCost.cost)
-        .where(ItemCost.store_id == store_id, ItemCost.effective_date <= start)
+        .where(ItemCost.store_id == store_id, ItemCost.item_id.in_(wanted), ItemCost.effective_date <= start)
         .ext(distinct_on(ItemCost.item_id))
         .order_by(ItemCost.item_id, ItemCost.effective_date.desc())
         .subquery())
     changes = union_all(
         select(in_force_at_start),
         select(ItemCost.item_id, ItemCost.effective_date, ItemCost.cost)
-        .where(ItemCost.store_id == store_id, ItemCost.effective_date > start, ItemCost.effective_date <= end),
+        .where(ItemCost.store_id == store_id, ItemCost.item_id.in_(wanted), ItemCost.effective_date > start,
+               ItemCost.effective_date <= end),
     ).subquery()
     history: dict[int, list[dict]] = {item_id: [] for item_id, _ in items}
     for item_id, day, cost in session.execute(

@@ -66,12 +66,13 @@ class CostForm(BaseModel):
     effective_date: Day | None = None
 
 
-def _comma_separated_ids(value):
+def comma_separated_ids(value, *, limit: int = MAX_IDS) -> list[int]:
+    """"1,2,3" as [1, 2, 3]: at most limit positive integers (ValueError otherwise)."""
     if not isinstance(value, str):
         raise ValueError("must be comma-separated item ids")
     parts = [part.strip() for part in value.split(",")]
-    if len(parts) > MAX_IDS:
-        raise ValueError(f"may list at most {MAX_IDS} ids")
+    if len(parts) > limit:
+        raise ValueError(f"may list at most {limit:,} ids")
     if not all(_DIGITS.fullmatch(part) and len(part) <= MAX_ID_DIGITS and int(part) > 0 for part in parts):
         raise ValueError("must be comma-separated positive integers")
     return [int(part) for part in parts]
@@ -79,4 +80,4 @@ def _comma_separated_ids(value):
 
 class ItemIdsQuery(BaseModel):
     model_config = ConfigDict(extra="ignore")
-    ids: Annotated[list[int], BeforeValidator(_comma_separated_ids)]
+    ids: Annotated[list[int], BeforeValidator(comma_separated_ids)]

@@ -40,8 +40,9 @@ def costs_today(client, headers) -> dict[int, int | None]:
     return {item["item_id"]: item["cost"] for item in response.get_json()["items"]}
 
 
-def history(client, headers, start, end) -> dict[int, list]:
-    response = client.get("/internal/items/costs", query_string={"start": start, "end": end}, headers=headers)
+def history(client, headers, start, end, *item_ids) -> dict[int, list]:
+    response = client.get("/internal/items/costs", query_string={"start": start, "end": end,
+                                                                 "ids": ",".join(map(str, item_ids))}, headers=headers)
     assert response.status_code == 200
     return {item["item_id"]: [(c["effective_date"], c["cost"]) for c in item["costs"]]
             for item in response.get_json()["items"]}
@@ -103,7 +104,7 @@ def test_a_bulk_cost_change_with_one_unknown_item_changes_nothing(client, header
         assert response.get_json()["item_ids"] == [bad_id]
 
     assert set(costs_today(client, headers).values()) == {None}
-    assert history(client, other, days_ago(30), days_ago(0))[foreign] == []
+    assert history(client, other, days_ago(30), days_ago(0), foreign)[foreign] == []
 
 
 def test_a_bulk_cost_change_naming_a_deleted_item_is_a_404(client, headers, shop):
@@ -204,12 +205,12 @@ def test_a_cost_history_keeps_each_change_and_the_menu_shows_todays_cost(client,
                                                  "effective_date": days_ago(3)}, headers=headers)
     client.put(f"/categories/items/costs/{cola}", json={"cost": 900, "effective_date": days_ago(-5)}, headers=headers)
 
-    assert history(client, headers, days_ago(20), days_ago(0))[cola] == [(days_ago(10), 600), (days_ago(3), 700)]
-    assert history(client, headers, days_ago(5), days_ago(0))[cola] == [(days_ago(10), 600), (days_ago(3), 700)]
-    assert history(client, headers, days_ago(2), days_ago(0))[cola] == [(days_ago(3), 700)]
-    assert history(client, headers, days_ago(20), days_ago(4))[cola] == [(days_ago(10), 600)]
-    assert history(client, headers, days_ago(30), days_ago(20))[cola] == []
-    assert history(client, headers, days_ago(0), days_ago(-10))[cola] == [(days_ago(3), 700), (days_ago(-5), 900)]
+    assert history(client, headers, days_ago(20), days_ago(0), cola)[cola] == [(days_ago(10), 600), (days_ago(3), 700)]
+    assert history(client, headers, days_ago(5), days_ago(0), cola)[cola] == [(days_ago(10), 600), (days_ago(3), 700)]
+    assert history(client, headers, days_ago(2), days_ago(0), cola)[cola] == [(days_ago(3), 700)]
+    assert history(client, headers, days_ago(20), days_ago(4), cola)[cola] == [(days_ago(10), 600)]
+    assert history(client, headers, days_ago(30), days_ago(20), cola)[cola] == []
+    assert history(client, headers, days_ago(0), days_ago(-10), cola)[cola] == [(days_ago(3), 700), (days_ago(-5), 900)]
     assert costs_today(client, headers)[cola] == 700
     assert menu(client, headers)[1]["items"][0]["cost"] == 700
 
@@ -219,7 +220,7 @@ def test_a_second_change_on_the_same_day_replaces_the_first(client, headers, sho
     client.put(f"/categories/items/costs/{cola}", json={"cost": 600}, headers=headers)
     client.put(f"/categories/items/costs/{cola}", json={"cost": 650}, headers=headers)
 
-    assert history(client, headers, days_ago(1), days_ago(0))[cola] == [(days_ago(0), 650)]
+    assert history(client, headers, days_ago(1), days_ago(0), cola)[cola] == [(days_ago(0), 650)]
     assert costs_today(client, headers)[cola] == 650
 
 
@@ -229,20 +230,58 @@ def test_a_cost_dated_366_days_back_is_accepted(client, headers, shop):
     assert response.status_code == 200
 
 
-def test_the_history_lists_every_item_of_the_store_including_deleted_ones(client, headers, shop):
+def test_the_history_lists_the_asked_items_including_deleted_ones_and_only_them(client, headers, shop):
     client.put(f"/categories/items/costs/{shop['cola']}", json={"cost": 700}, headers=headers)
+    client.put(f"/categories/items/costs/{shop['pepperoni']}", json={"cost": 9000}, headers=headers)
     client.delete(f"/categories/{shop['drinks']}", headers=headers)
     client.delete(f"/categories/items/{shop['potato']}", headers=headers)
 
-    response = client.get("/internal/items/costs", query_string={"start": days_ago(1), "end": days_ago(0)},
-                          headers=headers)
+    response = client.get("/internal/items/costs", headers=headers, query_string={
+        "start": days_ago(1), "end": days_ago(0), "ids": f"{shop['potato']},{shop['cola']},{UNUSED_ID}"})
 
     assert response.get_json() == {"items": [
         {"item_id": shop["cola"], "name": "콜라", "costs": [{"effective_date": days_ago(0), "cost": 700}]},
         {"item_id": shop["potato"], "name": "포테이토 피자", "costs": []},
-        {"item_id": shop["pepperoni"], "name": "페퍼로니 피자", "costs": []},
-    ]}
+    ]}  # the pepperoni (and its cost) was not asked for; an id of no item is left out
     assert shop["cola"] not in costs_today(client, headers)
+
+
+BAD_COST_IDS = {
+    "missing": None,
+    "empty": "",
+    "letters": "abc",
+    "empty entry": "1,,2",
+    "zero": "0",
+    "negative": "-1",
+    "fraction": "1.5",
+    "2001 ids": ",".join(str(n) for n in range(1, 2002)),
+    "absurdly long number": "9" * 50,
+}
+
+
+@pytest.mark.parametrize("case", BAD_COST_IDS)
+def test_a_cost_history_with_bad_ids_is_a_400_naming_ids(client, headers, case):
+    query = {"start": days_ago(1), "end": days_ago(0)}
+    if BAD_COST_IDS[case] is not None:
+        query["ids"] = BAD_COST_IDS[case]
+
+    response = client.get("/internal/items/costs", query_string=query, headers=headers)
+
+    assert response.status_code == 400
+    assert response.get_json()["field"] == "ids"
+
+
+def test_a_cost_history_takes_as_many_ids_as_the_store_may_have_items(client, headers, shop):
+    """SALESYNC_MAX_ITEMS_PER_STORE (2,000 by default) ids in one call, the asked items among them answered."""
+    client.put(f"/categories/items/costs/{shop['cola']}", json={"cost": 700}, headers=headers)
+    asked = [shop["cola"], *range(UNUSED_ID, UNUSED_ID + 1999)]
+
+    response = client.get("/internal/items/costs", headers=headers, query_string={
+        "start": days_ago(0), "end": days_ago(0), "ids": ",".join(map(str, asked))})
+
+    assert response.status_code == 200
+    assert response.get_json() == {"items": [
+        {"item_id": shop["cola"], "name": "콜라", "costs": [{"effective_date": days_ago(0), "cost": 700}]}]}
 
 
 @pytest.mark.parametrize("query,field", [
@@ -270,4 +309,4 @@ def test_a_cost_takes_effect_on_the_stores_own_business_day(client, new_store, z
     client.put(f"/categories/items/costs/{cola}", json={"cost": 700}, headers=headers)
 
     start = (store_today - datetime.timedelta(days=3)).isoformat()
-    assert history(client, headers, start, store_today.isoformat())[cola] == [(store_today.isoformat(), 700)]
+    assert history(client, headers, start, store_today.isoformat(), cola)[cola] == [(store_today.isoformat(), 700)]

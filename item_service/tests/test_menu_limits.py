@@ -156,10 +156,10 @@ def test_ten_parallel_item_creates_stop_at_the_limit(small_app, owner):
 
 def test_the_cost_history_answers_a_period_up_to_the_report_days_setting(small, owner):
     _, headers = owner
-    week = small.get("/internal/items/costs?start=2024-03-01&end=2024-03-07", headers=headers)
+    week = small.get("/internal/items/costs?start=2024-03-01&end=2024-03-07&ids=1", headers=headers)
     assert week.status_code == 200, week.get_json()
 
-    longer = small.get("/internal/items/costs?start=2024-03-01&end=2024-03-08", headers=headers)
+    longer = small.get("/internal/items/costs?start=2024-03-01&end=2024-03-08&ids=1", headers=headers)
 
     assert longer.status_code == 400
     assert (longer.get_json()["field"], longer.get_json()["max_days"]) == ("end", 7)
@@ -213,3 +213,15 @@ def test_the_menu_limits_default_to_200_and_2000():
 def test_a_menu_limit_that_allows_nothing_is_refused_at_start(name, value):
     with pytest.raises(ConfigError, match=name):
         Settings.from_env("item", env={"SALESYNC_JWT_SECRET": TEST_JWT_SECRET, name: value})
+
+
+def test_the_cost_history_takes_at_most_the_item_limit_of_ids(small, owner):
+    _, headers = owner
+    period = "start=2024-03-01&end=2024-03-07"
+
+    four = small.get(f"/internal/items/costs?{period}&ids=1,2,3,4", headers=headers)
+    five = small.get(f"/internal/items/costs?{period}&ids=1,2,3,4,5", headers=headers)
+
+    assert four.status_code == 200
+    assert five.status_code == 400
+    assert five.get_json()["field"] == "ids" and "4" in five.get_json()["message"]

@@ -31,8 +31,9 @@ class ItemCosts(BaseModel):
 
 
 class CostHistoryReport(BaseModel):
-    """GET /internal/items/costs?start&end: every item of the store, deleted ones too, with the cost in force
-    on start and each change up to end."""
+    """GET /internal/items/costs?start&end&ids=: the caller's items among ids (required, at most
+    SALESYNC_MAX_ITEMS_PER_STORE of them), deleted ones too, with the cost in force on start and each change
+    up to end; ids of other stores or of no item are left out."""
     items: list[ItemCosts]
 
 

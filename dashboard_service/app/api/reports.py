@@ -1,6 +1,7 @@
-"""Revenue and profit reports (API.md §6.2-6.3): four calls to other services whatever the period, made at
-once; a fifth (the cost history from an earlier day) only when a refund of the period takes back a sale made
-before it."""
+"""Revenue and profit reports (API.md §6.2-6.3): at most four calls to other services whatever the period.
+The order lines, refund lines (and revenue) are asked at once; then, once the lines say which items were sold
+and from which day (a refund may take back a sale made before the period), one call for the cost history of
+those items only. A period with no lines makes no cost call."""
 from __future__ import annotations
 
 from flask import Blueprint, jsonify, request
@@ -20,13 +21,12 @@ bp = Blueprint("reports", __name__, url_prefix="/dashboard")
 def sales():
     start, end = parse_period(request.args.get("start"), request.args.get("end"))
     client = service_client()
-    paid, refunded, costs, revenue = call_in_parallel(
+    paid, refunded, revenue = call_in_parallel(
         lambda: sources.paid_lines(client=client, start=start, end=end),
         lambda: sources.refunded_lines(client=client, start=start, end=end),
-        lambda: sources.cost_history(client=client, start=start, end=end),
         lambda: sources.revenue_of_period(client=client, start=start, end=end))
     lines = paid + refunded
-    costs = sources.costs_covering(client=client, costs=costs, lines=lines, start=start, end=end)
+    costs = sources.costs_of(client=client, lines=lines, start=start, end=end)
     return jsonify(SalesReport(result="success", message="매출 조회 성공", start_date=start.isoformat(),
                                end_date=end.isoformat(), sales_volume=revenue,
                                items=reports.profit_by_item(lines, costs)).model_dump(mode="json"))
@@ -37,10 +37,9 @@ def sales():
 def volumes():
     start, end = parse_period(request.args.get("start"), request.args.get("end"))
     client = service_client()
-    paid, refunded, costs = call_in_parallel(lambda: sources.paid_lines(client=client, start=start, end=end),
-                                             lambda: sources.refunded_lines(client=client, start=start, end=end),
-                                             lambda: sources.cost_history(client=client, start=start, end=end))
+    paid, refunded = call_in_parallel(lambda: sources.paid_lines(client=client, start=start, end=end),
+                                      lambda: sources.refunded_lines(client=client, start=start, end=end))
     lines = paid + refunded
-    costs = sources.costs_covering(client=client, costs=costs, lines=lines, start=start, end=end)
+    costs = sources.costs_of(client=client, lines=lines, start=start, end=end)
     return jsonify(result="success", message="기간별 매출 조회 성공", start_date=start.isoformat(),
                    end_date=end.isoformat(), total=reports.profit_by_day(lines, costs, start, end))

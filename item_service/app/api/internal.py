@@ -5,12 +5,14 @@ from flask import Blueprint, g, jsonify, request
 
 from salesync_common.business_day import parse_period
 from salesync_common.contracts.items import CostHistoryReport, OrderableItems
+from salesync_common.errors import ValidationFailed
 from salesync_common.request_body import parse_query
 from salesync_common.tokens import login_required
 
 from .. import costs, items
+from ..limits import item_limit
 from ..models import db
-from ..schemas import ItemIdsQuery
+from ..schemas import ItemIdsQuery, comma_separated_ids
 
 bp = Blueprint("internal", __name__, url_prefix="/internal")
 
@@ -27,5 +29,17 @@ def find_items():
 @login_required
 def cost_history():
     start, end = parse_period(request.args.get("start"), request.args.get("end"))
-    history = costs.cost_history(session=db.session, store_id=g.store_id, start=start, end=end)
+    item_ids = _cost_ids(request.args.get("ids"))
+    history = costs.cost_history(session=db.session, store_id=g.store_id, start=start, end=end, item_ids=item_ids)
     return jsonify(CostHistoryReport(items=history).model_dump(mode="json"))
+
+
+def _cost_ids(value: str | None) -> list[int]:
+    """The ids whose costs a report asks for: required, at most the store's item limit
+    (SALESYNC_MAX_ITEMS_PER_STORE) per call, so the reply never grows with the items a store deleted."""
+    if value is None:
+        raise ValidationFailed("ids is required (comma-separated item ids)", error="missing_field", field="ids")
+    try:
+        return comma_separated_ids(value, limit=item_limit())
+    except ValueError as exc:
+        raise ValidationFailed(f"ids: {exc}", field="ids") from None
