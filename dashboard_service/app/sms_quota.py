@@ -113,36 +113,33 @@ def _lock(session: Session) -> None:
                        wait=1) from None
 
 
-def _check_store_window(session: Session, *, store_id: int, now: datetime.datetime, limit: int) -> None:
-    """The limit-th newest message of the store within 24 hours: when it leaves the window, one more may go."""
+def _wait_in_window(session: Session, *, counted, now: datetime.datetime, limit: int) -> int:
+    """0 while fewer than `limit` messages matching `counted` went within 24 hours, else the seconds until
+    the limit-th newest of them leaves the window (then one more may go)."""
     oldest_counted = session.scalar(
         select(Settlement.created_at)
-        .where(Settlement.store_id == store_id, Settlement.created_at > now - WINDOW)
+        .where(counted, Settlement.created_at > now - WINDOW)
         .order_by(Settlement.created_at.desc())
         .offset(limit - 1)
         .limit(1))
-    if oldest_counted is None:
-        return
-    wait = _seconds(oldest_counted + WINDOW - now)
-    raise _refusal(TooManyRequests, f"정산 메시지는 가게마다 24시간에 {limit}건까지 보낼 수 있습니다. "
-                   f"{wait}초 후에 다시 시도하세요.", error="settlement_sms_store_limit", wait=wait)
+    return 0 if oldest_counted is None else _seconds(oldest_counted + WINDOW - now)
+
+
+def _check_store_window(session: Session, *, store_id: int, now: datetime.datetime, limit: int) -> None:
+    wait = _wait_in_window(session, counted=Settlement.store_id == store_id, now=now, limit=limit)
+    if wait:
+        raise _refusal(TooManyRequests, f"정산 메시지는 가게마다 24시간에 {limit}건까지 보낼 수 있습니다. "
+                       f"{wait}초 후에 다시 시도하세요.", error="settlement_sms_store_limit", wait=wait)
 
 
 def _check_phone_window(session: Session, *, phone: str, now: datetime.datetime, limit: int) -> None:
     """The same window for one destination number over every store. The rows of the last 24 hours are
     found through ix_settlements_created (there are at most a day's deployment limit of them)."""
-    oldest_counted = session.scalar(
-        select(Settlement.created_at)
-        .where(Settlement.phone == phone, Settlement.created_at > now - WINDOW)
-        .order_by(Settlement.created_at.desc())
-        .offset(limit - 1)
-        .limit(1))
-    if oldest_counted is None:
-        return
-    wait = _seconds(oldest_counted + WINDOW - now)
-    log.info("settlement SMS refused: %d messages went to one phone number in 24 hours", limit)
-    raise _refusal(TooManyRequests, f"같은 전화번호로는 24시간에 정산 메시지를 {limit}건까지 보낼 수 있습니다. "
-                   f"{wait}초 후에 다시 시도하세요.", error="settlement_sms_phone_limit", wait=wait)
+    wait = _wait_in_window(session, counted=Settlement.phone == phone, now=now, limit=limit)
+    if wait:
+        log.info("settlement SMS refused: %d messages went to one phone number in 24 hours", limit)
+        raise _refusal(TooManyRequests, f"같은 전화번호로는 24시간에 정산 메시지를 {limit}건까지 보낼 수 있습니다. "
+                       f"{wait}초 후에 다시 시도하세요.", error="settlement_sms_phone_limit", wait=wait)
 
 
 def _check_deployment_day(session: Session, *, now: datetime.datetime, limit: int) -> None:
