@@ -153,21 +153,27 @@ def test_stores_sharing_a_victims_phone_send_it_10_messages_and_the_11th_is_a_42
     assert other_phone.json()["phone"] == e164(bystander.phone) != e164(victim)
 
 
-def test_twelve_stores_with_one_phone_pressing_at_once_get_10_texts_and_2_429s(bff_served, no_aws):
-    victim = fresh_phone()
-    stores = [new_store(bff_served.url, "per phone, at once", victim) for _ in range(12)]
+def press_at_once(stores) -> dict:
+    """Every store presses for yesterday at the same moment; their answers by store id."""
     barrier = threading.Barrier(len(stores), timeout=30)
     answers = {}
 
-    def press_at_once(store):
+    def one(store):
         barrier.wait()
         answers[store.store_id] = press(store, days_back(1))
 
-    threads = [threading.Thread(target=press_at_once, args=(store,)) for store in stores]
+    threads = [threading.Thread(target=one, args=(store,)) for store in stores]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join(timeout=60)
+    return answers
+
+
+def test_twelve_stores_with_one_phone_pressing_at_once_get_10_texts_and_2_429s(bff_served, no_aws):
+    victim = fresh_phone()
+    stores = [new_store(bff_served.url, "per phone, at once", victim) for _ in range(12)]
+    answers = press_at_once(stores)
 
     assert sorted(answer.status_code for answer in answers.values()) == [200] * 10 + [429] * 2
     for answer in answers.values():
@@ -201,18 +207,7 @@ def small_cap(database_url, store_service, item_service, order_service, sale_ser
 def test_ten_stores_pressing_at_once_get_5_settlements_and_5_503s(small_cap, no_aws, caplog):
     bff, _, dashboard_app = small_cap
     stores = [new_store(bff.url, "deployment daily cap") for _ in range(10)]
-    barrier = threading.Barrier(len(stores), timeout=30)
-    answers = {}
-
-    def press_at_once(store):
-        barrier.wait()
-        answers[store.store_id] = press(store, days_back(1))
-
-    threads = [threading.Thread(target=press_at_once, args=(store,)) for store in stores]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+    answers = press_at_once(stores)
 
     assert sorted(answer.status_code for answer in answers.values()) == [200] * 5 + [503] * 5
     now = datetime.datetime.now(UTC)
