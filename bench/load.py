@@ -36,6 +36,8 @@ import gevent  # noqa: E402
 from locust import FastHttpUser, between, events, task  # noqa: E402
 from locust.env import Environment  # noqa: E402
 
+from bench.checked_call import checked_call  # noqa: E402
+
 CONFIG: dict = {}
 ADDS_SOMETHING = 0.5  # the share of tables whose guests add to their order before paying
 
@@ -89,18 +91,7 @@ class Client(FastHttpUser):
                    "X-Request-ID": request_id}
         if idempotency_key:
             headers["Idempotency-Key"] = idempotency_key
-        with self.client.request(method, path, name=route, headers=headers, json=body,
-                                 catch_response=True) as response:
-            if response.status_code not in expect:
-                response.failure(f"{response.status_code} {(response.text or '')[:120]}")
-                return None
-            try:
-                data = response.json()
-            except ValueError:
-                response.failure(f"{response.status_code} not JSON")
-                return None
-            response.success()
-            return data
+        return checked_call(self.client, route, method, path, headers=headers, body=body, expect=expect)
 
     def think(self) -> None:
         low, high = CONFIG["think"]

@@ -40,6 +40,8 @@ import psutil  # noqa: E402
 from locust import FastHttpUser, constant, events, task  # noqa: E402
 from locust.env import Environment  # noqa: E402
 
+from bench.checked_call import checked_call  # noqa: E402
+
 CONFIG: dict = {}
 STATE = {"measuring": False}
 LATENCIES: dict[str, list[float]] = {}
@@ -76,18 +78,7 @@ class MixUser(FastHttpUser):
         headers = {"Authorization": f"Bearer {self.store['token']}", "X-CSRF-Token": "csrf"}
         if key:
             headers["Idempotency-Key"] = uuid.uuid4().hex
-        with self.client.request(method, path, name=route, headers=headers, json=body,
-                                 catch_response=True) as response:
-            if response.status_code not in expect:
-                response.failure(f"{response.status_code} {(response.text or '')[:120]}")
-                return None
-            try:
-                data = response.json()
-            except ValueError:
-                response.failure(f"{response.status_code} not JSON")
-                return None
-            response.success()
-            return data
+        return checked_call(self.client, route, method, path, headers=headers, body=body, expect=expect)
 
     def period(self, days: int) -> str:
         return f"start={self.today - datetime.timedelta(days=days - 1)}&end={self.today}"
