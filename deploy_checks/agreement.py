@@ -93,10 +93,17 @@ def _process_kind(module_and_args, deployable: Service, facts: CodeFacts, where:
 # --------------------------------------------------------------------------------------------- compose
 
 def _compose_deployable(service: dict) -> Service | None:
+    """The roster service whose image this compose service builds or runs (one builds it, the others name it)."""
     build = service.get("build")
     if isinstance(build, dict):
         return next((entry for entry in roster.SERVICES if entry.dockerfile == build.get("dockerfile")), None)
-    return None
+    return _image_deployable(service["image"]) if service.get("image") else None
+
+
+def compose_url(value: str) -> urllib.parse.SplitResult:
+    """A URL from the compose file, its `${VAR:?message}` interpolations set aside: their `?` and `:`
+    would otherwise cut the URL short and make the user name look like the host."""
+    return urllib.parse.urlsplit(re.sub(r"\$\{[^}]*\}", "interpolated", value))
 
 
 def _compose_env(service: dict) -> dict[str, str]:
@@ -163,7 +170,7 @@ def _compose_service_env(deployable: Service, kind: str, env: dict[str, str], se
             problems.append(f"{where}: no {secret}")
     problems += _database_problems(deployable, env, where, facts)
     for variable in ("DATABASE_URL", f"{deployable.name.upper()}_DATABASE_URL"):
-        host = urllib.parse.urlsplit(env.get(variable, "")).hostname
+        host = compose_url(env.get(variable, "")).hostname
         if variable in env and host not in services:
             problems.append(f"{where}: {variable} points at {host}, which is not a compose service")
     if kind in ("web", "worker"):

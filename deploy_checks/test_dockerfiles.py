@@ -79,7 +79,7 @@ def test_all_dockerfiles_have_one_shape():
 
 
 def image_problems(text: str) -> list[str]:
-    """Multi-stage on a pinned slim Python, non-root, no secret baked in, gunicorn gthread, no migration."""
+    """Multi-stage on a digest-pinned slim Python, non-root, no secret baked in, gunicorn gthread, no migration."""
     return _base_and_user_problems(text) + _secret_problems(text) + _command_problems(text)
 
 
@@ -89,8 +89,11 @@ def _base_and_user_problems(text: str) -> list[str]:
     if len(bases) < 2:
         problems.append("not a multi-stage build")
     for base in bases:
-        if not re.fullmatch(r"python:3\.11\.\d+-slim-\w+(@sha256:[0-9a-f]{64})?", base):
-            problems.append(f"base image {base} is not a pinned slim Python 3.11")
+        # The moving tag gets Debian's fixes; the digest makes each build repeatable (Dependabot moves it).
+        if not re.fullmatch(r"python:3\.11-slim-bookworm@sha256:[0-9a-f]{64}", base):
+            problems.append(f"base image {base} is not python:3.11-slim-bookworm pinned by digest")
+    if len(set(bases)) > 1:
+        problems.append(f"the stages start from different bases {sorted(set(bases))}")
     users = re.findall(r"^USER\s+(\S+)", text, re.M)
     if not users or users[-1].split(":")[0] in ("root", "0"):
         problems.append("runs as root")
@@ -129,15 +132,19 @@ def test_image_serves_its_package_on_the_agreed_port(deployable):
 
 def test_image_checks_catch_a_root_image_with_a_baked_secret():
     text = (REPO / roster.BY_NAME["store"].dockerfile).read_text()
+    base = re.search(r"^FROM (\S+) AS build$", text, re.M).group(1)
     broken = (text.replace("USER 10001:10001", "USER root")
-                  .replace("FROM python:3.11.7-slim-bookworm AS runtime", "FROM python:3.11 AS runtime")
+                  .replace(f"FROM {base} AS build", "FROM python:3.11.7-slim-bookworm AS build")
+                  .replace(f"FROM {base} AS runtime", "FROM python:3.11-slim-bookworm AS runtime")
                   .replace("    PORT=5000",
                            "    SALESYNC_JWT_SECRET=hunter2hunter2hunter2hunter2hunter2 \\\n    PORT=8080")
                   .replace("--worker-class gthread ", "")
                   .replace("store_service.wsgi:app", "store_service.app:create_app"))
     assert set(image_problems(broken)) == {
-        "base image python:3.11 is not a pinned slim Python 3.11", "runs as root",
-        "SALESYNC_JWT_SECRET is baked into the image", "CMD lacks --worker-class gthread"}
+        "base image python:3.11.7-slim-bookworm is not python:3.11-slim-bookworm pinned by digest",
+        "base image python:3.11-slim-bookworm is not python:3.11-slim-bookworm pinned by digest",
+        "the stages start from different bases ['python:3.11-slim-bookworm', 'python:3.11.7-slim-bookworm']",
+        "runs as root", "SALESYNC_JWT_SECRET is baked into the image", "CMD lacks --worker-class gthread"}
     problems = dockerfile_problems(roster.BY_NAME["store"], broken, code_facts())
     assert "Dockerfile-store: PORT=8080, expected 5000" in problems
     assert "Dockerfile-store: CMD does not serve store_service.wsgi:app" in problems
