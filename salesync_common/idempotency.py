@@ -16,13 +16,12 @@ import datetime
 import functools
 import hashlib
 import json
-import random
 import re
 from http import HTTPStatus
 
 from flask import Response, make_response, request
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import DateTime, Integer, String, delete, func, select, text
+from sqlalchemy import DateTime, Index, Integer, String, delete, func, select, text
 from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Mapped, mapped_column
@@ -33,15 +32,17 @@ from .unit_of_work import UnitOfWork, request_unit, unit_of_work
 
 HEADER = "Idempotency-Key"
 ABANDONED_AFTER = datetime.timedelta(seconds=30)
-# Keys are kept a day (a client retries within minutes), and purged now and then by the requests themselves.
+# A key means something for a day (a client retries within minutes); the purge (purge.py) deletes older ones,
+# after SALESYNC_PURGE_IDEMPOTENCY_KEYS_AFTER_HOURS (24), in batches, off the POS path.
 KEPT_FOR = datetime.timedelta(hours=24)
-PURGE_SHARE = 0.02
 _SANE_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
 
 
 def make_idempotency_model(db: SQLAlchemy):
     class IdempotencyKey(db.Model):
         __tablename__ = "idempotency_keys"
+        # The purge (salesync_common/purge.py) finds keys past their day by this index.
+        __table_args__ = (Index("ix_idempotency_keys_created_at", "created_at"),)
 
         store_id: Mapped[int] = mapped_column(Integer, primary_key=True)
         key: Mapped[str] = mapped_column(String(255), primary_key=True)
@@ -118,8 +119,6 @@ def _claim(db, model, store_id: int, key: str, fingerprint: str, *,
     Only the request that inserted the row forgets it when it fails: a retry that took the key
     over and was refused (its first request still alive) must not delete that request's row."""
     session = db.session
-    if random.random() < PURGE_SHARE:
-        session.execute(delete(model).where(model.store_id == store_id, model.created_at < func.now() - KEPT_FOR))
     try:
         # A duplicate that is still running holds the row: wait briefly, then answer 409.
         session.execute(text("SET LOCAL lock_timeout = '300ms'"))

@@ -2,6 +2,10 @@
 
 Migrations are applied only by this explicit command (or the test harness), never at start-up.
 Progress and a failure are one plain line each; Alembic's own log lines are JSON, like every log line.
+
+A schema at a revision this code does not know was migrated by a newer release: after a rollback the old
+release's migration Job meets it. That is success with a warning, the schema left as it is, since every
+migration works with the previous release's code (expand now, contract one release later: see README).
 """
 from __future__ import annotations
 
@@ -11,6 +15,9 @@ import pathlib
 import sys
 
 import flask_migrate
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from alembic.util import CommandError
 
 from . import roster
 from .settings import ConfigError, Settings
@@ -24,12 +31,33 @@ def services_with_migrations() -> list[str]:
             if (REPO_ROOT / service.package / "migrations" / "env.py").exists()]
 
 
-def upgrade(service: str, settings: Settings | None = None, revision: str = "head") -> None:
+def upgrade(service: str, settings: Settings | None = None, revision: str = "head") -> list[str]:
+    """Migrate the service's schema to `revision`; returns the revisions of a newer release the schema
+    is at instead (then nothing is done), else []."""
     package = roster.BY_NAME[service].package
     app_module = importlib.import_module(f"{package}.app")
     app = app_module.create_app(settings or Settings.from_env(service))
+    directory = REPO_ROOT / package / "migrations"
     with app.app_context():
-        flask_migrate.upgrade(directory=str(REPO_ROOT / package / "migrations"), revision=revision)
+        newer = revisions_unknown_here(app.extensions["migrate"].db, directory)
+        if not newer:
+            flask_migrate.upgrade(directory=str(directory), revision=revision)
+    return newer
+
+
+def revisions_unknown_here(db, directory: pathlib.Path) -> list[str]:
+    """The schema's current revisions that none of this code's migrations is (a newer release's)."""
+    scripts = ScriptDirectory(str(directory))
+    with db.engine.connect() as connection:
+        current = MigrationContext.configure(
+            connection, opts={"version_table_schema": db.metadata.schema}).get_current_heads()
+    unknown = []
+    for revision in current:
+        try:
+            scripts.get_revision(revision)
+        except CommandError:  # "Can't locate revision identified by ..."
+            unknown.append(revision)
+    return unknown
 
 
 def main(argv: list[str]) -> int:
@@ -40,7 +68,7 @@ def main(argv: list[str]) -> int:
         return 2
     for service in services:
         try:
-            upgrade(service)
+            newer = upgrade(service)
         except ConfigError as exc:
             print(f"configuration error: {exc}", file=sys.stderr)
             return 78
@@ -50,6 +78,13 @@ def main(argv: list[str]) -> int:
             reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             print(f"could not migrate {service}: {reason}", file=sys.stderr)
             return 1
+        if newer:
+            log.warning("%s is at revision %s, which this release does not know; left as it is",
+                        service, ", ".join(newer))
+            print(f"warning: {service}'s schema is at revision {', '.join(newer)}, newer than this release knows "
+                  f"(a rollback?); left as it is, since each migration works with the previous release's code",
+                  file=sys.stderr)
+            continue
         print(f"migrated {service}")
     return 0
 

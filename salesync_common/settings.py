@@ -68,6 +68,12 @@ class Settings:
     # GET /sales/ answers a page of sales, newest first: this many without `limit`, at most the max with it.
     sales_page_default: int = 100
     sales_page_max: int = 500
+    # The purge (salesync_common/purge.py): how long rows are kept, and how many go per transaction.
+    purge_idempotency_keys_after_hours: int = 24
+    purge_outbox_after_days: int = 7          # delivered outbox rows
+    purge_dead_letters_after_days: int = 30
+    purge_consulting_jobs_after_days: int = 90  # finished jobs
+    purge_batch_size: int = 1000
 
     @property
     def is_production(self) -> bool:
@@ -140,6 +146,13 @@ class Settings:
             max_report_days=int_setting(env, "SALESYNC_MAX_REPORT_DAYS", 366, minimum=1),
             sales_page_default=int_setting(env, "SALESYNC_SALES_PAGE_DEFAULT", 100, minimum=1),
             sales_page_max=int_setting(env, "SALESYNC_SALES_PAGE_MAX", 500, minimum=1),
+            purge_idempotency_keys_after_hours=int_setting(
+                env, "SALESYNC_PURGE_IDEMPOTENCY_KEYS_AFTER_HOURS", 24, minimum=1),
+            purge_outbox_after_days=int_setting(env, "SALESYNC_PURGE_OUTBOX_AFTER_DAYS", 7, minimum=1),
+            purge_dead_letters_after_days=int_setting(env, "SALESYNC_PURGE_DEAD_LETTERS_AFTER_DAYS", 30, minimum=1),
+            purge_consulting_jobs_after_days=int_setting(
+                env, "SALESYNC_PURGE_CONSULTING_JOBS_AFTER_DAYS", 90, minimum=1),
+            purge_batch_size=int_setting(env, "SALESYNC_PURGE_BATCH_SIZE", 1000, minimum=1),
         )
         values.update(overrides)
         if values["sales_page_default"] > values["sales_page_max"]:

@@ -45,6 +45,8 @@ class ConsultingJob(db.Model):
         Index("ix_consulting_jobs_store_unfinished", "store_id", "turn",
               postgresql_where=text("status IN ('pending', 'running')")),
         Index("ix_consulting_jobs_store_created_at", "store_id", "created_at"),
+        # What the purge looks for: jobs finished long ago.
+        Index("ix_consulting_jobs_finished_at", "finished_at", postgresql_where=text("finished_at IS NOT NULL")),
     )
 
     req_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)
@@ -73,6 +75,8 @@ class OutboxMessage(db.Model):
         Index("ix_outbox_unsent", "id", postgresql_where=text("sent_at IS NULL")),
         # One message per key: a job's result is announced once.
         Index("uq_outbox_topic_message_key", "topic", "message_key", unique=True),
+        # What the purge looks for: rows delivered long ago.
+        Index("ix_outbox_sent_at", "sent_at", postgresql_where=text("sent_at IS NOT NULL")),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -103,6 +103,7 @@ class DeadLetter(db.Model):
     __tablename__ = "dead_letters"
     __table_args__ = (
         Index("ix_dead_letters_position", "topic", "partition", "offset"),
+        Index("ix_dead_letters_dead_lettered_at", "dead_lettered_at"),  # the purge's: letters past their time
     )
 
     dead_letter_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)

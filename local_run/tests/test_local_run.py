@@ -4,12 +4,14 @@ import pathlib
 import socket
 import subprocess
 import sys
+import time
 import uuid
 
 import requests
 
 from local_run import __main__ as local_run
 from salesync_common.migrate import services_with_migrations
+from salesync_common.purge import services_with_purges
 from testsupport.served import ServiceProcess
 from testsupport.settings import migrated_settings, service_headers
 
@@ -95,3 +97,33 @@ def test_a_demo_store_that_cannot_be_seeded_is_one_line_and_the_run_goes_on(data
     console = capsys.readouterr().out.splitlines()
     assert len(console) == 1 and console[0].startswith("[salesync] could not seed the demo store: ")
     assert "401" in console[0]
+
+
+def test_the_purge_runs_at_once_then_again_after_its_interval(database_url, tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(local_run, "STATE", tmp_path)
+    for service in services_with_purges():
+        migrated_settings(service, database_url)
+    purge = local_run.PeriodicPurge(migration_environment(database_url), interval=1)
+    log = tmp_path / "logs" / "purge.log"
+
+    def runs() -> int:
+        return log.read_text().count("purged order.idempotency_keys: ") if log.exists() else 0
+
+    deadline = time.monotonic() + 120
+    try:
+        while runs() < 2 and time.monotonic() < deadline:
+            purge.tick()
+            time.sleep(0.1)
+    finally:
+        purge.stop()
+
+    assert runs() >= 2
+    assert capsys.readouterr().out == ""  # a run that worked says nothing on the console
+
+
+def test_a_bad_purge_interval_is_one_clear_line(monkeypatch, capsys):
+    monkeypatch.setenv("SALESYNC_PURGE_INTERVAL", "hourly")
+
+    assert local_run.purge_interval() is None
+    assert capsys.readouterr().out.splitlines() == [
+        "[salesync] configuration error: SALESYNC_PURGE_INTERVAL must be an integer, not 'hourly'"]

@@ -2,8 +2,9 @@ import threading
 
 import psycopg2
 
-from salesync_common import idempotency
+from salesync_common import purge
 from testsupport.postgres import libpq_url
+from testsupport.settings import settings_for_tests
 
 from .test_orders import order, table
 
@@ -100,19 +101,43 @@ def test_an_invalid_key_is_a_400(client, shop):
     assert response.get_json()["field"] == "Idempotency-Key"
 
 
-def test_keys_older_than_a_day_are_purged(client, shop, database_url, monkeypatch):
+def test_keys_older_than_a_day_are_purged(client, shop, database_url):
     headers, items = shop
     order(client, keyed(headers, "old-key"), 1, [(items["아메리카노"], 1)])
     with psycopg2.connect(libpq_url(database_url)) as connection, connection.cursor() as cursor:
         cursor.execute("""UPDATE "order".idempotency_keys SET created_at = now() - interval '25 hours'
                           WHERE key = 'old-key'""")
-    monkeypatch.setattr(idempotency, "PURGE_SHARE", 1.0)
-
     order(client, keyed(headers, "new-key"), 2, [(items["아메리카노"], 1)])
+
+    purge.purge_service("order", settings_for_tests("order", database_url))
 
     with psycopg2.connect(libpq_url(database_url)) as connection, connection.cursor() as cursor:
         cursor.execute('SELECT key FROM "order".idempotency_keys WHERE key IN (%s, %s)', ("old-key", "new-key"))
         assert [row[0] for row in cursor.fetchall()] == ["new-key"]
+    # The purged key is free again: the same key now places a new order.
+    again = order(client, keyed(headers, "old-key"), 3, [(items["아메리카노"], 1)])
+    assert again.status_code == 200 and "Idempotent-Replayed" not in again.headers
+
+
+def test_keyed_orders_go_through_while_the_purge_deletes_old_keys(client, shop, database_url):
+    headers, items = shop
+    with psycopg2.connect(libpq_url(database_url)) as connection, connection.cursor() as cursor:
+        cursor.execute("""INSERT INTO "order".idempotency_keys (store_id, key, request_hash, created_at)
+                          SELECT 0, 'stale-' || n, 'h', now() - interval '2 days' FROM generate_series(1, 20000) n""")
+    purged = {}
+    purging = threading.Thread(target=lambda: purged.update(
+        purge.purge_service("order", settings_for_tests("order", database_url, purge_batch_size=200))))
+
+    purging.start()
+    answers = []
+    while purging.is_alive() and len(answers) < 90:  # one table each: a second POST to a table is a 409
+        answers.append((order(client, keyed(headers, f"live-{len(answers)}"), len(answers) + 1,
+                              [(items["아메리카노"], 1)]).status_code, purging.is_alive()))
+    purging.join()
+
+    assert purged["order.idempotency_keys"] >= 20000
+    assert [status for status, _ in answers if status != 200] == []
+    assert any(still_purging for _, still_purging in answers)  # at least one answered while the purge ran
 
 
 def test_a_keyed_order_nested_thousands_deep_is_a_400_and_keeps_the_key(client, shop):

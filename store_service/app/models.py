@@ -45,6 +45,7 @@ class LoginFailure(db.Model):
     __table_args__ = (
         Index("ix_login_failures_username_failed_at", "username", "failed_at"),
         Index("ix_login_failures_address_failed_at", "address", "failed_at"),
+        Index("ix_login_failures_failed_at", "failed_at"),  # the purge's: rows past the window
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -57,7 +58,8 @@ class LoginFailure(db.Model):
 class PasswordCheckFailure(db.Model):
     """One wrong answer to POST /stores/pwcheck for a store from a client address."""
     __tablename__ = "password_check_failures"
-    __table_args__ = (Index("ix_password_check_failures_store_address", "store_id", "address", "failed_at"),)
+    __table_args__ = (Index("ix_password_check_failures_store_address", "store_id", "address", "failed_at"),
+                      Index("ix_password_check_failures_failed_at", "failed_at"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     store_id: Mapped[int] = mapped_column(Integer, nullable=False)
@@ -69,7 +71,8 @@ class PasswordCheckFailure(db.Model):
 class PasswordProof(db.Model):
     """A token (its jti) answered POST /stores/pwcheck rightly: for a while it may change the password, once."""
     __tablename__ = "password_proofs"
-    __table_args__ = (Index("ix_password_proofs_store_id", "store_id"),)
+    __table_args__ = (Index("ix_password_proofs_store_id", "store_id"),
+                      Index("ix_password_proofs_proved_at", "proved_at"))
 
     token_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     store_id: Mapped[int] = mapped_column(Integer, nullable=False)
@@ -80,7 +83,8 @@ class PasswordProof(db.Model):
 class SignUpRecord(db.Model):
     """One successful sign-up from a client address; the sign-up limit counts recent rows."""
     __tablename__ = "sign_ups"
-    __table_args__ = (Index("ix_sign_ups_address_signed_up_at", "address", "signed_up_at"),)
+    __table_args__ = (Index("ix_sign_ups_address_signed_up_at", "address", "signed_up_at"),
+                      Index("ix_sign_ups_signed_up_at", "signed_up_at"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     address: Mapped[str] = mapped_column(String(64), nullable=False)

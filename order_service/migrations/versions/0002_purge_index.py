@@ -1,0 +1,33 @@
+"""The purge finds idempotency keys past their day by an index on created_at, not by reading the table.
+
+Built CONCURRENTLY, outside the migration's transaction: the table stays writable while the index builds, so no
+POS write waits for this migration. IF NOT EXISTS lets a run that stopped half-way be run again.
+
+Revision ID: 0002_purge_index
+Revises: 0001
+Create Date: 2026-12-01 04:45:00
+"""
+from alembic import op
+import sqlalchemy as sa
+
+revision = '0002_purge_index'
+down_revision = '0001'
+branch_labels = None
+depends_on = None
+
+INDEXES = [
+    ('ix_idempotency_keys_created_at', 'idempotency_keys', ['created_at'], None),
+]
+
+
+def upgrade():
+    with op.get_context().autocommit_block():
+        for name, table, columns, where in INDEXES:
+            op.create_index(name, table, columns, schema='order', if_not_exists=True, postgresql_concurrently=True,
+                            postgresql_where=sa.text(where) if where else None)
+
+
+def downgrade():
+    with op.get_context().autocommit_block():
+        for name, table, _columns, _where in INDEXES:
+            op.drop_index(name, table_name=table, schema='order', if_exists=True, postgresql_concurrently=True)

@@ -1,0 +1,36 @@
+"""The purge finds throttle rows and password proofs past their window by an index on their time, not by reading the tables.
+
+Built CONCURRENTLY, outside the migration's transaction: the tables stay writable while the indexes build, so no
+POS write waits for this migration. IF NOT EXISTS lets a run that stopped half-way be run again.
+
+Revision ID: 0005_purge_indexes
+Revises: 0004_password_proof
+Create Date: 2026-12-01 04:45:00
+"""
+from alembic import op
+import sqlalchemy as sa
+
+revision = '0005_purge_indexes'
+down_revision = '0004_password_proof'
+branch_labels = None
+depends_on = None
+
+INDEXES = [
+    ('ix_login_failures_failed_at', 'login_failures', ['failed_at'], None),
+    ('ix_password_check_failures_failed_at', 'password_check_failures', ['failed_at'], None),
+    ('ix_sign_ups_signed_up_at', 'sign_ups', ['signed_up_at'], None),
+    ('ix_password_proofs_proved_at', 'password_proofs', ['proved_at'], None),
+]
+
+
+def upgrade():
+    with op.get_context().autocommit_block():
+        for name, table, columns, where in INDEXES:
+            op.create_index(name, table, columns, schema='store', if_not_exists=True, postgresql_concurrently=True,
+                            postgresql_where=sa.text(where) if where else None)
+
+
+def downgrade():
+    with op.get_context().autocommit_block():
+        for name, table, _columns, _where in INDEXES:
+            op.drop_index(name, table_name=table, schema='store', if_exists=True, postgresql_concurrently=True)
