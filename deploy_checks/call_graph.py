@@ -18,6 +18,7 @@ import ast
 import dataclasses
 import functools
 
+from bff.app.routes import ROUTES
 from salesync_common import roster
 
 from .layout import REPO
@@ -166,7 +167,6 @@ def reaches(process: Process) -> frozenset[str]:
         todo += function.members
         todo += [callee for name in function.names - NOT_FOLLOWED for callee in index.get(name, [])]
     if process.service == "bff" and process.kind == "web":
-        from bff.app.routes import ROUTES
         found |= {route.service for route in ROUTES if route.service}
     found.discard(process.service)
     return frozenset(found)

@@ -96,7 +96,8 @@ def availability_problems(objects) -> list[str]:
             problems.append(f"{where}: {len(covering)} PodDisruptionBudgets select its pods, expected 1")
         elif covering[0]["spec"].get("maxUnavailable") not in (1, "1") and "minAvailable" not in covering[0]["spec"]:
             problems.append(f"{where}: its PodDisruptionBudget does not keep pods up (maxUnavailable 1)")
-        spread = {constraint["topologyKey"]: constraint for constraint in pod_spec(obj).get("topologySpreadConstraints") or []
+        constraints = pod_spec(obj).get("topologySpreadConstraints") or []
+        spread = {constraint["topologyKey"]: constraint for constraint in constraints
                   if _selects(constraint.get("labelSelector") or {}, labels)}
         host = spread.get("kubernetes.io/hostname")
         if host is None or host.get("whenUnsatisfiable") != "DoNotSchedule":

@@ -62,7 +62,8 @@ def test_network_rules_catch_a_wrong_caller_an_open_service_and_a_missing_deny()
                                                      "app.kubernetes.io/component": "web"}}})
     store_in.append({"namespaceSelector": {}})
     order_out = named(objects, "NetworkPolicy", "order-egress")["spec"]["egress"][0]["to"]
-    order_out[:] = [peer for peer in order_out if peer["podSelector"]["matchLabels"]["app.kubernetes.io/name"] != "item"]
+    order_out[:] = [peer for peer in order_out
+                    if peer["podSelector"]["matchLabels"]["app.kubernetes.io/name"] != "item"]
     named(objects, "NetworkPolicy", "bff-ingress")["spec"]["ingress"][0] = {}
     assert network_rules.default_deny_problems(objects) == [
         "no default-deny NetworkPolicy (every pod, Ingress and Egress, no rule)"]
