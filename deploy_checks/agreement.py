@@ -15,7 +15,7 @@ from salesync_common.kafka_client import CONSULTING_TOPIC
 from salesync_common.roster import Service
 
 from .code_facts import CodeFacts
-from .layout import CONTAINER_PORT, PUBLIC, SERVICE_PORT
+from .layout import CONTAINER_PORT, NAMESPACE, PUBLIC, SERVICE_PORT
 from .manifests import pod_spec
 
 # Variables the deployment sets that no Python of ours reads, and who reads them instead.
@@ -240,9 +240,7 @@ def k8s_problems(objects, facts: CodeFacts) -> list[str]:
     problems = []
     config = {obj["metadata"]["name"]: obj.get("data") or {} for obj in objects if obj["kind"] == "ConfigMap"}
     services = {obj["metadata"]["name"]: obj for obj in objects if obj["kind"] == "Service"}
-    # The Namespace object itself has none (it is cluster-wide).
-    namespaces = {obj["metadata"].get("namespace", "default") for obj in objects if obj["kind"] != "Namespace"}
-    namespace = namespaces.pop() if len(namespaces) == 1 else "default"
+    namespace = NAMESPACE  # every object's (test_pod_security.py), so the service URLs name it
     deployments = {obj["metadata"]["name"]: obj for obj in objects if obj["kind"] == "Deployment"}
     migrations, workers = {}, {}
 

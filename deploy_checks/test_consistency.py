@@ -158,8 +158,8 @@ def test_kubernetes_disagreements_are_caught():
         "Deployment/sale: sets SALESYNC_RECONCILE_SECS, which neither the code nor the runtime reads",
         "Deployment/store: DATABASE_URL must come from a Secret, not a value",
         "Service/service-item: port 80 -> 8002, expected 80 -> 5000",
-        "Deployment/bff: no PodMonitor scrapes /metrics on its port 5000 (found [{'port': 'http', 'path': '/metric', "
-        "'interval': '30s', 'scrapeTimeout': '10s'}])",
+        "Deployment/bff: no PodMonitor scrapes /metrics on its port 5000 (found [{'interval': '30s', 'path': "
+        "'/metric', 'port': 'http', 'scrapeTimeout': '10s'}])",
         "no Job runs `python -m salesync_common.migrate order`",
         "Secret/salesync-jwt: Secrets are created by hand, never committed",
         "Deployment/dash-consumer: the liveness check reads ['/tmp/healthy'], but the process touches "

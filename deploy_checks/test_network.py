@@ -19,7 +19,7 @@ def test_who_calls_whom_is_read_from_the_code():
     reaches = {process.deployment: call_graph.reaches(process) for process in call_graph.processes()}
     assert reaches["bff"] == {"store", "item", "order", "sale", "dashboard", "consulting"}
     assert reaches["sale"] == {"order", "store", "database"}  # payments, the reconciler, the time zone
-    assert reaches["dash"] == {"order", "sale", "item", "store", "database", "https"}  # reports; SNS
+    assert reaches["dash"] == {"order", "sale", "item", "store", "database", "https", "kafka"}  # reports; SNS; lag
     assert reaches["consulting"] == {"database"}  # the web app only queues jobs
     assert reaches["consulting-worker"] == {"dashboard", "database", "kafka", "https"}  # report, outbox, OpenAI
     assert reaches["dash-consumer"] == {"database", "kafka"}
