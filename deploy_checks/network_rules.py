@@ -151,43 +151,54 @@ def egress_problems(objects) -> list[str]:
     all_workloads = workloads(objects) + [Workload("purge", PURGE_POD)]
     for workload in all_workloads:
         egress = rules(objects, workload.labels, "egress")
-        for rule in egress:
-            if not rule.get("ports") or not rule.get("to"):
-                problems.append(f"{workload.name}: an egress rule without ports or peers lets it reach anything")
+        if any(not rule.get("ports") or not rule.get("to") for rule in egress):
+            problems.append(f"{workload.name}: an egress rule without ports or peers lets it reach anything")
         dns = [rule for rule in egress if KUBE_DNS in rule.get("to", [])]
-        if not any(_allows_port(rule, DNS_PORT, "UDP") for rule in dns) or \
-                not any(_allows_port(rule, DNS_PORT, "TCP") for rule in dns):
+        if not all(any(_allows_port(rule, DNS_PORT, protocol) for rule in dns) for protocol in ("UDP", "TCP")):
             problems.append(f"{workload.name}: may not ask kube-dns (UDP and TCP 53)")
-        problems += _database_problems(objects, workload, all_workloads, reaches)
-        if workload.name not in reaches:
-            continue  # not our code (PgBouncer, the dev PostgreSQL and Kafka): nothing to compare with
-        uses = reaches[workload.name]
-        for sink, port in ((call_graph.KAFKA, KAFKA_PORT), (call_graph.HTTPS, HTTPS_PORT)):
-            peers = [peer for rule in egress if _allows_port(rule, port) and rule.get("ports")
-                     for peer in _peers(rule, "egress")]
-            if peers and sink not in uses:
-                problems.append(f"{workload.name}: may reach port {port} ({sink}), which its code does not use")
-            if sink in uses and not peers:
-                problems.append(f"{workload.name}: its code uses {sink}, but no egress policy allows port {port}")
-            if sink == call_graph.HTTPS and any("ipBlock" not in peer for peer in peers):
-                problems.append(f"{workload.name}: HTTPS out goes to pods or namespaces, not only outside addresses")
+        needs_database = call_graph.DATABASE in reaches.get(workload.name, frozenset()) or workload.labels == PURGE_POD
+        problems += _database_problems(objects, workload, needs_database)
+        problems += _pooler_admission_problems(objects, workload, all_workloads, needs_database)
+        if workload.name in reaches:  # else not our code (PgBouncer, the dev PostgreSQL and Kafka)
+            problems += _sink_problems(egress, workload.name, reaches[workload.name])
     return problems
 
 
-def _database_problems(objects, workload: Workload, all_workloads, reaches) -> list[str]:
+def _sink_problems(egress: list[dict], name: str, uses: frozenset[str]) -> list[str]:
+    problems = []
+    for sink, port in ((call_graph.KAFKA, KAFKA_PORT), (call_graph.HTTPS, HTTPS_PORT)):
+        peers = [peer for rule in egress if _allows_port(rule, port) and rule.get("ports")
+                 for peer in _peers(rule, "egress")]
+        if peers and sink not in uses:
+            problems.append(f"{name}: may reach port {port} ({sink}), which its code does not use")
+        if sink in uses and not peers:
+            problems.append(f"{name}: its code uses {sink}, but no egress policy allows port {port}")
+        if sink == call_graph.HTTPS and any("ipBlock" not in peer for peer in peers):
+            problems.append(f"{name}: HTTPS out goes to pods or namespaces, not only outside addresses")
+    return problems
+
+
+def _is_pooler(peer: dict) -> bool:
+    return _in_namespace(peer) and selects(peer["podSelector"], POOLER)
+
+
+def _database_problems(objects, workload: Workload, needs: bool) -> list[str]:
     problems = []
     peers = [peer for rule in rules(objects, workload.labels, "egress") if _allows_port(rule, POSTGRES_PORT)
              for peer in _peers(rule, "egress")]
-    to_pooler = any(_in_namespace(peer) and selects(peer["podSelector"], POOLER) for peer in peers)
-    elsewhere = [peer for peer in peers if not (_in_namespace(peer) and selects(peer["podSelector"], POOLER))]
+    elsewhere = [peer for peer in peers if not _is_pooler(peer)]
     is_pooler = selects({"matchLabels": POOLER}, workload.labels)
-    needs = call_graph.DATABASE in reaches.get(workload.name, frozenset()) or workload.labels == PURGE_POD
     if elsewhere and not is_pooler:
         problems.append(f"{workload.name}: reaches PostgreSQL directly ({elsewhere}); only PgBouncer may")
     if is_pooler and not elsewhere:
         problems.append(f"{workload.name}: PgBouncer may not reach PostgreSQL")
-    if to_pooler != needs:
+    if any(_is_pooler(peer) for peer in peers) != needs:
         problems.append(f"{workload.name}: {'needs' if needs else 'has no database but gets'} PgBouncer egress")
+    return problems
+
+
+def _pooler_admission_problems(objects, workload: Workload, all_workloads, needs: bool) -> list[str]:
+    problems = []
     for pooler in (other for other in all_workloads if selects({"matchLabels": POOLER}, other.labels)):
         admitted = _peer_workloads(reachable(objects, pooler.labels, POSTGRES_PORT, "ingress"), [workload])
         if bool(admitted) != needs:
