@@ -57,7 +57,9 @@ def _feed_gauges(app: Flask) -> None:
                                   .group_by(DeadLetter.topic, DeadLetter.reason)).all()
         return [([topic, reason], count) for topic, reason, count in rows]
 
+    # The Kafka client that reads the log ends, closed with the app's broker by whoever owns both (tests).
     log_ends = LogEnds(app.extensions["salesync_settings"].kafka_bootstrap_servers)
+    app.extensions["consumer_log_ends"] = log_ends
 
     def lag():
         return consumer_lag(session=db.session, ends=log_ends.read())
