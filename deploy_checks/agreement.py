@@ -15,7 +15,7 @@ from salesync_common.kafka_client import CONSULTING_TOPIC
 from salesync_common.roster import Service
 
 from .code_facts import CodeFacts
-from .layout import CONTAINER_PORT, PUBLIC, SERVICE_PORT
+from .layout import CONTAINER_PORT, NAMESPACE, PUBLIC, SERVICE_PORT
 from .manifests import pod_spec
 
 # Variables the deployment sets that no Python of ours reads, and who reads them instead.
@@ -247,8 +247,7 @@ def k8s_problems(objects, facts: CodeFacts) -> list[str]:
     problems = []
     config = {obj["metadata"]["name"]: obj.get("data") or {} for obj in objects if obj["kind"] == "ConfigMap"}
     services = {obj["metadata"]["name"]: obj for obj in objects if obj["kind"] == "Service"}
-    namespaces = {obj["metadata"].get("namespace", "default") for obj in objects}
-    namespace = namespaces.pop() if len(namespaces) == 1 else "default"
+    namespace = NAMESPACE  # every object's (test_pod_security.py), so the service URLs name it
     deployments = {obj["metadata"]["name"]: obj for obj in objects if obj["kind"] == "Deployment"}
     migrations, workers = {}, {}
 
@@ -263,7 +262,31 @@ def k8s_problems(objects, facts: CodeFacts) -> list[str]:
                 continue
             problems += _k8s_container(obj, container, deployable, config=config, services=services,
                                        namespace=namespace, facts=facts, migrations=migrations, workers=workers)
-    return problems + _k8s_roster(deployments, services, migrations, workers, facts)
+    return problems + _k8s_roster(deployments, services, migrations, workers, facts) + scrape_problems(objects, facts)
+
+
+def scrape_problems(objects, facts: CodeFacts) -> list[str]:
+    """kube-prometheus-stack scrapes what a PodMonitor selects: every web Deployment of ours is
+    selected by one, on a named container port that is the app's, at the app's metrics route."""
+    monitors = [obj for obj in objects if obj["kind"] == "PodMonitor"]
+    problems = []
+    for obj in objects:
+        if obj["kind"] != "Deployment" or not any(
+                (deployable := _image_deployable(container["image"])) and obj["metadata"]["name"] == deployable.deploy
+                for container in pod_spec(obj)["containers"]):
+            continue
+        labels = obj["spec"]["template"]["metadata"].get("labels") or {}
+        ports = {port.get("name"): port["containerPort"] for container in pod_spec(obj)["containers"]
+                 for port in container.get("ports") or []}
+        endpoints = [endpoint for monitor in monitors
+                     if all(labels.get(key) == value
+                            for key, value in monitor["spec"]["selector"].get("matchLabels", {}).items())
+                     for endpoint in monitor["spec"]["podMetricsEndpoints"]]
+        if not any(ports.get(endpoint.get("port")) == CONTAINER_PORT and endpoint.get("path") == facts.metrics_route
+                   for endpoint in endpoints):
+            problems.append(f"Deployment/{obj['metadata']['name']}: no PodMonitor scrapes {facts.metrics_route} "
+                            f"on its port {CONTAINER_PORT} (found {endpoints})")
+    return problems
 
 
 def _k8s_container(obj, container, deployable: Service, *, config, services, namespace: str, facts: CodeFacts,
@@ -371,12 +394,6 @@ def _web_container(obj, container, deployable: Service, env, *, services, facts:
     startup = ((container.get("startupProbe") or {}).get("httpGet") or {}).get("path")
     if startup is not None and startup not in facts.health_routes:
         problems.append(f"{where}: startupProbe on {startup}, which the app does not answer")
-    annotations = obj["spec"]["template"]["metadata"].get("annotations") or {}
-    expected = {"prometheus.io/scrape": "true", "prometheus.io/port": str(CONTAINER_PORT),
-                "prometheus.io/path": facts.metrics_route}
-    for key, value in expected.items():
-        if annotations.get(key) != value:
-            problems.append(f"{where}: pod annotation {key}={annotations.get(key)!r}, expected {value!r}")
     service = services.get(deployable.k8s_service)
     if service is not None:
         labels = obj["spec"]["template"]["metadata"].get("labels") or {}

@@ -1,6 +1,6 @@
 """What every rendered environment must hold: probes, resources, non-root pods, rolling updates,
-autoscaling and disruption budgets where asked, only the BFF open to the outside, the Ingress to
-the BFF alone. Each function returns a list of problems."""
+autoscaling, disruption budgets and spread over nodes where there are two or more pods, the Ingress
+to the BFF alone. Each function returns a list of problems. (The NetworkPolicies: network_rules.py.)"""
 from __future__ import annotations
 
 import re
@@ -10,12 +10,6 @@ from salesync_common import roster
 from .layout import AUTOSCALED, ECR_REGISTRY_PATTERN, PUBLIC
 from .manifests import pod_spec
 
-# The one cross-namespace peer besides the BFF's clients: Prometheus scraping /metrics
-# (k8s/monitoring/networkpolicy-prometheus.yaml, documented in k8s/README.md).
-PROMETHEUS_PEER = {
-    "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "monitoring"}},
-    "podSelector": {"matchLabels": {"app.kubernetes.io/name": "prometheus"}},
-}
 # The dashboard consumer reads every partition with no consumer group: never two at once.
 SINGLE_READER = {"dash-consumer"}
 MIN_PRODUCTION_REPLICAS = 2
@@ -85,49 +79,40 @@ def autoscaling_problems(objects) -> list[str]:
     return problems
 
 
+def availability_problems(objects) -> list[str]:
+    """Every Deployment that may run two or more pods has one PodDisruptionBudget that keeps one up, and
+    spreads its pods over nodes (kubernetes.io/hostname, DoNotSchedule: never two on one node while
+    another node has room) and over zones."""
+    problems = []
+    pdbs = [obj for obj in objects if obj["kind"] == "PodDisruptionBudget"]
+    most = _replicas(objects, most=True)
+    for obj in objects:
+        if obj["kind"] != "Deployment" or most.get(obj["metadata"]["name"], 1) < MIN_PRODUCTION_REPLICAS:
+            continue
+        where = f"Deployment/{obj['metadata']['name']}"
+        labels = obj["spec"]["template"]["metadata"]["labels"]
+        covering = [pdb for pdb in pdbs if _selects(pdb["spec"].get("selector") or {}, labels)]
+        if len(covering) != 1:
+            problems.append(f"{where}: {len(covering)} PodDisruptionBudgets select its pods, expected 1")
+        elif covering[0]["spec"].get("maxUnavailable") not in (1, "1") and "minAvailable" not in covering[0]["spec"]:
+            problems.append(f"{where}: its PodDisruptionBudget does not keep pods up (maxUnavailable 1)")
+        constraints = pod_spec(obj).get("topologySpreadConstraints") or []
+        spread = {constraint["topologyKey"]: constraint for constraint in constraints
+                  if _selects(constraint.get("labelSelector") or {}, labels)}
+        host = spread.get("kubernetes.io/hostname")
+        if host is None or host.get("whenUnsatisfiable") != "DoNotSchedule":
+            problems.append(f"{where}: not spread over nodes (kubernetes.io/hostname, DoNotSchedule)")
+        if "topology.kubernetes.io/zone" not in spread:
+            problems.append(f"{where}: not spread over zones (topology.kubernetes.io/zone)")
+    return problems
+
+
 def _selects(selector: dict, labels: dict) -> bool:
     """A label selector (matchLabels only; we use no expressions) against a pod's labels."""
     if selector.get("matchExpressions"):
         raise ValueError("matchExpressions are not used in these manifests")
     match = selector.get("matchLabels") or {}
     return all(labels.get(key) == value for key, value in match.items())
-
-
-def network_problems(objects) -> list[str]:
-    """Only the BFF's pods admit traffic from outside the namespace; the rest only from its pods."""
-    problems = []
-    policies = [obj for obj in objects if obj["kind"] == "NetworkPolicy"]
-    for obj in objects:
-        if obj["kind"] not in ("Deployment", "StatefulSet"):
-            continue
-        labels = obj["spec"]["template"]["metadata"]["labels"]
-        selecting = [policy for policy in policies if "Ingress" in policy["spec"].get("policyTypes", ["Ingress"])
-                     and _selects(policy["spec"]["podSelector"], labels)]
-        where = f"{obj['kind']}/{obj['metadata']['name']}"
-        if not selecting:
-            problems.append(f"{where}: no NetworkPolicy selects it, so anything may reach it")
-            continue
-        outside = [rule for policy in selecting for rule in policy["spec"].get("ingress") or []
-                   if _admits_outside(rule)]
-        is_public = labels.get("app.kubernetes.io/name") == PUBLIC and \
-            labels.get("app.kubernetes.io/component") == "web"
-        if outside and not is_public:
-            problems.append(f"{where}: admits traffic from outside the namespace ({outside})")
-        if is_public and not outside:
-            problems.append(f"{where}: the BFF admits nothing from outside the namespace")
-    return problems
-
-
-def _admits_outside(rule: dict) -> bool:
-    peers = rule.get("from")
-    if not peers:
-        return True  # no `from`: every source
-    for peer in peers:
-        if peer == PROMETHEUS_PEER:
-            continue
-        if "ipBlock" in peer or "namespaceSelector" in peer:
-            return True
-    return False
 
 
 def ingress_problems(objects) -> list[str]:
@@ -200,11 +185,13 @@ def production_problems(objects, dev_objects) -> list[str]:
     return problems
 
 
-def _replicas(objects) -> dict[str, int]:
-    """The smallest number of pods of each Deployment: its HPA's minReplicas, else its replicas."""
+def _replicas(objects, *, most: bool = False) -> dict[str, int]:
+    """The smallest (or largest) number of pods of each Deployment: its HPA's minReplicas (maxReplicas),
+    else its replicas."""
     counts = {obj["metadata"]["name"]: obj["spec"].get("replicas", 1)
               for obj in objects if obj["kind"] == "Deployment"}
     for obj in objects:
         if obj["kind"] == "HorizontalPodAutoscaler":
-            counts[obj["spec"]["scaleTargetRef"]["name"]] = obj["spec"].get("minReplicas", 1)
+            counts[obj["spec"]["scaleTargetRef"]["name"]] = obj["spec"]["maxReplicas" if most else "minReplicas"] \
+                if most or "minReplicas" in obj["spec"] else 1
     return counts

@@ -92,3 +92,17 @@ def exposed_series(metric_names) -> set[str]:
         base = name[:-len("_total")] if name.endswith("_total") else name
         series |= {name, base, f"{base}_total", f"{base}_created", f"{base}_bucket", f"{base}_sum", f"{base}_count"}
     return series
+
+
+PROMQL_WORDS = {"sum", "by", "rate", "max", "min", "avg", "histogram_quantile", "le", "without", "on", "ignoring",
+                "increase", "irate", "count", "and", "or", "unless", "offset", "vector", "delta", "abs", "time",
+                "clamp_min", "clamp_max", "bool", "group_left", "group_right"}
+
+
+def series_in(expr: str) -> set[str]:
+    """Metric names in a PromQL expression: identifiers not inside {...} or [...] and not functions."""
+    stripped = re.sub(r"\{[^}]*\}|\[[^\]]*\]|\"[^\"]*\"", " ", expr)
+    stripped = re.sub(r"\b(?:by|without|on|ignoring)\s*\([^)]*\)", " ", stripped)
+    stripped = re.sub(r"\b\d+(?:\.\d+)?(?:ms|[smhdwy])?\b", " ", stripped)  # numbers, durations (offset 1h)
+    names = set(re.findall(r"[a-zA-Z_:][a-zA-Z0-9_:]*", stripped))
+    return {name for name in names if name not in PROMQL_WORDS and not re.fullmatch(r"\d.*", name)}

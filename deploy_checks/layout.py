@@ -24,6 +24,9 @@ PROD = K8S / "overlays" / "prod"
 DEV = K8S / "overlays" / "dev"
 ARGOCD = K8S / "argocd"
 GRAFANA_DASHBOARD = K8S / "monitoring" / "salesync-dashboard.json"
+PROMETHEUS_RULES = K8S / "monitoring" / "prometheusrule.yaml"
+SCHEMAS = REPO / "deploy_checks" / "schemas"
+NAMESPACE = "salesync"
 
 # The Kubernetes version whose schemas kubernetes-validate checks the rendered objects against.
 KUBERNETES_VERSION = "1.37.0"

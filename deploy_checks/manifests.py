@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 import functools
+import json
 import pathlib
 
+import jsonschema
 import kubernetes_validate
 import yaml
 
-from .layout import K8S, KUBERNETES_VERSION, run_tool
+from .layout import K8S, KUBERNETES_VERSION, SCHEMAS, run_tool
 
 
 class RenderError(RuntimeError):
@@ -33,11 +35,35 @@ def rendered(directory: pathlib.Path) -> tuple[dict, ...]:
     return tuple(render(directory))
 
 
+# Custom resources kubernetes-validate has no schema for: kube-prometheus-stack's PodMonitor and
+# PrometheusRule, checked against the closed schemas in deploy_checks/schemas (how they were made: their $comment).
+CRD_SCHEMAS = {
+    ("monitoring.coreos.com/v1", "PodMonitor"): SCHEMAS / "podmonitor_v1.json",
+    ("monitoring.coreos.com/v1", "PrometheusRule"): SCHEMAS / "prometheusrule_v1.json",
+}
+
+
+@functools.cache
+def _crd_validator(path: pathlib.Path) -> jsonschema.protocols.Validator:
+    schema = json.loads(path.read_text())
+    validator = jsonschema.validators.validator_for(schema)
+    validator.check_schema(schema)
+    return validator(schema)
+
+
 def validation_problems(objects, version: str = KUBERNETES_VERSION) -> list[str]:
-    """kubernetes-validate in strict mode: an unknown field is an error, not a silent no-op."""
+    """kubernetes-validate in strict mode: an unknown field is an error, not a silent no-op. Custom
+    resources against their vendored schema, as strictly."""
     problems = []
     for obj in objects:
         where = f"{obj.get('kind')}/{(obj.get('metadata') or {}).get('name')}"
+        crd_schema = CRD_SCHEMAS.get((obj.get("apiVersion"), obj.get("kind")))
+        if crd_schema is not None:
+            error = jsonschema.exceptions.best_match(_crd_validator(crd_schema).iter_errors(obj))
+            if error is not None:
+                path = "/".join(str(part) for part in error.absolute_path)
+                problems.append(f"{where}: {error.message} at {path or '/'}")
+            continue
         try:
             kubernetes_validate.validate(obj, version, strict=True)
         except kubernetes_validate.SchemaNotFoundError:

@@ -6,11 +6,11 @@ import re
 
 import yaml
 
-from deploy_checks.layout import ARGOCD, PROD, REPO
-from deploy_checks.manifests import overlays
+from deploy_checks.layout import ARGOCD, NAMESPACE, PROD, REPO
+from deploy_checks.manifests import overlays, rendered
 
 IN_CLUSTER = "https://kubernetes.default.svc"
-NAMESPACE = "default"
+CLUSTER_WIDE = {"Namespace"}
 
 
 def load_argocd() -> list[dict]:
@@ -75,6 +75,45 @@ def argocd_problems(objects) -> list[str]:
     return problems
 
 
+def whitelist_problems(project: dict, objects) -> list[str]:
+    """The project allows exactly the namespace and the kinds production deploys: no wildcard, no spare kind."""
+    problems = []
+    spec = project["spec"]
+    if [destination.get("namespace") for destination in spec["destinations"]] != [NAMESPACE]:
+        problems.append(f"AppProject/{project['metadata']['name']}: destinations {spec['destinations']}, "
+                        f"expected only namespace {NAMESPACE}")
+    used = {(obj["apiVersion"].rpartition("/")[0], obj["kind"]) for obj in objects}
+    for field, wanted in (("clusterResourceWhitelist", {kind for kind in used if kind[1] in CLUSTER_WIDE}),
+                          ("namespaceResourceWhitelist", {kind for kind in used if kind[1] not in CLUSTER_WIDE})):
+        listed = {(entry["group"], entry["kind"]) for entry in spec.get(field) or []}
+        for group, kind in sorted(listed - wanted):
+            problems.append(f"{field} allows {group or 'core'}/{kind}, which production does not deploy")
+        for group, kind in sorted(wanted - listed):
+            problems.append(f"{field} does not allow {group or 'core'}/{kind}, which production deploys")
+    return problems
+
+
+def project() -> dict:
+    return next(obj for obj in load_argocd() if obj["kind"] == "AppProject")
+
+
+def test_the_project_allows_only_the_salesync_namespace_and_the_kinds_in_use():
+    assert whitelist_problems(project(), rendered(PROD)) == []
+
+
+def test_whitelist_check_catches_a_wildcard_a_missing_kind_and_another_namespace():
+    broken = copy.deepcopy(project())
+    broken["spec"]["namespaceResourceWhitelist"] = [
+        entry for entry in broken["spec"]["namespaceResourceWhitelist"] if entry["kind"] != "PodMonitor"]
+    broken["spec"]["namespaceResourceWhitelist"].append({"group": "*", "kind": "*"})
+    broken["spec"]["destinations"].append({"server": IN_CLUSTER, "namespace": "default"})
+    assert whitelist_problems(broken, rendered(PROD)) == [
+        f"AppProject/salesync: destinations {broken['spec']['destinations']}, expected only namespace salesync",
+        "namespaceResourceWhitelist allows */*, which production does not deploy",
+        "namespaceResourceWhitelist does not allow monitoring.coreos.com/PodMonitor, which production deploys",
+    ]
+
+
 def test_argocd_runs_one_self_healing_application_per_production_directory():
     objects = load_argocd()
     assert argocd_problems(objects) == []
@@ -88,7 +127,7 @@ def test_argocd_check_catches_a_manual_sync_a_wrong_path_and_another_namespace()
     appset = next(obj for obj in objects if obj["kind"] == "ApplicationSet")
     appset["spec"]["template"]["spec"]["syncPolicy"]["automated"]["selfHeal"] = False
     appset["spec"]["generators"][0]["list"]["elements"].append({"name": "payments"})
-    appset["spec"]["template"]["spec"]["destination"]["namespace"] = "salesync"
+    appset["spec"]["template"]["spec"]["destination"]["namespace"] = "default"
     problems = argocd_problems(objects)
     assert problems[0].startswith("Applications point at [") and "k8s/overlays/prod/payments" in problems[0]
     assert "salesync-payments: source path k8s/overlays/prod/payments is not a kustomization" in problems

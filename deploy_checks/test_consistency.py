@@ -140,7 +140,7 @@ def test_kubernetes_agrees_with_the_code(environment):
 def test_kubernetes_disagreements_are_caught():
     objects = copy.deepcopy(list(rendered(PROD)))
     config = named(objects, "ConfigMap", "salesync-config")
-    config["data"]["DASHBOARD_SERVICE_URL"] = "http://service-dashboard.default.svc.cluster.local"
+    config["data"]["DASHBOARD_SERVICE_URL"] = "http://service-dashboard.salesync.svc.cluster.local"
     sale = pod_spec(named(objects, "Deployment", "sale"))["containers"][0]
     sale["readinessProbe"]["httpGet"]["path"] = "/ready"
     sale["env"].append({"name": "SALESYNC_RECONCILE_SECS", "value": "15"})
@@ -149,7 +149,7 @@ def test_kubernetes_disagreements_are_caught():
     store["env"].append({"name": "DATABASE_URL", "value": "postgresql://postgres:hunter2@db/salesync"})
     service = named(objects, "Service", "service-item")
     service["spec"]["ports"][0]["targetPort"] = 8002
-    named(objects, "Deployment", "bff")["spec"]["template"]["metadata"]["annotations"]["prometheus.io/port"] = "80"
+    named(objects, "PodMonitor", "salesync")["spec"]["podMetricsEndpoints"][0]["path"] = "/metric"
     consumer = pod_spec(named(objects, "Deployment", "dash-consumer"))["containers"][0]
     consumer["livenessProbe"]["exec"]["command"][3] = "/tmp/healthy"
     objects = [obj for obj in objects if obj["metadata"]["name"] != "migrate-order"]
@@ -157,13 +157,14 @@ def test_kubernetes_disagreements_are_caught():
                     "data": {"SALESYNC_JWT_SECRET": "c2VjcmV0"}})
     problems = k8s_problems(objects, code_facts())
     for expected in (
-        "Deployment/bff: DASHBOARD_SERVICE_URL=http://service-dashboard.default.svc.cluster.local, expected "
-        "http://service-dash.default.svc.cluster.local",
+        "Deployment/bff: DASHBOARD_SERVICE_URL=http://service-dashboard.salesync.svc.cluster.local, expected "
+        "http://service-dash.salesync.svc.cluster.local",
         "Deployment/sale: readinessProbe is {'path': '/ready', 'port': 'http'}, expected GET /readyz on 5000",
         "Deployment/sale: sets SALESYNC_RECONCILE_SECS, which neither the code nor the runtime reads",
         "Deployment/store: DATABASE_URL must come from a Secret, not a value",
         "Service/service-item: port 80 -> 8002, expected 80 -> 5000",
-        "Deployment/bff: pod annotation prometheus.io/port='80', expected '5000'",
+        "Deployment/bff: no PodMonitor scrapes /metrics on its port 5000 (found [{'interval': '30s', 'path': "
+        "'/metric', 'port': 'http', 'scrapeTimeout': '10s'}])",
         "no Job runs `python -m salesync_common.migrate order`",
         "Secret/salesync-jwt: Secrets are created by hand, never committed",
         "Deployment/dash-consumer: the liveness check reads ['/tmp/healthy'], but the process touches "

@@ -95,27 +95,34 @@ def test_autoscaling_rules_catch_a_missing_budget_and_a_fixed_replica_count():
 
 
 @pytest.mark.parametrize("environment", ENVIRONMENTS, ids=lambda path: path.name)
-def test_only_the_bff_is_reachable_from_outside(environment):
-    objects = rendered(environment)
-    assert cluster_rules.network_problems(objects) == []
-    assert cluster_rules.ingress_problems(objects) == []
+def test_only_the_bff_is_routed_from_outside(environment):
+    assert cluster_rules.ingress_problems(rendered(environment)) == []
 
 
-def test_network_rules_catch_an_open_service_and_an_ingress_to_it():
+def test_ingress_rules_catch_a_route_to_another_service():
     objects = copy.deepcopy(list(rendered(PROD)))
-    policy = named(objects, "NetworkPolicy", "bff-from-anywhere")
-    policy["spec"]["podSelector"]["matchLabels"]["app.kubernetes.io/name"] = "store"
     ingress = named(objects, "Ingress", "bff")
     ingress["spec"]["rules"][0]["http"]["paths"].append(
         {"path": "/internal", "pathType": "Prefix", "backend": {"service": {"name": "service-store",
                                                                             "port": {"number": 80}}}})
-    assert cluster_rules.network_problems(objects) == [
-        "Deployment/bff: the BFF admits nothing from outside the namespace",
-        "Deployment/store: admits traffic from outside the namespace ([{'ports': [{'port': 5000, "
-        "'protocol': 'TCP'}]}])",
-    ]
     assert cluster_rules.ingress_problems(objects) == [
         "Ingress/bff: routes to ['service-bff', 'service-store'], only service-bff may be reached from outside"]
+
+
+@pytest.mark.parametrize("environment", ENVIRONMENTS, ids=lambda path: path.name)
+def test_deployments_of_two_or_more_pods_have_a_budget_and_spread_over_nodes(environment):
+    assert cluster_rules.availability_problems(rendered(environment)) == []
+
+
+def test_availability_rules_catch_a_missing_budget_and_pods_free_to_share_a_node():
+    objects = copy.deepcopy([obj for obj in rendered(PROD)
+                             if not (obj["kind"] == "PodDisruptionBudget" and obj["metadata"]["name"] == "item")])
+    spread = pod_spec(named(objects, "Deployment", "store"))["topologySpreadConstraints"]
+    spread[:] = [constraint for constraint in spread if constraint["topologyKey"] != "kubernetes.io/hostname"]
+    assert cluster_rules.availability_problems(objects) == [
+        "Deployment/item: 0 PodDisruptionBudgets select its pods, expected 1",
+        "Deployment/store: not spread over nodes (kubernetes.io/hostname, DoNotSchedule)",
+    ]
 
 
 def public_bff_paths() -> set[str]:
@@ -168,4 +175,19 @@ def test_production_rules_catch_a_docker_hub_image_and_a_single_replica():
         "salesync-<name>:<tag>",
         "Deployment/store: 1 replica(s) in production, expected 2 or more",
         "Deployment/store: no more replicas in production (1) than in development (1)",
+    ]
+
+
+def test_validation_fails_on_broken_custom_resources():
+    """PodMonitor and PrometheusRule have no built-in schema: they are checked against deploy_checks/schemas."""
+    monitoring = rendered(K8S / "overlays" / "prod" / "monitoring")
+    monitor = copy.deepcopy(named(monitoring, "PodMonitor", "salesync"))
+    monitor["spec"]["podMetricsEndpoints"][0]["scrape_interval"] = "30s"
+    rule = copy.deepcopy(named(monitoring, "PrometheusRule", "salesync"))
+    rule["spec"]["groups"][0]["rules"][0]["for"] = "five minutes"
+    assert validation_problems([monitor, rule]) == [
+        "PodMonitor/salesync: Additional properties are not allowed ('scrape_interval' was unexpected) at "
+        "spec/podMetricsEndpoints/0",
+        "PrometheusRule/salesync: 'five minutes' does not match '^(0|(([0-9]+)y)?(([0-9]+)w)?(([0-9]+)d)?(([0-9]+)h)?"
+        "(([0-9]+)m)?(([0-9]+)s)?(([0-9]+)ms)?)$' at spec/groups/0/rules/0/for",
     ]

@@ -3,14 +3,11 @@ from __future__ import annotations
 
 import copy
 import json
-import re
 
-from deploy_checks.code_facts import code_facts, exposed_series
+from deploy_checks.code_facts import code_facts, exposed_series, series_in
 from deploy_checks.layout import GRAFANA_DASHBOARD, K8S
 from deploy_checks.manifests import named, rendered
 
-PROMQL_KEYWORDS = {"sum", "by", "rate", "max", "min", "avg", "histogram_quantile", "le", "without", "on",
-                   "ignoring", "increase", "irate", "count", "and", "or", "unless", "offset"}
 # title -> series each panel must use
 REQUIRED_PANELS = {
     "POS latency": {"http_request_duration_seconds_bucket"},
@@ -18,14 +15,6 @@ REQUIRED_PANELS = {
     "Payments per minute": {"salesync_payments_total"},
     "Consulting backlog": {"salesync_outbox", "salesync_consulting_jobs"},
 }
-
-
-def series_in(expr: str) -> set[str]:
-    """Metric names in a PromQL expression: identifiers not inside {...} or [...] and not functions."""
-    stripped = re.sub(r"\{[^}]*\}|\[[^\]]*\]|\"[^\"]*\"", " ", expr)
-    stripped = re.sub(r"\b(?:by|without|on|ignoring)\s*\([^)]*\)", " ", stripped)
-    names = set(re.findall(r"[a-zA-Z_:][a-zA-Z0-9_:]*", stripped))
-    return {name for name in names if name not in PROMQL_KEYWORDS and not re.fullmatch(r"\d.*", name)}
 
 
 def dashboard_problems(dashboard: dict, known_series: set[str]) -> list[str]:

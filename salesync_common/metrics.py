@@ -27,6 +27,7 @@ from prometheus_client import (
     multiprocess,
 )
 from prometheus_client.core import GaugeMetricFamily
+from sqlalchemy import func, select
 
 REQUESTS = Counter("http_requests_total", "HTTP requests answered", ["service", "method", "route", "status"])
 LATENCY = Histogram("http_request_duration_seconds", "HTTP request latency", ["service", "method", "route"],
@@ -111,6 +112,14 @@ def metrics():
         multiprocess.MultiProcessCollector(process_wide)
     body = generate_latest(process_wide) + generate_latest(current_app.extensions["salesync_metrics_registry"])
     return Response(body, mimetype=CONTENT_TYPE_LATEST)
+
+
+def waiting_figures(session, created_at, condition, *, count_label: str = "count") -> list[tuple[list[str], float]]:
+    """For a scrape-time gauge of rows that wait (an outbox, pending sales): how many, and how old the
+    oldest is in seconds (0 when none waits), by the database's clock."""
+    oldest_age = func.extract("epoch", func.now() - func.min(created_at))
+    count, oldest = session.execute(select(func.count(), func.coalesce(oldest_age, 0)).where(condition)).one()
+    return [([count_label], count), (["oldest_age_seconds"], float(oldest))]
 
 
 def scrape_gauges(app: Flask) -> ScrapeTimeGauges:

@@ -28,15 +28,13 @@ def _backlog_gauges(app: Flask) -> None:
     """The consulting backlog, read from the database when Prometheus scrapes."""
     from sqlalchemy import func, select
 
-    from salesync_common.metrics import scrape_gauges
+    from salesync_common.metrics import scrape_gauges, waiting_figures
 
     from .models import ConsultingJob, OutboxMessage
 
     def outbox():
-        oldest_age = func.extract("epoch", func.now() - func.min(OutboxMessage.created_at))
-        count, oldest = db.session.execute(
-            select(func.count(), func.coalesce(oldest_age, 0)).where(OutboxMessage.sent_at.is_(None))).one()
-        return [(["pending"], count), (["oldest_age_seconds"], float(oldest))]
+        return waiting_figures(db.session, OutboxMessage.created_at, OutboxMessage.sent_at.is_(None),
+                               count_label="pending")
 
     def jobs():
         rows = db.session.execute(select(ConsultingJob.status, func.count()).group_by(ConsultingJob.status)).all()

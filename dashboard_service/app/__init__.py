@@ -30,13 +30,16 @@ def create_app(settings: Settings | None = None, *, sms_limits: SmsLimits | None
 
 
 def _feed_gauges(app: Flask) -> None:
-    """The Kafka consumer's stored position, what it has stored and what it dead-lettered (by reason), read
-    when Prometheus scrapes (the consumer is a process without an HTTP server; its tables are the record)."""
+    """The Kafka consumer's stored position and lag, what it has stored and what it dead-lettered (by reason),
+    read when Prometheus scrapes (the consumer is a process without an HTTP server; its tables are the
+    record), and the settlement SMS sent today against the daily limit."""
     from sqlalchemy import func, select
 
     from salesync_common.metrics import scrape_gauges
 
+    from .consumer_lag import LogEnds, consumer_lag
     from .models import ConsultingResult, ConsumerPosition, DeadLetter
+    from .sms_quota import sent_today
 
     def positions():
         rows = db.session.execute(select(ConsumerPosition.topic, ConsumerPosition.partition,
@@ -54,9 +57,23 @@ def _feed_gauges(app: Flask) -> None:
                                   .group_by(DeadLetter.topic, DeadLetter.reason)).all()
         return [([topic, reason], count) for topic, reason, count in rows]
 
+    # The Kafka client that reads the log ends, closed with the app's broker by whoever owns both (tests).
+    log_ends = LogEnds(app.extensions["salesync_settings"].kafka_bootstrap_servers)
+    app.extensions["consumer_log_ends"] = log_ends
+
+    def lag():
+        return consumer_lag(session=db.session, ends=log_ends.read())
+
+    def sms_today():
+        return [(["sent"], sent_today(db.session)), (["limit"], app.extensions["sms_limits"].daily_limit)]
+
     gauges = scrape_gauges(app)
     gauges.add("salesync_consumer_position", "Next offset the dashboard consumer will read", ["topic", "partition"],
                positions)
+    gauges.add("salesync_consumer_lag", "Records of the topic the dashboard consumer has not stored yet",
+               ["topic", "partition"], lag)
+    gauges.add("salesync_sms_today", "Settlement SMS sent this UTC day, and the deployment's daily limit", ["figure"],
+               sms_today)
     gauges.add("salesync_consulting_feed", "Consulting results the dashboard has stored", ["figure"], received)
     gauges.add("salesync_consumer_dead_letters", "Records the dashboard consumer could not store and dead-lettered",
                ["topic", "reason"], dead_letters)

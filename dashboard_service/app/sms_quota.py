@@ -142,9 +142,19 @@ def _check_phone_window(session: Session, *, phone: str, now: datetime.datetime,
                        f"{wait}초 후에 다시 시도하세요.", error="settlement_sms_phone_limit", wait=wait)
 
 
+def sent_today(session: Session, *, now: datetime.datetime | None = None) -> int:
+    """Settlement messages of the whole deployment since 00:00 UTC: what the daily limit counts."""
+    return session.scalar(select(func.count()).select_from(Settlement).where(
+        Settlement.created_at >= _utc_midnight(now or datetime.datetime.now(datetime.UTC))))
+
+
+def _utc_midnight(now: datetime.datetime) -> datetime.datetime:
+    return datetime.datetime.combine(now.astimezone(datetime.UTC).date(), datetime.time.min, tzinfo=datetime.UTC)
+
+
 def _check_deployment_day(session: Session, *, now: datetime.datetime, limit: int) -> None:
-    midnight = datetime.datetime.combine(now.astimezone(datetime.UTC).date(), datetime.time.min, tzinfo=datetime.UTC)
-    used = session.scalar(select(func.count()).select_from(Settlement).where(Settlement.created_at >= midnight))
+    midnight = _utc_midnight(now)
+    used = sent_today(session, now=now)
     if used >= limit:
         wait = _seconds(midnight + datetime.timedelta(days=1) - now)
         log.info("settlement SMS refused: the deployment's daily limit of %d messages is used up", limit)

@@ -23,6 +23,7 @@ def create_app(settings: Settings | None = None, *, reconcile_every: float | Non
     from .api import internal, sales
     app.register_blueprint(sales.bp)
     app.register_blueprint(internal.bp)
+    _pending_gauge(app)
 
     if reconcile_every is None:
         reconcile_every = float(os.environ.get("SALESYNC_RECONCILE_SECONDS", "15"))
@@ -30,3 +31,17 @@ def create_app(settings: Settings | None = None, *, reconcile_every: float | Non
         from .reconciler import start_reconciler
         start_reconciler(app, reconcile_every)
     return app
+
+
+def _pending_gauge(app: Flask) -> None:
+    """Sales a payment left pending (the card step not finished, or the order not yet marked paid): how
+    many, and how old the oldest is, read from the database when Prometheus scrapes. The reconciler
+    settles them within a few passes; an old one means it cannot (the order service unreachable)."""
+    from salesync_common.metrics import scrape_gauges, waiting_figures
+
+    from .models import PENDING, Sale
+
+    def pending():
+        return waiting_figures(db.session, Sale.created_at, Sale.status == PENDING)
+
+    scrape_gauges(app).add("salesync_sales_pending", "Sales not yet completed or failed", ["figure"], pending)

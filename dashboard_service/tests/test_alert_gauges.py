@@ -1,0 +1,59 @@
+"""The gauges the alerts read (k8s/monitoring/prometheusrule.yaml): the settlement SMS used today against
+the daily limit (SalesyncSmsDailyCap), and how far the consumer is behind the topic (SalesyncConsumerLag)."""
+import datetime
+
+from kafka import KafkaProducer
+
+from dashboard_service.app import create_app
+from dashboard_service.app.models import ConsumerPosition, Settlement, db
+from salesync_common.kafka_client import CONSULTING_TOPIC
+from testsupport.scrape import by_label, samples
+from testsupport.settings import migrated_settings
+
+
+def add_settlement(*, store_id: int, created_at: datetime.datetime):
+    db.session.add(Settlement(store_id=store_id, business_date=created_at.date(), figures={}, text="정산",
+                              channel="recorded", status="recorded", created_at=created_at))
+
+
+def test_sms_today_counts_this_utc_days_settlements_against_the_daily_limit(app, client):
+    now = datetime.datetime.now(datetime.UTC)
+    midnight = datetime.datetime.combine(now.date(), datetime.time.min, tzinfo=datetime.UTC)
+    times = [now, max(midnight, now - datetime.timedelta(minutes=5)), midnight - datetime.timedelta(hours=1)]
+    with app.app_context():
+        for store_id, created_at in enumerate(times, start=1):
+            add_settlement(store_id=store_id, created_at=created_at)
+        db.session.commit()
+    assert by_label(client, "salesync_sms_today", "figure") == {
+        "sent": 2, "limit": app.extensions["sms_limits"].daily_limit}
+
+
+def test_consumer_lag_is_the_end_of_the_log_minus_the_stored_position(database_url, own_kafka_broker):
+    lagging = create_app(migrated_settings("dashboard", database_url,
+                                           kafka_bootstrap_servers=own_kafka_broker.bootstrap_servers))
+    producer = KafkaProducer(bootstrap_servers=own_kafka_broker.bootstrap_servers.split(","))
+    try:
+        for n in range(5):
+            producer.send(CONSULTING_TOPIC, key=b"k", value=b"%d" % n, partition=0).get(timeout=10)
+    finally:
+        producer.close()
+    client = lagging.test_client()
+    assert samples(client, "salesync_consumer_lag") == {(("partition", "0"), ("topic", CONSULTING_TOPIC)): 5}
+    with lagging.app_context():
+        db.session.add(ConsumerPosition(topic=CONSULTING_TOPIC, partition=0, next_offset=3))
+        db.session.commit()
+    try:
+        assert by_label(client, "salesync_consumer_lag", "partition") == {"0": 2}
+    finally:
+        lagging.extensions["consumer_log_ends"].close()  # before the test's broker goes away
+        with lagging.app_context():
+            db.session.query(ConsumerPosition).delete()
+            db.session.commit()
+
+
+def test_the_scrape_answers_without_the_lag_when_kafka_is_away(database_url):
+    """No broker at the address (port 1 refuses): the other figures are still scraped."""
+    away = create_app(migrated_settings("dashboard", database_url, kafka_bootstrap_servers="127.0.0.1:1"))
+    client = away.test_client()
+    assert samples(client, "salesync_consumer_lag") == {}
+    assert by_label(client, "salesync_sms_today", "figure")["limit"] == away.extensions["sms_limits"].daily_limit

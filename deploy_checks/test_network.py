@@ -1,0 +1,94 @@
+"""NetworkPolicies, both ways, against who talks to whom in the code: default deny; each service admits
+its callers and each process reaches its callees, DNS, PgBouncer, Kafka and HTTPS only where its code
+uses them; from outside, only the ingress controller (to the BFF) and Prometheus (to /metrics)."""
+from __future__ import annotations
+
+import ast
+import copy
+
+import pytest
+
+from deploy_checks import call_graph, network_rules
+from deploy_checks.layout import DEV, PROD
+from deploy_checks.manifests import named, rendered
+
+ENVIRONMENTS = [DEV, PROD]
+
+
+def test_who_calls_whom_is_read_from_the_code():
+    reaches = {process.deployment: call_graph.reaches(process) for process in call_graph.processes()}
+    assert reaches["bff"] == {"store", "item", "order", "sale", "dashboard", "consulting"}
+    assert reaches["sale"] == {"order", "store", "database"}  # payments, the reconciler, the time zone
+    assert reaches["dash"] == {"order", "sale", "item", "store", "database", "https", "kafka"}  # reports; SNS; lag
+    assert reaches["consulting"] == {"database"}  # the web app only queues jobs
+    assert reaches["consulting-worker"] == {"dashboard", "database", "kafka", "https"}  # report, outbox, OpenAI
+    assert reaches["dash-consumer"] == {"database", "kafka"}
+    assert reaches["migrate-order"] == {"database"}
+
+
+def test_a_call_is_found_through_functions_classes_and_modules():
+    tree = ast.parse('''
+from . import helpers
+def route():
+    return helpers.lookup()
+def lookup():
+    return Reader().read()
+class Reader:
+    def read(self):
+        return service_client().get("item", "/internal/items")
+def unrelated():
+    return {}.get("store")
+''')
+    functions = call_graph._functions_of(tree)
+    assert functions["Reader"][0].members[0].reaches == {"item"}
+    assert functions["route"][0].names >= {"lookup"}
+    assert functions["unrelated"][0].reaches == set()
+
+
+@pytest.mark.parametrize("environment", ENVIRONMENTS, ids=lambda path: path.name)
+def test_the_policies_allow_exactly_what_the_code_needs(environment):
+    objects = rendered(environment)
+    assert network_rules.default_deny_problems(objects) == []
+    assert network_rules.call_problems(objects) == []
+    assert network_rules.outside_problems(objects) == []
+    assert network_rules.egress_problems(objects) == []
+
+
+def test_network_rules_catch_a_wrong_caller_an_open_service_and_a_missing_deny():
+    objects = copy.deepcopy(list(rendered(PROD)))
+    objects.remove(named(objects, "NetworkPolicy", "default-deny"))
+    store_in = named(objects, "NetworkPolicy", "store-ingress")["spec"]["ingress"][0]["from"]
+    store_in.append({"podSelector": {"matchLabels": {"app.kubernetes.io/name": "consulting",
+                                                     "app.kubernetes.io/component": "web"}}})
+    store_in.append({"namespaceSelector": {}})
+    order_out = named(objects, "NetworkPolicy", "order-egress")["spec"]["egress"][0]["to"]
+    order_out[:] = [peer for peer in order_out
+                    if peer["podSelector"]["matchLabels"]["app.kubernetes.io/name"] != "item"]
+    named(objects, "NetworkPolicy", "bff-ingress")["spec"]["ingress"][0] = {}
+    assert network_rules.default_deny_problems(objects) == [
+        "no default-deny NetworkPolicy (every pod, Ingress and Egress, no rule)"]
+    assert network_rules.call_problems(objects) == [
+        "order calls item in the code, but no egress policy lets it",
+        "store admits consulting, which never calls it",
+    ]
+    assert network_rules.outside_problems(objects) == [
+        "bff: the BFF must admit its ingress controller, and only it ([{}])",
+        "store: admits traffic from outside the namespace ([{'namespaceSelector': {}}])",
+    ]
+
+
+def test_egress_rules_catch_direct_database_access_stray_https_and_missing_kafka():
+    objects = copy.deepcopy(list(rendered(PROD)))
+    sale_out = named(objects, "NetworkPolicy", "sale-egress")["spec"]["egress"]
+    sale_out.append({"to": [{"ipBlock": {"cidr": "10.0.64.0/20"}}], "ports": [{"port": 5432, "protocol": "TCP"}]})
+    sale_out.append({"to": [{"ipBlock": {"cidr": "0.0.0.0/0"}}], "ports": [{"port": 443, "protocol": "TCP"}]})
+    objects.remove(named(objects, "NetworkPolicy", "dash-consumer-kafka"))
+    objects.remove(named(objects, "NetworkPolicy", "purge-egress"))
+    named(objects, "NetworkPolicy", "store-egress")["spec"]["egress"].append({"to": [{"podSelector": {}}]})
+    assert sorted(network_rules.egress_problems(objects)) == sorted([
+        "store: an egress rule without ports or peers lets it reach anything",
+        "sale: reaches PostgreSQL directly ([{'ipBlock': {'cidr': '10.0.64.0/20'}}]); only PgBouncer may",
+        "sale: may reach port 443 (https), which its code does not use",
+        "dash-consumer: its code uses kafka, but no egress policy allows port 9092",
+        "purge: needs PgBouncer egress",
+    ])
