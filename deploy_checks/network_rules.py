@@ -25,7 +25,7 @@ PROMETHEUS_PEER = {
     "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "monitoring"}},
     "podSelector": {"matchLabels": {"app.kubernetes.io/name": "prometheus"}},
 }
-# The purge CronJob's pods (another branch adds the CronJob): only their label is known here.
+# The purge CronJobs' pods (one per service with purged tables): each needs its database and nothing else.
 PURGE_POD = {"app.kubernetes.io/part-of": "salesync", "app.kubernetes.io/component": "purge"}
 
 
@@ -148,7 +148,7 @@ def egress_problems(objects) -> list[str]:
     whose code uses them. No egress rule without peers or ports."""
     problems = []
     reaches = {process.deployment: call_graph.reaches(process) for process in call_graph.processes()}
-    all_workloads = workloads(objects) + [Workload("purge", PURGE_POD)]
+    all_workloads = workloads(objects)
     for workload in all_workloads:
         egress = rules(objects, workload.labels, "egress")
         if any(not rule.get("ports") or not rule.get("to") for rule in egress):
@@ -156,7 +156,8 @@ def egress_problems(objects) -> list[str]:
         dns = [rule for rule in egress if KUBE_DNS in rule.get("to", [])]
         if not all(any(_allows_port(rule, DNS_PORT, protocol) for rule in dns) for protocol in ("UDP", "TCP")):
             problems.append(f"{workload.name}: may not ask kube-dns (UDP and TCP 53)")
-        needs_database = call_graph.DATABASE in reaches.get(workload.name, frozenset()) or workload.labels == PURGE_POD
+        is_purge = selects({"matchLabels": PURGE_POD}, workload.labels)
+        needs_database = call_graph.DATABASE in reaches.get(workload.name, frozenset()) or is_purge
         problems += _database_problems(objects, workload, needs_database)
         problems += _pooler_admission_problems(objects, workload, all_workloads, needs_database)
         if workload.name in reaches:  # else not our code (PgBouncer, the dev PostgreSQL and Kafka)

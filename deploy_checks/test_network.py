@@ -13,6 +13,7 @@ from deploy_checks.layout import DEV, PROD
 from deploy_checks.manifests import named, rendered
 
 ENVIRONMENTS = [DEV, PROD]
+PURGE_CRONJOBS = ["purge-consulting", "purge-dash", "purge-order", "purge-sale", "purge-store"]
 
 
 def test_who_calls_whom_is_read_from_the_code():
@@ -90,5 +91,5 @@ def test_egress_rules_catch_direct_database_access_stray_https_and_missing_kafka
         "sale: reaches PostgreSQL directly ([{'ipBlock': {'cidr': '10.0.64.0/20'}}]); only PgBouncer may",
         "sale: may reach port 443 (https), which its code does not use",
         "dash-consumer: its code uses kafka, but no egress policy allows port 9092",
-        "purge: needs PgBouncer egress",
+        *(f"{name}: needs PgBouncer egress" for name in PURGE_CRONJOBS),
     ])
