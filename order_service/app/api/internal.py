@@ -52,7 +52,7 @@ def order_lines(order_id: int):
 def pay_order(order_id: int):
     claim = parse_body(PaymentClaim)
     order = orders.mark_paid(session=db.session, store_id=g.store_id, order_id=order_id,
-                             sale_id=claim.sale_id, total_price=claim.total_price)
+                             sale_id=claim.sale_id, total_price=claim.total_price, zone=store_time_zone())
     return jsonify(orders.payment_view(order))
 
 
@@ -60,6 +60,5 @@ def pay_order(order_id: int):
 @login_required
 def item_day_report():
     start, end = parse_period(request.args.get("start"), request.args.get("end"))
-    lines = reports.item_day_totals(session=db.session, store_id=g.store_id, start=start, end=end,
-                                    zone=store_time_zone())
+    lines = reports.item_day_totals(session=db.session, store_id=g.store_id, start=start, end=end)
     return jsonify(ItemDayReport(lines=lines).model_dump(mode="json"))
