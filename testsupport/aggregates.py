@@ -12,7 +12,7 @@ import zoneinfo
 import sqlalchemy
 
 from order_service.app import item_days
-from sale_service.app import refund_days
+from sale_service.app import refund_days, revenue_days
 from salesync_common.settings import normalise_database_url
 
 from .postgres import libpq_url
@@ -29,12 +29,14 @@ def _exists(connection, table: str) -> bool:
     return connection.execute(sqlalchemy.text("SELECT to_regclass(:table) IS NOT NULL"), {"table": table}).scalar()
 
 
-def recount(database_url: str, *, order_ids: list[int] = (), refund_ids: list[int] = ()) -> None:
-    """Rebuild the item days and refund item days of the stores these orders and refunds belong to."""
+def recount(database_url: str, *, order_ids: list[int] = (), refund_ids: list[int] = (),
+            store_ids: list[int] = ()) -> None:
+    """Rebuild the report aggregates (item days, refund item days, revenue days) of the stores these orders and
+    refunds belong to, and of store_ids."""
     with _engine(database_url).begin() as connection:
         has = {table: _exists(connection, table) for table in ('"order".item_days', "sale.refund_item_days",
                                                                "store.stores")}
-        stores = set()
+        stores = set(store_ids)
         if has['"order".item_days']:
             stores |= set(connection.execute(sqlalchemy.text(
                 'SELECT store_id FROM "order".orders WHERE order_id = ANY(:ids)'), {"ids": list(order_ids)}).scalars())
@@ -48,3 +50,4 @@ def recount(database_url: str, *, order_ids: list[int] = (), refund_ids: list[in
                 item_days.recount_store(session=connection, store_id=store_id, zone=zone)
             if has["sale.refund_item_days"]:
                 refund_days.recount_store(session=connection, store_id=store_id, zone=zone)
+                revenue_days.recount_store(session=connection, store_id=store_id, zone=zone)

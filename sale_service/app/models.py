@@ -105,4 +105,23 @@ class RefundItemDay(db.Model):
     sales_volume: Mapped[int] = mapped_column(BigInteger, nullable=False)
 
 
+class RevenueDay(db.Model):
+    """Payments and refunds summed per store and business day, by payment method: what the revenue reports
+    read instead of every sale. A completed payment and a refund each add to it in their own transaction."""
+    __tablename__ = "revenue_days"
+    __table_args__ = (
+        CheckConstraint("payments >= 0", name="payments_not_negative"),
+        CheckConstraint("paid_cash >= 0 AND paid_card >= 0", name="paid_not_negative"),
+        CheckConstraint("refunded_cash >= 0 AND refunded_card >= 0", name="refunded_not_negative"),
+    )
+
+    store_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    business_day: Mapped[datetime.date] = mapped_column(Date, primary_key=True)
+    payments: Mapped[int] = mapped_column(Integer, nullable=False)  # completed payments made that day
+    paid_cash: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    paid_card: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    refunded_cash: Mapped[int] = mapped_column(BigInteger, nullable=False)  # refunds made that day, by the
+    refunded_card: Mapped[int] = mapped_column(BigInteger, nullable=False)  # method of the sale refunded
+
+
 IdempotencyKey = make_idempotency_model(db)

@@ -69,6 +69,7 @@ def record_refund_lines(*, session: Session, client: ServiceClient, jwt_secret: 
             try:
                 revenue.keep_lines(refund, revenue.paid_order_of(client=client, sale=sale, token=token))
                 session.flush()
+                # Only its lines are new: its amount was in the revenue days since it was booked (or backfilled).
                 refund_days.add_refund(session=session, refund_id=refund_id,
                                        zone=revenue.store_zone(client=client, token=token))
                 unit.commit()  # one refund per transaction, as for pending sales

@@ -8,19 +8,19 @@ from __future__ import annotations
 import datetime
 import zoneinfo
 
-from sqlalchemy import case, func, literal, select, union_all
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from salesync_common.business_day import days_of, period_bounds
+from salesync_common.business_day import days_of, store_time_zone
 from salesync_common.contracts.orders import PaidOrderLines
 from salesync_common.contracts.stores import StoreCard
 from salesync_common.database import MAX_ID
 from salesync_common.errors import Conflict, NotFound, UpstreamError
 from salesync_common.service_client import ServiceClient
 
-from . import refund_days
-from .models import COMPLETED, PAYMENT_LABELS, Refund, RefundItemDay, RefundLine, Sale
+from . import refund_days, revenue_days
+from .models import COMPLETED, PAYMENT_LABELS, Refund, RefundItemDay, RefundLine, RevenueDay, Sale
 
 PAID = "paid"  # the order service's status of an order closed by a payment
 
@@ -58,6 +58,7 @@ def refund_sale(*, session: Session, client: ServiceClient, store_id: int, sale_
     except IntegrityError:
         raise Conflict("이미 취소된 결제입니다.", error="already_refunded", sale_id=sale_id) from None
     refund_days.add_refund(session=session, refund_id=refund.refund_id, zone=zone)
+    revenue_days.add_refund(session=session, refund_id=refund.refund_id, zone=zone)
     session.refresh(refund)
     return refund
 
@@ -79,8 +80,11 @@ def paid_order_of(*, client: ServiceClient, sale: Sale, token: str | None = None
     return order
 
 
-def store_zone(*, client: ServiceClient, token: str) -> zoneinfo.ZoneInfo:
-    """The time zone of the token's store, for work done outside a request (the reconciler)."""
+def store_zone(*, client: ServiceClient, token: str | None = None) -> zoneinfo.ZoneInfo:
+    """The time zone of the store: the caller's (cached), or the token's for work done outside a request
+    (the reconciler)."""
+    if token is None:
+        return store_time_zone()
     return client.get("store", "/internal/stores/me", token=token).parsed(
         StoreCard, error="store_lookup_failed", message="store lookup failed").zone
 
@@ -101,32 +105,19 @@ def refunded_lines(*, session: Session, store_id: int, start: datetime.date, end
             for day, sold, item_id, name, quantity, volume in rows]
 
 
-def daily_revenue(*, session: Session, store_id: int, start: datetime.date, end: datetime.date,
-                  zone: zoneinfo.ZoneInfo) -> list[dict]:
+def daily_revenue(*, session: Session, store_id: int, start: datetime.date, end: datetime.date) -> list[dict]:
     """Every business day of start..end: revenue (payments − refunds), payment count, refunds,
-    and the cash and card parts of the revenue. One query, whatever the length of the period."""
-    since, until = period_bounds(start, end, zone)
-    payments = select(
-        func.date(func.timezone(zone.key, Sale.completed_at)).label("day"),
-        Sale.total_price.label("amount"), literal(1).label("payments"), Sale.payment_method.label("method"),
-    ).where(Sale.store_id == store_id, Sale.status == COMPLETED,
-            Sale.completed_at >= since, Sale.completed_at < until)
-    refunds = select(
-        func.date(func.timezone(zone.key, Refund.created_at)).label("day"),
-        (-Refund.amount).label("amount"), literal(0).label("payments"), Sale.payment_method.label("method"),
-    ).join(Sale, Sale.sale_id == Refund.sale_id).where(
-        Refund.store_id == store_id, Refund.created_at >= since, Refund.created_at < until)
-    moves = union_all(payments, refunds).subquery()
-
-    def by_method(method):
-        return func.sum(case((moves.c.method == method, moves.c.amount), else_=0))
-
+    and the cash and card parts of the revenue. One row of the revenue-day aggregate per day at most."""
     rows = session.execute(
-        select(moves.c.day, func.sum(moves.c.amount), func.sum(moves.c.payments),
-               -func.sum(func.least(moves.c.amount, 0)), by_method("cash"), by_method("card"))
-        .group_by(moves.c.day)
+        select(RevenueDay.business_day, RevenueDay.payments, RevenueDay.paid_cash, RevenueDay.paid_card,
+               RevenueDay.refunded_cash, RevenueDay.refunded_card)
+        .where(RevenueDay.store_id == store_id, RevenueDay.business_day >= start, RevenueDay.business_day <= end)
     ).all()
-    found = {row[0]: [int(value) for value in row[1:]] for row in rows}
-    keys = ("sales_volume", "payments", "refunds", "cash_total", "card_total")
-    return [{"date": day.isoformat(), **dict(zip(keys, found.get(day, [0] * len(keys)), strict=True))}
-            for day in days_of(start, end)]
+    found = {day: (payments, paid_cash - refunded_cash, paid_card - refunded_card, refunded_cash + refunded_card)
+             for day, payments, paid_cash, paid_card, refunded_cash, refunded_card in rows}
+    days = []
+    for day in days_of(start, end):
+        payments, cash, card, refunds = found.get(day, (0, 0, 0, 0))
+        days.append({"date": day.isoformat(), "sales_volume": cash + card, "payments": payments,
+                     "refunds": refunds, "cash_total": cash, "card_total": card})
+    return days
