@@ -135,11 +135,10 @@ def test_a_payment_rolled_back_leaves_the_aggregate_unchanged(app, client, own_s
     paid(client, headers, 1, [(items["아메리카노"], 1)], 901)
     before = rows(app, AGGREGATE)
     order_id = order(client, headers, 2, [(items["아메리카노"], 2)]).get_json()["order_id"]
-    with app.app_context():
-        with Session(db.engine) as session:
-            orders.mark_paid(session=session, store_id=store_id, order_id=order_id, sale_id=902,
-                             total_price=9000, zone=SEOUL)
-            session.rollback()  # e.g. the response could not be written
+    with app.app_context(), Session(db.engine) as session:
+        orders.mark_paid(session=session, store_id=store_id, order_id=order_id, sale_id=902,
+                         total_price=9000, zone=SEOUL)
+        session.rollback()  # e.g. the response could not be written
     # A payment the order refuses (its total changed) counts nothing either.
     refused = client.post(f"/internal/orders/{order_id}/pay", json={"sale_id": 903, "total_price": 1},
                           headers={**headers, **from_sale()})

@@ -13,7 +13,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 _COLUMNS = "store_id, business_day, payments, paid_cash, paid_card, refunded_cash, refunded_card"
-_ADD = f"""
+_ADD = """
     ON CONFLICT (store_id, business_day) DO UPDATE
     SET payments = day.payments + excluded.payments,
         paid_cash = day.paid_cash + excluded.paid_cash, paid_card = day.paid_card + excluded.paid_card,

@@ -7,10 +7,10 @@ import psycopg2
 from sale_service.app import create_app
 from sale_service.app.models import db
 from sale_service.app.reconciler import record_refund_lines
+from testsupport import aggregates
 from testsupport.clients import CheckedClient
 from testsupport.postgres import libpq_url
 from testsupport.settings import TEST_JWT_SECRET, settings_for_tests
-from testsupport import aggregates
 from testsupport.shop import backdate, backdate_refunds
 
 from .test_payments import pay, sales
