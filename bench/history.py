@@ -22,7 +22,10 @@ import time
 import zoneinfo
 from http import HTTPStatus
 
+import psycopg2
 import requests
+
+from testsupport.postgres import libpq_url
 
 from .seed import check_history, create_menu, sign_up, write_history, write_other_stores
 from .system import REPO, System
@@ -52,8 +55,10 @@ def pos_load(config: dict, work: pathlib.Path, name: str, *, base: str, token: s
         return None
     result = json.loads(result_path.read_text())
     errors = sum(route["errors"] for route in result["routes"].values() if route["group"] == "pos")
-    return {**result["groups"]["pos"], "errors": errors, "rps": round(result["groups"]["pos"]["requests"]
-                                                                       / result["elapsed_s"], 1)}
+    routes = {name: {key: route[key] for key in ("requests", "p50_ms", "p99_ms")}
+              for name, route in result["routes"].items() if route["group"] == "pos"}
+    return {**result["groups"]["pos"], "errors": errors, "routes": routes,
+            "rps": round(result["groups"]["pos"]["requests"] / result["elapsed_s"], 1)}
 
 
 def time_report(base: str, token: str, path: str) -> dict:
@@ -73,6 +78,41 @@ def time_report(base: str, token: str, path: str) -> dict:
     return {"requests": len(timings), "p50_ms": round(statistics.median(timings), 1),
             "p95_ms": round(timings[int(0.95 * len(timings)) - 1], 1), "max_ms": round(timings[-1], 1),
             "bytes": len(reply.content)}
+
+
+# What a 365-day report costs PostgreSQL: read from the aggregates as the services do now, and summed from
+# the rows as they did before the aggregates (same results; Seoul business days).
+SQL_READS = {
+    "item days from item_days": """SELECT business_day, item_id, item_name, quantity, sales_volume
+        FROM "order".item_days WHERE store_id = %(store)s AND business_day BETWEEN %(start)s AND %(end)s""",
+    "item days from order lines": """SELECT date(timezone('Asia/Seoul', o.paid_at)), l.item_id, sum(l.quantity),
+            sum(l.quantity::bigint * l.unit_price)
+        FROM "order".order_lines l JOIN "order".orders o ON o.order_id = l.order_id
+        WHERE o.store_id = %(store)s AND o.status = 'paid' AND o.paid_at >= %(since)s AND o.paid_at < %(until)s
+        GROUP BY 1, 2""",
+    "revenue from revenue_days": """SELECT * FROM sale.revenue_days
+        WHERE store_id = %(store)s AND business_day BETWEEN %(start)s AND %(end)s""",
+    "revenue from sales": """SELECT date(timezone('Asia/Seoul', completed_at)), sum(total_price), count(*)
+        FROM sale.sales WHERE store_id = %(store)s AND status = 'completed' AND completed_at >= %(since)s
+            AND completed_at < %(until)s GROUP BY 1""",
+}
+
+
+def sql_read_times(database_url: str, store_id: int, start: datetime.date, end: datetime.date) -> dict:
+    """Median execution time (EXPLAIN ANALYZE, 5 runs after one) of each of SQL_READS, in ms."""
+    seoul = zoneinfo.ZoneInfo("Asia/Seoul")
+    params = {"store": store_id, "start": start, "end": end,
+              "since": datetime.datetime.combine(start, datetime.time(), seoul),
+              "until": datetime.datetime.combine(end + datetime.timedelta(days=1), datetime.time(), seoul)}
+    times = {}
+    with psycopg2.connect(libpq_url(database_url)) as connection, connection.cursor() as cursor:
+        for name, query in SQL_READS.items():
+            runs = []
+            for _ in range(6):
+                cursor.execute("EXPLAIN (ANALYZE, FORMAT JSON) " + query, params)
+                runs.append(cursor.fetchone()[0][0]["Execution Time"])
+            times[name] = round(statistics.median(runs[1:]), 1)
+    return times
 
 
 def run_history(config: dict, work: pathlib.Path) -> int:
@@ -103,6 +143,7 @@ def run_history(config: dict, work: pathlib.Path) -> int:
         today = datetime.datetime.now(zoneinfo.ZoneInfo("Asia/Seoul")).date()
         period = f"start={today - datetime.timedelta(days=REPORT_DAYS - 1)}&end={today}"
         reports = {name: time_report(base, api.token, f"/bff/{name}?{period}") for name in ("sales", "volumes")}
+        sql = sql_read_times(database_url, store_id, today - datetime.timedelta(days=REPORT_DAYS - 1), today)
         with_history = pos_load(config, work, "pos-history", base=base, token=api.token, items=items)
         if with_history is None:
             return 2
@@ -114,9 +155,15 @@ def run_history(config: dict, work: pathlib.Path) -> int:
             print(f"/bff/{name} {REPORT_DAYS} days: p50 {figures['p50_ms']:.0f} ms, p95 {figures['p95_ms']:.0f} ms, "
                   f"max {figures['max_ms']:.0f} ms ({figures['requests']} requests one at a time, "
                   f"{figures['bytes']} bytes)")
+        print(f"PostgreSQL, {REPORT_DAYS} days of the measured store (EXPLAIN ANALYZE, median of 5): "
+              + ", ".join(f"{name} {ms} ms" for name, ms in sql.items()))
         for name, figures in (("empty database", empty), ("with the history", with_history)):
             print(f"POS at {config['terminals']} terminals, {name}: p50 {figures['p50_ms']:.0f} ms, "
                   f"p99 {figures['p99_ms']:.0f} ms, {figures['rps']} req/s, {figures['errors']} errors")
+        for route, figures in with_history["routes"].items():
+            before = empty["routes"][route]
+            print(f"  {route:<24} p99 {before['p99_ms'] or 0:>5.0f} ms empty, "
+                  f"{figures['p99_ms'] or 0:>5.0f} ms with history")
         if growth is not None:
             print(f"POS p99 with the history: {100 * growth:+.0f}% against the empty database")
         missed = [f"/bff/{name} p95 {figures['p95_ms']:.0f} ms" for name, figures in reports.items()
@@ -134,7 +181,7 @@ def run_history(config: dict, work: pathlib.Path) -> int:
             "when": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
             "machine": {"cpus": os.cpu_count(), "load_average_at_end": os.getloadavg()},
             "gunicorn": {"workers": system.workers, "threads": system.threads},
-            "seed": {"measured": history, "others": others}, "reports": reports,
+            "seed": {"measured": history, "others": others}, "reports": reports, "sql_ms": sql,
             "pos": {"empty": empty, "history": with_history, "p99_growth": growth}, "missed": missed,
         }, ensure_ascii=False, indent=1))
         say(f"results: {path.relative_to(REPO)}")
