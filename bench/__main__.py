@@ -10,6 +10,9 @@ Environment (all optional):
                         each process group (each service's gunicorn master + workers, PostgreSQL's
                         server and backends, the broker, the load generator) and how busy the machine
                         was beside them
+                        `history`: POS p99 on an empty database, then a year of history in the
+                        measured store and BENCH_STORES other stores (bench/history.py): p50/p95 of
+                        the 365-day /bff/sales and /bff/volumes, and POS p99 again
   BENCH_USERS=32        saturation: concurrent users, each sending its next request at once
   BENCH_BASE_URL        a running system's BFF instead of starting one (then BENCH_DATABASE_URL or
                         DATABASE_URL for the history, and BENCH_LOG_DIR, default .salesync/logs, for
@@ -17,7 +20,8 @@ Environment (all optional):
   BENCH_TERMINALS=16    concurrent POS terminals       BENCH_OWNERS=4    owners on the dashboard
   BENCH_DURATION=60     seconds of measured load       BENCH_WARMUP=5    seconds of load not counted
   BENCH_THINK=0.5,1.5   a terminal's pause between screens (seconds, uniform)
-  BENCH_DAYS=90, BENCH_ORDERS_PER_DAY=200   the seeded history
+  BENCH_DAYS=90, BENCH_ORDERS_PER_DAY=200   the seeded history (BENCH_DAYS=365 in the history mode)
+  BENCH_STORES=100      history: other stores in the database, each with a shorter history
   BENCH_PROFILE=bff,order   py-spy the named services (or `all`) while the load runs; top frames go
                         into the JSON and are printed
   BENCH_STRICT=1        exit 1 when a latency target is missed (errors always exit 1)
@@ -39,6 +43,7 @@ import uuid
 
 import psutil
 
+from .history import run_history
 from .saturate import process_roots, run_saturation
 from .seed import DAYS, ORDERS_PER_DAY, check_history, create_menu, sign_up, write_history
 from .system import REPO, StopRequested, System, stop_on_sigterm
@@ -58,18 +63,20 @@ def env_int(name: str, default: int) -> int:
 
 
 def settings() -> dict:
-    saturation = os.environ.get("BENCH_MODE", "pos") == "saturation"
+    mode = os.environ.get("BENCH_MODE") or "pos"
+    saturation = mode == "saturation"
     think = [float(x) for x in (os.environ.get("BENCH_THINK") or "0.5,1.5").split(",")]
     return {
         "base_url": os.environ.get("BENCH_BASE_URL", "").rstrip("/"),
         "terminals": env_int("BENCH_TERMINALS", 16),
         "owners": env_int("BENCH_OWNERS", 4),
-        "mode": "saturation" if saturation else "pos",
+        "mode": mode,
         "users": env_int("BENCH_USERS", 32),
         "duration": env_int("BENCH_DURATION", 20 if saturation else 60),
         "warmup": env_int("BENCH_WARMUP", 3 if saturation else 5),
         "think": think,
-        "days": env_int("BENCH_DAYS", DAYS),
+        "days": env_int("BENCH_DAYS", 365 if mode == "history" else DAYS),
+        "stores": env_int("BENCH_STORES", 100),
         "orders_per_day": env_int("BENCH_ORDERS_PER_DAY", ORDERS_PER_DAY),
         "profile": [s for s in (os.environ.get("BENCH_PROFILE") or "").split(",") if s],
         "strict": os.environ.get("BENCH_STRICT") == "1",
@@ -369,15 +376,20 @@ def run(config: dict, work: pathlib.Path) -> int:
             system.stop()
 
 
+# BENCH_MODE -> the function that runs it with (settings(), a working folder) and returns the exit code.
+MODES = {"pos": run, "saturation": run_saturation, "history": run_history}
+
+
 def main() -> int:
     stop_on_sigterm()
     config = settings()
     work = pathlib.Path(tempfile.mkdtemp(prefix="salesync-bench-run-"))
     started = time.monotonic()
     try:
-        if config["mode"] == "saturation":
-            return run_saturation(config, work)
-        return run(config, work)
+        if config["mode"] not in MODES:
+            say(f"unknown BENCH_MODE {config['mode']!r}; known: {', '.join(MODES)}")
+            return 2
+        return MODES[config["mode"]](config, work)
     except (KeyboardInterrupt, StopRequested):
         say("interrupted; everything it started is stopped")
         return 130

@@ -231,8 +231,15 @@ def main(config_path: str, result_path: str) -> int:
             "p50_ms": percentile(values, 0.50), "p95_ms": percentile(values, 0.95),
             "p99_ms": percentile(values, 0.99), "max_ms": round(max(values), 1) if values else None,
         }
+    by_group: dict[str, list[float]] = {}
+    for name, (_, group) in ROUTES.items():
+        by_group.setdefault(group, []).extend(LATENCIES[name])
+    groups = {group: {"requests": len(values), "p50_ms": percentile(values, 0.50),
+                      "p95_ms": percentile(values, 0.95), "p99_ms": percentile(values, 0.99)}
+              for group, values in by_group.items()}
     with open(result_path, "w") as out:
-        json.dump({"elapsed_s": round(elapsed, 1), "routes": routes}, out, ensure_ascii=False, indent=1)
+        json.dump({"elapsed_s": round(elapsed, 1), "routes": routes, "groups": groups}, out, ensure_ascii=False,
+                  indent=1)
     return 0
 
 

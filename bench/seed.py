@@ -1,11 +1,14 @@
 """A store worth measuring: a 40-item menu in 6 categories through the API, then 90 days of history
-(about 200 paid orders a day) written straight into the order, sale and item schemas.
+(about 200 paid orders a day) written straight into the order, sale and item schemas; and, for the history
+mode, other stores around it (write_other_stores).
 
 18,000 orders through HTTP would take too long, so the history is written with SQL, consistent
 with what the services write themselves: each paid order has its lines (item name and unit price
 as ordered) and total; its completed sale has the same total, order_id, table and one instant for
 paid_at and completed_at (sale_id on the order); item costs are dated rows, one in force since
-before the history and a change 30 days ago for a third of the items.
+before the history and a change 30 days ago for a third of the items. The report aggregates (order item days,
+sale revenue days) are then counted from those rows by the services' own recount, as the payments would
+have counted them.
 """
 from __future__ import annotations
 
@@ -17,6 +20,7 @@ import zoneinfo
 
 import psycopg2
 
+from testsupport import aggregates
 from testsupport.postgres import libpq_url
 from testsupport.shop import Http, Shop
 
@@ -40,6 +44,10 @@ MENU = {
 }
 DAYS = 90
 ORDERS_PER_DAY = 200
+# The other stores of the history mode: a shorter history each, enough to make every table a hundred
+# stores deep around the measured one.
+OTHER_DAYS = 30
+OTHER_ORDERS_PER_DAY = 100
 
 
 def sign_up(base: str, prefix: str = "bench") -> tuple[Shop, int, str]:
@@ -115,11 +123,109 @@ def write_history(database_url: str, *, store_id: int, items: list[dict], days: 
         cost_rows += [(store_id, item["item_id"], int(item["cost"] * 1.1), changed_day.isoformat())
                       for item in items[::3]]
         _copy(cursor, "item.item_costs", ("store_id", "item_id", "cost", "effective_date"), cost_rows)
-        cursor.execute("ANALYZE \"order\".orders; ANALYZE \"order\".order_lines; ANALYZE sale.sales; "
-                       "ANALYZE item.item_costs")
+    aggregates.recount(database_url, store_ids=[store_id])
+    _analyze(database_url)
     revenue = sum(order[1] for order in orders)
     return {"days": days, "orders": len(orders), "lines": len(lines), "revenue": revenue,
             "cost_rows": len(cost_rows)}
+
+
+SEEDED_TABLES = ('"order".orders', '"order".order_lines', '"order".item_days', "sale.sales", "sale.revenue_days",
+                 "item.items", "item.item_costs", "store.stores")
+
+
+def _analyze(database_url: str) -> None:
+    """Vacuum and analyze what the seed wrote, now: otherwise autovacuum does it for the bulk inserts while the
+    load runs, and the load pays for it (VACUUM also fills the visibility map, for index-only scans)."""
+    connection = psycopg2.connect(libpq_url(database_url))
+    connection.autocommit = True  # VACUUM cannot run in a transaction
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(f"VACUUM (ANALYZE) {', '.join(SEEDED_TABLES)}")
+    finally:
+        connection.close()
+
+
+# Set-based, in one transaction: stores copied from the measured one (same password hash and time zone),
+# one category with the measured store's 40 dishes each, a cost per item, then `days` days of paid orders
+# (1-3 distinct items, 1-3 of each) with their lines and completed sales, 09:00-21:00 Seoul time.
+_OTHER_STORES_SQL = """
+CREATE TEMP TABLE other_stores (store_id integer, n integer) ON COMMIT DROP;
+WITH made AS (
+    INSERT INTO store.stores (username, password_hash, owner_name, phone, store_name, address, store_type, time_zone)
+    SELECT 'other' || %(tag)s || lpad(n::text, 3, '0'), password_hash, owner_name, phone, store_name || ' ' || n,
+           address, store_type, time_zone
+    FROM store.stores, generate_series(1, %(count)s) n WHERE store_id = %(like)s
+    RETURNING store_id)
+INSERT INTO other_stores SELECT store_id, row_number() OVER (ORDER BY store_id) FROM made;
+
+CREATE TEMP TABLE other_categories (store_id integer, category_id integer) ON COMMIT DROP;
+WITH made AS (
+    INSERT INTO item.categories (store_id, name) SELECT store_id, '메뉴' FROM other_stores
+    RETURNING store_id, category_id)
+INSERT INTO other_categories SELECT * FROM made;
+
+CREATE TEMP TABLE other_items (store_id integer, item_id integer, k integer, name text, price integer)
+    ON COMMIT DROP;
+WITH made AS (
+    INSERT INTO item.items (store_id, category_id, name, price)
+    SELECT c.store_id, c.category_id, i.name, i.price
+    FROM other_categories c, item.items i WHERE i.store_id = %(like)s AND i.enabled
+    RETURNING store_id, item_id, name, price)
+INSERT INTO other_items
+SELECT store_id, item_id, row_number() OVER (PARTITION BY store_id ORDER BY item_id) - 1, name, price FROM made;
+
+INSERT INTO item.item_costs (store_id, item_id, cost, effective_date)
+SELECT store_id, item_id, price * 3 / 10, (now() AT TIME ZONE 'Asia/Seoul')::date - %(days)s - 1 FROM other_items;
+
+CREATE TEMP TABLE other_orders ON COMMIT DROP AS
+SELECT nextval(pg_get_serial_sequence('"order".orders', 'order_id'))::integer AS order_id,
+       nextval(pg_get_serial_sequence('sale.sales', 'sale_id'))::integer AS sale_id,
+       s.store_id, (random() * 20)::integer AS table_no,
+       (((now() AT TIME ZONE 'Asia/Seoul')::date - d) + time '09:00' + random() * interval '12 hours')
+           AT TIME ZONE 'Asia/Seoul' AS paid_at,
+       1 + (random() * 2)::integer AS line_count, (random() * 39)::integer AS first_item,
+       CASE WHEN random() < 1.0 / 3 THEN 'cash' ELSE 'card' END AS method
+FROM other_stores s, generate_series(1, %(days)s) d, generate_series(1, %(per_day)s) k;
+
+CREATE TEMP TABLE other_lines ON COMMIT DROP AS
+SELECT o.order_id, i.item_id, i.name, i.price, 1 + (random() * 2)::integer AS quantity
+FROM other_orders o CROSS JOIN LATERAL generate_series(0, o.line_count - 1) g
+JOIN other_items i ON i.store_id = o.store_id AND i.k = (o.first_item + 7 * g) %% %(menu)s;
+
+INSERT INTO "order".orders (order_id, store_id, table_no, status, total_price, sale_id, created_at, updated_at,
+                            paid_at)
+SELECT o.order_id, o.store_id, o.table_no, 'paid', t.total, o.sale_id, o.paid_at - interval '20 minutes',
+       o.paid_at, o.paid_at
+FROM other_orders o JOIN (SELECT order_id, sum(quantity * price) AS total FROM other_lines GROUP BY 1) t
+    ON t.order_id = o.order_id;
+INSERT INTO "order".order_lines (order_id, item_id, item_name, unit_price, quantity)
+SELECT order_id, item_id, name, price, quantity FROM other_lines ORDER BY order_id, item_id;
+INSERT INTO sale.sales (sale_id, store_id, order_id, table_no, total_price, payment_method, status, created_at,
+                        completed_at)
+SELECT o.sale_id, o.store_id, o.order_id, o.table_no, r.total_price, o.method, 'completed',
+       o.paid_at - interval '2 seconds', o.paid_at
+FROM other_orders o JOIN "order".orders r ON r.order_id = o.order_id;
+"""
+
+
+def write_other_stores(database_url: str, *, like_store_id: int, count: int, days: int = OTHER_DAYS,
+                       orders_per_day: int = OTHER_ORDERS_PER_DAY) -> dict:
+    """`count` other stores, each a copy of the measured store's account and menu with `days` days of history
+    (`orders_per_day` paid orders a day), written with set-based SQL; returns what was written."""
+    if count <= 0:
+        return {"stores": 0, "orders": 0, "lines": 0}
+    with psycopg2.connect(libpq_url(database_url)) as connection, connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM item.items WHERE store_id = %s AND enabled", (like_store_id,))
+        menu = cursor.fetchone()[0]
+        cursor.execute(_OTHER_STORES_SQL, {"tag": uuid.uuid4().hex[:6], "count": count, "like": like_store_id,
+                                           "days": days, "per_day": orders_per_day, "menu": menu})
+        cursor.execute("SELECT array_agg(store_id), (SELECT count(*) FROM other_orders), "
+                       "(SELECT count(*) FROM other_lines) FROM other_stores")
+        store_ids, orders, lines = cursor.fetchone()
+    aggregates.recount(database_url, store_ids=store_ids)
+    _analyze(database_url)
+    return {"stores": count, "days": days, "orders_per_day": orders_per_day, "orders": orders, "lines": lines}
 
 
 def check_history(shop: Shop, expected_revenue: int, days: int = DAYS) -> None:

@@ -15,6 +15,7 @@ from collections.abc import Iterable, Mapping
 import psycopg2
 import requests
 
+from . import aggregates
 from .postgres import libpq_url
 from .settings import service_headers
 
@@ -208,6 +209,7 @@ def backdate(database_url: str, payments: Iterable[tuple[int, int, datetime.date
     An API cannot take a payment in the past, so past days of history are made by paying now and
     moving the payment back: every timestamp of the order and the sale by the same amount.
     """
+    payments = list(payments)
     with psycopg2.connect(libpq_url(database_url)) as connection, connection.cursor() as cursor:
         for order_id, sale_id, paid_at in payments:
             cursor.execute('UPDATE "order".orders SET created_at = created_at + (%(at)s - paid_at), '
@@ -215,11 +217,14 @@ def backdate(database_url: str, payments: Iterable[tuple[int, int, datetime.date
                            {"at": paid_at, "id": order_id})
             cursor.execute("UPDATE sale.sales SET created_at = created_at + (%(at)s - completed_at), "
                            "completed_at = %(at)s WHERE sale_id = %(id)s", {"at": paid_at, "id": sale_id})
+    aggregates.recount(database_url, order_ids=[order_id for order_id, _, _ in payments])
 
 
 def backdate_refunds(database_url: str, refunds: Iterable[tuple[int, datetime.datetime]]) -> None:
     """Move refunds to an earlier instant, (refund_id, refunded at) each, as backdate does for payments."""
+    refunds = list(refunds)
     with psycopg2.connect(libpq_url(database_url)) as connection, connection.cursor() as cursor:
         for refund_id, refunded_at in refunds:
             cursor.execute("UPDATE sale.refunds SET created_at = %(at)s WHERE refund_id = %(id)s",
                            {"at": refunded_at, "id": refund_id})
+    aggregates.recount(database_url, refund_ids=[refund_id for refund_id, _ in refunds])

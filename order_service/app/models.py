@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import datetime
 
-from sqlalchemy import BigInteger, CheckConstraint, DateTime, ForeignKey, Index, Integer, String, func, text
+from sqlalchemy import BigInteger, CheckConstraint, Date, DateTime, ForeignKey, Index, Integer, String, func, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from salesync_common.database import make_database
@@ -62,6 +62,23 @@ class OrderLine(db.Model):
     quantity: Mapped[int] = mapped_column(Integer, nullable=False)
 
     order: Mapped[Order] = relationship(back_populates="lines")
+
+
+class ItemDay(db.Model):
+    """Paid order lines summed per store, business day of the payment and item: what the reports read
+    instead of every line. The payment that closes an order adds its lines in the same transaction."""
+    __tablename__ = "item_days"
+    __table_args__ = (
+        CheckConstraint("quantity > 0", name="quantity_positive"),
+        CheckConstraint("sales_volume >= 0", name="sales_volume_not_negative"),
+    )
+
+    store_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    business_day: Mapped[datetime.date] = mapped_column(Date, primary_key=True)
+    item_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    item_name: Mapped[str] = mapped_column(String(100), nullable=False)  # as last sold that day
+    quantity: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    sales_volume: Mapped[int] = mapped_column(BigInteger, nullable=False)  # at the prices sold
 
 
 IdempotencyKey = make_idempotency_model(db)

@@ -6,6 +6,7 @@ commit: the route's unit of work (or idempotency wrapper) commits the write with
 from __future__ import annotations
 
 import collections
+import zoneinfo
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -15,6 +16,7 @@ from salesync_common.contracts.orders import OrderLineSold, OrderPayment, PaidOr
 from salesync_common.database import MAX_ID
 from salesync_common.errors import ApiError, Conflict, NotFound
 
+from . import item_days
 from .menu import MenuItem
 from .models import CANCELLED, OPEN, PAID, Order, OrderLine
 from .schemas import MAX_QUANTITY, CartLine
@@ -122,8 +124,10 @@ def get_order(*, session: Session, store_id: int, order_id: int, lock: bool = Fa
     return order
 
 
-def mark_paid(*, session: Session, store_id: int, order_id: int, sale_id: int, total_price: int) -> Order:
-    """Close an open order for a sale. Safe to call again for the same sale (answers the same)."""
+def mark_paid(*, session: Session, store_id: int, order_id: int, sale_id: int, total_price: int,
+              zone: zoneinfo.ZoneInfo) -> Order:
+    """Close an open order for a sale and count its lines in the item days of its business day (in the
+    store's time zone `zone`). Safe to call again for the same sale (answers the same, counts once)."""
     order = get_order(session=session, store_id=store_id, order_id=order_id, lock=True, with_lines=False)
     if order.status == PAID:
         if order.sale_id == sale_id:
@@ -142,6 +146,7 @@ def mark_paid(*, session: Session, store_id: int, order_id: int, sale_id: int, t
         session.flush()
     except IntegrityError:
         raise Conflict("이 결제는 이미 다른 주문에 쓰였습니다.", error="sale_already_used", sale_id=sale_id) from None
+    item_days.add_paid_order(session=session, order_id=order_id, zone=zone)
     return order  # paid_at and updated_at are read back from the database when first used
 
 

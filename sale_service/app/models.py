@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import datetime
 
-from sqlalchemy import BigInteger, CheckConstraint, DateTime, ForeignKey, Index, Integer, String, func, text
+from sqlalchemy import BigInteger, CheckConstraint, Date, DateTime, ForeignKey, Index, Integer, String, func, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from salesync_common.database import make_database
@@ -84,6 +84,44 @@ class RefundLine(db.Model):
     item_name: Mapped[str] = mapped_column(String(100), nullable=False)
     unit_price: Mapped[int] = mapped_column(Integer, nullable=False)
     quantity: Mapped[int] = mapped_column(Integer, nullable=False)
+
+
+class RefundItemDay(db.Model):
+    """Refunded lines summed per store, business day of the refund, business day of the sale and item: what
+    the reports read instead of every refund line. A refund adds its lines in the transaction that books
+    them."""
+    __tablename__ = "refund_item_days"
+    __table_args__ = (
+        CheckConstraint("quantity > 0", name="quantity_positive"),
+        CheckConstraint("sales_volume >= 0", name="sales_volume_not_negative"),
+    )
+
+    store_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    business_day: Mapped[datetime.date] = mapped_column(Date, primary_key=True)  # of the refund
+    sold_on: Mapped[datetime.date] = mapped_column(Date, primary_key=True)  # of the refunded order's payment
+    item_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    item_name: Mapped[str] = mapped_column(String(100), nullable=False)  # as ordered, the latest sale's
+    quantity: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    sales_volume: Mapped[int] = mapped_column(BigInteger, nullable=False)
+
+
+class RevenueDay(db.Model):
+    """Payments and refunds summed per store and business day, by payment method: what the revenue reports
+    read instead of every sale. A completed payment and a refund each add to it in their own transaction."""
+    __tablename__ = "revenue_days"
+    __table_args__ = (
+        CheckConstraint("payments >= 0", name="payments_not_negative"),
+        CheckConstraint("paid_cash >= 0 AND paid_card >= 0", name="paid_not_negative"),
+        CheckConstraint("refunded_cash >= 0 AND refunded_card >= 0", name="refunded_not_negative"),
+    )
+
+    store_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    business_day: Mapped[datetime.date] = mapped_column(Date, primary_key=True)
+    payments: Mapped[int] = mapped_column(Integer, nullable=False)  # completed payments made that day
+    paid_cash: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    paid_card: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    refunded_cash: Mapped[int] = mapped_column(BigInteger, nullable=False)  # refunds made that day, by the
+    refunded_card: Mapped[int] = mapped_column(BigInteger, nullable=False)  # method of the sale refunded
 
 
 IdempotencyKey = make_idempotency_model(db)

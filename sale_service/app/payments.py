@@ -27,6 +27,7 @@ from salesync_common.metrics import PAYMENTS
 from salesync_common.service_client import ServiceClient
 from salesync_common.unit_of_work import UnitOfWork
 
+from . import revenue, revenue_days
 from .models import COMPLETED, FAILED, PENDING, Sale
 
 
@@ -132,6 +133,8 @@ def finish(*, unit: UnitOfWork, client: ServiceClient, sale: Sale, token: str | 
         sale.status = COMPLETED
         sale.completed_at = func.now()
         session.flush()
+        revenue_days.add_payment(session=session, sale_id=sale.sale_id,
+                                 zone=revenue.store_zone(client=client, token=token))
         PAYMENTS.labels(sale.payment_method).inc()
         return sale
     reason = (reply.body or {}).get("error", f"order service answered {reply.status}")

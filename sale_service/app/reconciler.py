@@ -15,7 +15,7 @@ from salesync_common.service_client import ServiceClient
 from salesync_common.tokens import issue_token
 from salesync_common.unit_of_work import UnitOfWork
 
-from . import payments, revenue
+from . import payments, refund_days, revenue
 from .models import PENDING, Refund, Sale, db
 
 log = logging.getLogger(__name__)
@@ -68,6 +68,10 @@ def record_refund_lines(*, session: Session, client: ServiceClient, jwt_secret: 
             token = issue_token(store_id=sale.store_id, secret=jwt_secret, ttl_seconds=60)
             try:
                 revenue.keep_lines(refund, revenue.paid_order_of(client=client, sale=sale, token=token))
+                session.flush()
+                # Only its lines are new: its amount was in the revenue days since it was booked (or backfilled).
+                refund_days.add_refund(session=session, refund_id=refund_id,
+                                       zone=revenue.store_zone(client=client, token=token))
                 unit.commit()  # one refund per transaction, as for pending sales
                 outcome["recorded"] += 1
             except ApiError as exc:

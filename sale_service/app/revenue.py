@@ -8,18 +8,19 @@ from __future__ import annotations
 import datetime
 import zoneinfo
 
-from sqlalchemy import BigInteger, case, cast, func, literal, select, union_all
-from sqlalchemy.dialects.postgresql import aggregate_order_by
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from salesync_common.business_day import days_of, period_bounds
+from salesync_common.business_day import days_of, store_time_zone
 from salesync_common.contracts.orders import PaidOrderLines
+from salesync_common.contracts.stores import StoreCard
 from salesync_common.database import MAX_ID
 from salesync_common.errors import Conflict, NotFound, UpstreamError
 from salesync_common.service_client import ServiceClient
 
-from .models import COMPLETED, PAYMENT_LABELS, Refund, RefundLine, Sale
+from . import refund_days, revenue_days
+from .models import COMPLETED, PAYMENT_LABELS, Refund, RefundItemDay, RefundLine, RevenueDay, Sale
 
 PAID = "paid"  # the order service's status of an order closed by a payment
 
@@ -37,9 +38,10 @@ def sale_view(sale: Sale, refund: Refund | None) -> dict:
     }
 
 
-def refund_sale(*, session: Session, client: ServiceClient, store_id: int, sale_id: int) -> Refund:
+def refund_sale(*, session: Session, client: ServiceClient, store_id: int, sale_id: int,
+                zone: zoneinfo.ZoneInfo) -> Refund:
     """Refund a completed sale, keeping a copy of its order's lines: the reports take them out on the
-    business day of the refund, the day its revenue falls."""
+    business day of the refund (in the store's time zone `zone`), the day its revenue falls."""
     if sale_id > MAX_ID:
         raise NotFound("존재하지 않는 결제 내역", error="sale_not_found")
     sale = session.scalar(select(Sale).where(Sale.sale_id == sale_id, Sale.store_id == store_id,
@@ -55,6 +57,8 @@ def refund_sale(*, session: Session, client: ServiceClient, store_id: int, sale_
         session.flush()
     except IntegrityError:
         raise Conflict("이미 취소된 결제입니다.", error="already_refunded", sale_id=sale_id) from None
+    refund_days.add_refund(session=session, refund_id=refund.refund_id, zone=zone)
+    revenue_days.add_refund(session=session, refund_id=refund.refund_id, zone=zone)
     session.refresh(refund)
     return refund
 
@@ -76,53 +80,44 @@ def paid_order_of(*, client: ServiceClient, sale: Sale, token: str | None = None
     return order
 
 
-def refunded_lines(*, session: Session, store_id: int, start: datetime.date, end: datetime.date,
-                   zone: zoneinfo.ZoneInfo) -> list[dict]:
+def store_zone(*, client: ServiceClient, token: str | None = None) -> zoneinfo.ZoneInfo:
+    """The time zone of the store: the caller's (cached), or the token's for work done outside a request
+    (the reconciler)."""
+    if token is None:
+        return store_time_zone()
+    return client.get("store", "/internal/stores/me", token=token).parsed(
+        StoreCard, error="store_lookup_failed", message="store lookup failed").zone
+
+
+def refunded_lines(*, session: Session, store_id: int, start: datetime.date, end: datetime.date) -> list[dict]:
     """The lines refunds of start..end took back, per business day of the refund, item and business day the
-    order was paid (whose cost the refund takes back). One query, whatever the length of the period."""
-    since, until = period_bounds(start, end, zone)
-    refund_day = func.date(func.timezone(zone.key, Refund.created_at))
-    sold_on = func.date(func.timezone(zone.key, Refund.order_paid_at))
-    latest_name = func.array_agg(aggregate_order_by(RefundLine.item_name, Refund.order_paid_at.desc()))[1]
+    order was paid (whose cost the refund takes back): rows of the refund item-day aggregate, never the
+    refund lines themselves."""
     rows = session.execute(
-        select(refund_day, sold_on, RefundLine.item_id, latest_name, func.sum(RefundLine.quantity),
-               func.sum(cast(RefundLine.quantity, BigInteger) * RefundLine.unit_price))
-        .join(Refund, Refund.refund_id == RefundLine.refund_id)
-        .where(Refund.store_id == store_id, Refund.created_at >= since, Refund.created_at < until)
-        .group_by(refund_day, sold_on, RefundLine.item_id)
-        .order_by(refund_day, sold_on, RefundLine.item_id)
+        select(RefundItemDay.business_day, RefundItemDay.sold_on, RefundItemDay.item_id, RefundItemDay.item_name,
+               RefundItemDay.quantity, RefundItemDay.sales_volume)
+        .where(RefundItemDay.store_id == store_id, RefundItemDay.business_day >= start,
+               RefundItemDay.business_day <= end)
+        .order_by(RefundItemDay.business_day, RefundItemDay.sold_on, RefundItemDay.item_id)
     ).all()
     return [{"date": day.isoformat(), "sold_on": sold.isoformat(), "item_id": item_id, "name": name,
-             "quantity": int(quantity), "sales_volume": int(volume)}
+             "quantity": quantity, "sales_volume": volume}
             for day, sold, item_id, name, quantity, volume in rows]
 
 
-def daily_revenue(*, session: Session, store_id: int, start: datetime.date, end: datetime.date,
-                  zone: zoneinfo.ZoneInfo) -> list[dict]:
+def daily_revenue(*, session: Session, store_id: int, start: datetime.date, end: datetime.date) -> list[dict]:
     """Every business day of start..end: revenue (payments − refunds), payment count, refunds,
-    and the cash and card parts of the revenue. One query, whatever the length of the period."""
-    since, until = period_bounds(start, end, zone)
-    payments = select(
-        func.date(func.timezone(zone.key, Sale.completed_at)).label("day"),
-        Sale.total_price.label("amount"), literal(1).label("payments"), Sale.payment_method.label("method"),
-    ).where(Sale.store_id == store_id, Sale.status == COMPLETED,
-            Sale.completed_at >= since, Sale.completed_at < until)
-    refunds = select(
-        func.date(func.timezone(zone.key, Refund.created_at)).label("day"),
-        (-Refund.amount).label("amount"), literal(0).label("payments"), Sale.payment_method.label("method"),
-    ).join(Sale, Sale.sale_id == Refund.sale_id).where(
-        Refund.store_id == store_id, Refund.created_at >= since, Refund.created_at < until)
-    moves = union_all(payments, refunds).subquery()
-
-    def by_method(method):
-        return func.sum(case((moves.c.method == method, moves.c.amount), else_=0))
-
+    and the cash and card parts of the revenue. One row of the revenue-day aggregate per day at most."""
     rows = session.execute(
-        select(moves.c.day, func.sum(moves.c.amount), func.sum(moves.c.payments),
-               -func.sum(func.least(moves.c.amount, 0)), by_method("cash"), by_method("card"))
-        .group_by(moves.c.day)
+        select(RevenueDay.business_day, RevenueDay.payments, RevenueDay.paid_cash, RevenueDay.paid_card,
+               RevenueDay.refunded_cash, RevenueDay.refunded_card)
+        .where(RevenueDay.store_id == store_id, RevenueDay.business_day >= start, RevenueDay.business_day <= end)
     ).all()
-    found = {row[0]: [int(value) for value in row[1:]] for row in rows}
-    keys = ("sales_volume", "payments", "refunds", "cash_total", "card_total")
-    return [{"date": day.isoformat(), **dict(zip(keys, found.get(day, [0] * len(keys)), strict=True))}
-            for day in days_of(start, end)]
+    found = {day: (payments, paid_cash - refunded_cash, paid_card - refunded_card, refunded_cash + refunded_card)
+             for day, payments, paid_cash, paid_card, refunded_cash, refunded_card in rows}
+    days = []
+    for day in days_of(start, end):
+        payments, cash, card, refunds = found.get(day, (0, 0, 0, 0))
+        days.append({"date": day.isoformat(), "sales_volume": cash + card, "payments": payments,
+                     "refunds": refunds, "cash_total": cash, "card_total": card})
+    return days

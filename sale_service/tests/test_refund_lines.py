@@ -7,6 +7,7 @@ import psycopg2
 from sale_service.app import create_app
 from sale_service.app.models import db
 from sale_service.app.reconciler import record_refund_lines
+from testsupport import aggregates
 from testsupport.clients import CheckedClient
 from testsupport.postgres import libpq_url
 from testsupport.settings import TEST_JWT_SECRET, settings_for_tests
@@ -99,6 +100,7 @@ def test_a_refund_recorded_before_refunds_kept_their_lines_gets_them_from_the_re
     with psycopg2.connect(libpq_url(database_url)) as connection, connection.cursor() as cursor:  # as before 0003
         cursor.execute("DELETE FROM sale.refund_lines WHERE refund_id = %s", (refund_id,))
         cursor.execute("UPDATE sale.refunds SET order_paid_at = NULL WHERE refund_id = %s", (refund_id,))
+    aggregates.recount(database_url, refund_ids=[refund_id])
     assert refund_lines(client, terminal, days_ago(0), days_ago(0)) == []
 
     def reconcile():

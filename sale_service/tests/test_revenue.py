@@ -4,6 +4,7 @@ import zoneinfo
 import psycopg2
 import pytest
 
+from testsupport import aggregates
 from testsupport.postgres import libpq_url
 
 from .test_payments import pay, sales
@@ -43,6 +44,7 @@ def test_a_period_lists_every_day_and_totals_them(client, pos, database_url):
     with psycopg2.connect(libpq_url(database_url)) as connection, connection.cursor() as cursor:
         cursor.execute("UPDATE sale.sales SET completed_at = %s WHERE total_price = 9000", ("2024-03-01 14:59:00+00",))
         cursor.execute("UPDATE sale.sales SET completed_at = %s WHERE total_price = 18000", ("2024-03-01 15:01:00+00",))
+    aggregates.recount(database_url, store_ids=[terminal.store_id])
 
     body = client.get("/sales/period?start=2024-03-01&end=2024-03-03", headers=terminal.headers).get_json()
 
@@ -62,6 +64,7 @@ def test_a_refund_is_negative_revenue_on_its_day_and_reopens_nothing(client, pos
     sale_id = pay(client, terminal, 1, 11000).get_json()["id"]
     with psycopg2.connect(libpq_url(database_url)) as connection, connection.cursor() as cursor:
         cursor.execute("UPDATE sale.sales SET completed_at = now() - interval '3 days' WHERE sale_id = %s", (sale_id,))
+    aggregates.recount(database_url, store_ids=[terminal.store_id])
 
     refunded = client.delete(f"/sales/{sale_id}", headers=terminal.headers)
 
@@ -99,6 +102,7 @@ def test_revenue_follows_the_stores_time_zone(client, pos, database_url):
     pay(client, terminal, 1, 5000)
     with psycopg2.connect(libpq_url(database_url)) as connection, connection.cursor() as cursor:
         cursor.execute("UPDATE sale.sales SET completed_at = '2024-06-02 02:00:00+00' WHERE total_price = 5000")
+    aggregates.recount(database_url, store_ids=[terminal.store_id])
     body = client.get("/sales/period?start=2024-06-01&end=2024-06-02", headers=terminal.headers).get_json()
     assert [d["sales_volume"] for d in body["days"]] == [5000, 0]
 

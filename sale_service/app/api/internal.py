@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import Blueprint, g, jsonify, request
 
-from salesync_common.business_day import parse_period, store_time_zone
+from salesync_common.business_day import parse_period
 from salesync_common.contracts.sales import RefundItemDayReport
 from salesync_common.tokens import login_required
 
@@ -17,6 +17,5 @@ bp = Blueprint("internal", __name__, url_prefix="/internal")
 @login_required
 def refund_item_day_report():
     start, end = parse_period(request.args.get("start"), request.args.get("end"))
-    lines = revenue.refunded_lines(session=db.session, store_id=g.store_id, start=start, end=end,
-                                   zone=store_time_zone())
+    lines = revenue.refunded_lines(session=db.session, store_id=g.store_id, start=start, end=end)
     return jsonify(RefundItemDayReport(lines=lines).model_dump(mode="json"))

@@ -53,7 +53,7 @@ def list_sales():
 @unit_of_work(db)
 def refund(sale_id: int):
     refund_row = revenue.refund_sale(session=db.session, client=service_client(), store_id=g.store_id,
-                                     sale_id=sale_id)
+                                     sale_id=sale_id, zone=store_time_zone())
     return jsonify(result="success", message="결제 취소 성공", sale_id=sale_id, refund_id=refund_row.refund_id,
                    amount=refund_row.amount, refunded_at=refund_row.created_at.isoformat())
 
@@ -62,8 +62,7 @@ def refund(sale_id: int):
 @login_required
 def daily():
     day = parse_day(request.args.get("date"), "date")
-    [totals] = revenue.daily_revenue(session=db.session, store_id=g.store_id, start=day, end=day,
-                                     zone=store_time_zone())
+    [totals] = revenue.daily_revenue(session=db.session, store_id=g.store_id, start=day, end=day)
     return jsonify(DailyRevenue(result="success", message="하루 매출 조회 성공", **totals).model_dump(mode="json"))
 
 
@@ -71,8 +70,7 @@ def daily():
 @login_required
 def period():
     start, end = parse_period(request.args.get("start"), request.args.get("end"))
-    days = revenue.daily_revenue(session=db.session, store_id=g.store_id, start=start, end=end,
-                                 zone=store_time_zone())
+    days = revenue.daily_revenue(session=db.session, store_id=g.store_id, start=start, end=end)
     return jsonify(PeriodRevenue(result="success", message="기간별 매출 조회 성공", start_date=start.isoformat(),
                                  end_date=end.isoformat(), sales_volume=sum(day["sales_volume"] for day in days),
                                  days=days).model_dump(mode="json"))
