@@ -3,15 +3,15 @@
 Built CONCURRENTLY, outside the migration's transaction: the table stays writable while the index builds, so no
 POS write waits for this migration. IF NOT EXISTS lets a run that stopped half-way be run again.
 
-Revision ID: 0005_purge_index
-Revises: 0004_sales_page_index
+Revision ID: 0007_purge_index
+Revises: 0006_revenue_days
 Create Date: 2026-12-01 04:45:00
 """
 from alembic import op
 import sqlalchemy as sa
 
-revision = '0005_purge_index'
-down_revision = '0004_sales_page_index'
+revision = '0007_purge_index'
+down_revision = '0006_revenue_days'
 branch_labels = None
 depends_on = None
 
