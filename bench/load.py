@@ -231,8 +231,11 @@ def main(config_path: str, result_path: str) -> int:
             "p50_ms": percentile(values, 0.50), "p95_ms": percentile(values, 0.95),
             "p99_ms": percentile(values, 0.99), "max_ms": round(max(values), 1) if values else None,
         }
+    pos = [value for name, values in LATENCIES.items() if ROUTES[name][1] == "pos" for value in values]
     with open(result_path, "w") as out:
-        json.dump({"elapsed_s": round(elapsed, 1), "routes": routes}, out, ensure_ascii=False, indent=1)
+        json.dump({"elapsed_s": round(elapsed, 1), "routes": routes,
+                   "pos": {"requests": len(pos), "p50_ms": percentile(pos, 0.50), "p99_ms": percentile(pos, 0.99)}},
+                  out, ensure_ascii=False, indent=1)
     return 0
 
 
