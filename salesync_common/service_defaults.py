@@ -12,6 +12,7 @@ from .request_body import check_json_body
 from .request_log import configure_logging, register_request_ids
 from .service_client import ServiceClient
 from .settings import Settings
+from .verified_tokens import VERIFIED
 
 
 def refuse_empty_path_segments() -> None:
@@ -27,6 +28,7 @@ def init_service(app: Flask, settings: Settings, *, db: SQLAlchemy | None = None
     app.extensions["salesync_settings"] = settings
     app.config["SECRET_KEY"] = settings.jwt_secret
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
+    VERIFIED.max_entries = settings.verified_tokens_kept
     app.json.sort_keys = False
     app.json.ensure_ascii = False
     # A browser never follows a 308 on a POST preflight; serve /stores and /stores/ alike instead.

@@ -68,6 +68,8 @@ class Settings:
     # GET /sales/ answers a page of sales, newest first: this many without `limit`, at most the max with it.
     sales_page_default: int = 100
     sales_page_max: int = 500
+    # Tokens verified once are not verified again until their exp (salesync_common/verified_tokens.py); 0: off.
+    verified_tokens_kept: int = 4096
 
     @property
     def is_production(self) -> bool:
@@ -140,6 +142,7 @@ class Settings:
             max_report_days=int_setting(env, "SALESYNC_MAX_REPORT_DAYS", 366, minimum=1),
             sales_page_default=int_setting(env, "SALESYNC_SALES_PAGE_DEFAULT", 100, minimum=1),
             sales_page_max=int_setting(env, "SALESYNC_SALES_PAGE_MAX", 500, minimum=1),
+            verified_tokens_kept=int_setting(env, "SALESYNC_VERIFIED_TOKENS_KEPT", 4096, minimum=0),
         )
         values.update(overrides)
         if values["sales_page_default"] > values["sales_page_max"]:
