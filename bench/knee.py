@@ -98,5 +98,8 @@ def print_knee(steps: list[dict], knee: int | None) -> None:
         print(f"{step['terminals']:>10}{step['pos_rps']:>11.1f}{ms(step['pos_p50_ms']):>8}{ms(step['pos_p99_ms']):>8}"
               f"{step['errors']:>8}{step['system_cores']:>14.2f}{step['machine_busy_pct'] or 0:>8.0f}%"
               f"  {step['worst_route']} ({ms(step['worst_route_p99_ms'])})")
-    print(f"\nknee: {knee if knee is not None else 'none of the steps'} terminals with POS p99 < "
-          f"{POS_P99_LIMIT_MS:.0f} ms")
+    if knee is not None:
+        print(f"\nknee: {knee} terminals with POS p99 < {POS_P99_LIMIT_MS:.0f} ms")
+    elif steps:
+        print(f"\nknee: below {steps[0]['terminals']} terminals (the first step missed POS p99 < "
+              f"{POS_P99_LIMIT_MS:.0f} ms; try lower BENCH_KNEE_STEPS)")
