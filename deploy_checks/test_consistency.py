@@ -69,6 +69,7 @@ LEFT_AT_DEFAULT = {
     "DASHBOARD_DEAD_LETTER_MAX_BYTES": "16 KB of a dead letter's raw key and value each",
     "SALESYNC_SALES_PAGE_DEFAULT": "100 sales on a page of GET /sales/ without limit",
     "SALESYNC_SALES_PAGE_MAX": "500: the largest limit GET /sales/ accepts",
+    "SALESYNC_VERIFIED_TOKENS_KEPT": "4,096 verified tokens remembered per process until their exp",
 }
 
 
