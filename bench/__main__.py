@@ -13,7 +13,12 @@ Environment (all optional):
                         `history`: POS p99 on an empty database, then a year of history in the
                         measured store and BENCH_STORES other stores (bench/history.py): p50/p95 of
                         the 365-day /bff/sales and /bff/volumes, and POS p99 again
-  BENCH_USERS=32        saturation: concurrent users, each sending its next request at once
+                        `hop`: a menu read through the BFF against a bare two-process Flask hop in the
+                        same run (bench/hop.py; BENCH_HOP_ROUNDS=2 rounds of BENCH_DURATION, default
+                        10 s, each). `knee`: the POS load at BENCH_KNEE_STEPS terminals (default
+                        16,32,48,64,96,128; BENCH_DURATION default 30 s each, BENCH_OWNERS default 0)
+                        until POS p99 reaches 50 ms (bench/knee.py). Modes are registered in MODES below
+  BENCH_USERS=32        saturation, hop: concurrent users, each sending its next request at once
   BENCH_BASE_URL        a running system's BFF instead of starting one (then BENCH_DATABASE_URL or
                         DATABASE_URL for the history, and BENCH_LOG_DIR, default .salesync/logs, for
                         the internal-call counts; without them those parts are skipped)
@@ -44,13 +49,15 @@ import uuid
 import psutil
 
 from .history import run_history
+from .hop import run_hop
+from .knee import run_knee
+from .profiles import print_profile, start_profiles, summarise_profile, wait_for_profiles
 from .saturate import process_roots, run_saturation
 from .seed import DAYS, ORDERS_PER_DAY, check_history, create_menu, sign_up, write_history
 from .system import REPO, StopRequested, System, stop_on_sigterm
 
 RESULTS = pathlib.Path(__file__).resolve().parent / "results"
 TARGETS = {"pos": ("p99_ms", 50.0), "report31": ("p95_ms", 100.0)}
-PROFILE_RATE = 100  # samples a second
 CORES_SHOWN_FROM = 0.01  # a process group using less of a core is left out of the printed CPU line
 
 
@@ -64,7 +71,9 @@ def env_int(name: str, default: int) -> int:
 
 def settings() -> dict:
     mode = os.environ.get("BENCH_MODE") or "pos"
-    saturation = mode == "saturation"
+    if mode not in MODES:
+        raise SystemExit(f"BENCH_MODE={mode}: not one of {', '.join(MODES)}")
+    saturation = mode in ("saturation", "hop")
     think = [float(x) for x in (os.environ.get("BENCH_THINK") or "0.5,1.5").split(",")]
     return {
         "base_url": os.environ.get("BENCH_BASE_URL", "").rstrip("/"),
@@ -72,7 +81,7 @@ def settings() -> dict:
         "owners": env_int("BENCH_OWNERS", 4),
         "mode": mode,
         "users": env_int("BENCH_USERS", 32),
-        "duration": env_int("BENCH_DURATION", 20 if saturation else 60),
+        "duration": env_int("BENCH_DURATION", {"saturation": 20, "hop": 10}.get(mode, 60)),
         "warmup": env_int("BENCH_WARMUP", 3 if saturation else 5),
         "think": think,
         "days": env_int("BENCH_DAYS", 365 if mode == "history" else DAYS),
@@ -141,58 +150,6 @@ def cpu_used(before: dict, after: dict, seconds: float) -> dict:
     used = dict(sorted(used.items(), key=lambda item: -item[1]))
     busy = (after["machine_busy"] - before["machine_busy"]) / max(after["machine_all"] - before["machine_all"], 1e-9)
     return {"machine_busy_pct": round(100 * busy, 1), "cores_used": used}
-
-
-# ---- profiles ------------------------------------------------------------------------------------
-def start_profiles(system: System, names: list[str], seconds: int, folder: pathlib.Path) -> list:
-    spy = shutil.which("py-spy", path=os.path.dirname(sys.executable)) or shutil.which("py-spy")
-    if not spy:
-        say("BENCH_PROFILE is set but py-spy is not installed (pip install -r bench/requirements.txt)")
-        return []
-    if names == ["all"]:
-        names = list(system.ports)
-    started = []
-    for name in names:
-        output = folder / f"{name}.txt"
-        process = subprocess.Popen(
-            [spy, "record", "--pid", str(system.processes[name].pid), "--subprocesses", "--nonblocking",
-             "--rate", str(PROFILE_RATE), "--duration", str(seconds), "--format", "raw", "--output", str(output)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-        started.append((name, process, output))
-    return started
-
-
-def summarise_profile(path: pathlib.Path, top: int = 12) -> dict:
-    """Self time (leaf frames) and inclusive time of the project's own functions, as shares of samples."""
-    if not path.exists():
-        return {}
-    self_time: collections.Counter = collections.Counter()
-    inclusive: collections.Counter = collections.Counter()
-    total = 0
-    for line in path.read_text(errors="replace").splitlines():
-        stack, _, count = line.rpartition(" ")
-        if not count.isdigit():
-            continue
-        samples = int(count)
-        total += samples
-        frames = stack.split(";")
-        self_time[_short(frames[-1])] += samples
-        for frame in set(frames):
-            if any(part in frame for part in ("_service/", "salesync_common/", "bff/")):
-                inclusive[_short(frame)] += samples
-    if not total:
-        return {}
-    share = lambda counter: [(frame, round(100 * n / total, 1)) for frame, n in counter.most_common(top)]  # noqa: E731
-    return {"samples": total, "self_pct": share(self_time), "project_inclusive_pct": share(inclusive)}
-
-
-def _short(frame: str) -> str:
-    """`function (path/to/file.py:12)` -> `function (file.py:12)`, with the package for project files."""
-    function, _, where = frame.partition(" (")
-    where = where.rstrip(")")
-    parts = where.split("/")
-    short = "/".join(parts[-2:]) if len(parts) > 1 else where
-    return f"{function} ({short})"
 
 
 # ---- the table --------------------------------------------------------------------------------------
@@ -273,12 +230,7 @@ def run_load(config: dict, work: pathlib.Path, system: System | None, load_confi
                 load.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 load.kill()
-        for _, process, _ in profiles:
-            try:
-                process.wait(timeout=30 if finished else 0.1)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=5)
+        wait_for_profiles(profiles, finished=finished)
     if load.returncode != 0 or not result_path.exists():
         say(f"the load process failed (exit code {load.returncode})")
         return None, profiles, cpu
@@ -300,14 +252,7 @@ def print_results(routes: dict, missed: list[str], profile_summaries: dict, cpu:
     print()
     print_table(routes)
     for name, summary in profile_summaries.items():
-        if not summary:
-            continue
-        print(f"\nprofile of {name} ({summary['samples']} samples): most self time")
-        for frame, pct in summary["self_pct"][:8]:
-            print(f"  {pct:5.1f}%  {frame}")
-        print("  project functions, inclusive:")
-        for frame, pct in summary["project_inclusive_pct"][:8]:
-            print(f"  {pct:5.1f}%  {frame}")
+        print_profile(name, summary)
     if cpu:
         used = ", ".join(f"{name} {n:.2f}" for name, n in cpu["cores_used"].items() if n >= CORES_SHOWN_FROM)
         print(f"CPU over the measured load: machine {cpu['machine_busy_pct']}% busy ({os.cpu_count()} cores); "
@@ -376,8 +321,14 @@ def run(config: dict, work: pathlib.Path) -> int:
             system.stop()
 
 
-# BENCH_MODE -> the function that runs it with (settings(), a working folder) and returns the exit code.
-MODES = {"pos": run, "saturation": run_saturation, "history": run_history}
+# BENCH_MODE -> run(config, work folder) -> exit code. A mode of its own goes in here beside these.
+MODES = {
+    "pos": run,
+    "saturation": run_saturation,
+    "hop": run_hop,
+    "knee": lambda config, work: run_knee(config, work, seed=seed, run_load=run_load),
+    "history": run_history,
+}
 
 
 def main() -> int:
@@ -386,9 +337,6 @@ def main() -> int:
     work = pathlib.Path(tempfile.mkdtemp(prefix="salesync-bench-run-"))
     started = time.monotonic()
     try:
-        if config["mode"] not in MODES:
-            say(f"unknown BENCH_MODE {config['mode']!r}; known: {', '.join(MODES)}")
-            return 2
         return MODES[config["mode"]](config, work)
     except (KeyboardInterrupt, StopRequested):
         say("interrupted; everything it started is stopped")

@@ -238,8 +238,9 @@ def main(config_path: str, result_path: str) -> int:
                       "p95_ms": percentile(values, 0.95), "p99_ms": percentile(values, 0.99)}
               for group, values in by_group.items()}
     with open(result_path, "w") as out:
-        json.dump({"elapsed_s": round(elapsed, 1), "routes": routes, "groups": groups}, out, ensure_ascii=False,
-                  indent=1)
+        json.dump({"elapsed_s": round(elapsed, 1), "routes": routes, "groups": groups,
+                   "pos": {key: groups.get("pos", {}).get(key) for key in ("requests", "p50_ms", "p99_ms")}},
+                  out, ensure_ascii=False, indent=1)
     return 0
 
 

@@ -18,6 +18,7 @@ import subprocess
 import sys
 import time
 
+from .profiles import print_profile, start_profiles, summarise_profile, wait_for_profiles
 from .seed import create_menu, sign_up, write_history
 from .system import REPO, System
 
@@ -53,27 +54,35 @@ def store_for_mixes(base: str, database_url: str, days: int) -> dict:
             "item_ids": [item["item_id"] for item in items]}
 
 
-def run_mix(config: dict, work: pathlib.Path, mix: str, stores: list[dict], roots: dict[str, int]) -> dict | None:
+def run_mix(config: dict, work: pathlib.Path, mix: str, stores: list[dict], roots: dict[str, int],
+            *, system: System | None = None, extra: dict | None = None) -> dict | None:
     config_path, result_path = work / f"{mix}.json", work / f"{mix}-result.json"
     config_path.write_text(json.dumps({
         "mix": mix, "base_url": config["base_url"], "users": config["users"], "duration": config["duration"],
         "warmup": config["warmup"], "stores": stores, "roots": roots,
         # the services' limits (salesync_common/settings.py), as the system was started with them
         "max_categories": int(os.environ.get("SALESYNC_MAX_CATEGORIES_PER_STORE") or 200),
-        "max_items": int(os.environ.get("SALESYNC_MAX_ITEMS_PER_STORE") or 2000)}))
+        "max_items": int(os.environ.get("SALESYNC_MAX_ITEMS_PER_STORE") or 2000), **(extra or {})}))
     say(f"mix {mix}: {config['users']} users, no pause, {config['warmup']} s warm-up, {config['duration']} s measured")
     load = subprocess.Popen([sys.executable, "-m", "bench.saturation", str(config_path), str(result_path)],
                             cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)})
+    profiles = []
     try:
+        if config["profile"] and system is not None:
+            time.sleep(config["warmup"] + 0.5)
+            profiles = start_profiles(system, config["profile"], config["duration"] - 1, work, prefix=f"{mix}-")
         load.wait(timeout=config["warmup"] + config["duration"] + 120)
     finally:
         if load.poll() is None:
             load.kill()
             load.wait(timeout=10)
+        wait_for_profiles(profiles, finished=load.returncode == 0)
     if load.returncode != 0 or not result_path.exists():
         say(f"the {mix} load process failed (exit code {load.returncode})")
         return None
-    return json.loads(result_path.read_text())
+    result = json.loads(result_path.read_text())
+    result["profiles"] = {name: summarise_profile(output) for name, _, output in profiles}
+    return result
 
 
 def per_request(result: dict) -> dict:
@@ -146,12 +155,15 @@ def run_saturation(config: dict, work: pathlib.Path) -> int:
         results = {}
         for mix in MIXES:
             stores = [measured] if mix in ("orders", "sales") else creating
-            result = run_mix(config, work, mix, stores, roots)
+            result = run_mix(config, work, mix, stores, roots, system=system)
             if result is None:
                 return 2
             result["cost"] = per_request(result)
             results[mix] = result
         print_saturation(results)
+        for mix, result in results.items():
+            for name, summary in result["profiles"].items():
+                print_profile(f"{name} in the {mix} mix", summary)
         RESULTS.mkdir(exist_ok=True)
         stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
         path = RESULTS / f"saturation-{stamp}.json"

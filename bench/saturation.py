@@ -161,7 +161,14 @@ class Sales(TableUser):
         self.call("GET /sales/period 7d", "GET", f"/sales/period?{self.period(7)}")
 
 
-MIXES = {"categories": Categories, "items": Items, "orders": Orders, "sales": Sales}
+class Read(MixUser):
+    """One GET, again and again (BENCH_MODE=hop): the menu through the BFF, or the bare hop."""
+    @task
+    def round(self) -> None:
+        self.call(CONFIG["read_route"], "GET", CONFIG["read_path"])
+
+
+MIXES = {"categories": Categories, "items": Items, "orders": Orders, "sales": Sales, "read": Read}
 
 
 def percentile(values: list[float], share: float) -> float | None:

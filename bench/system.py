@@ -146,18 +146,27 @@ class System:
             shutil.rmtree(self.folder, ignore_errors=True)
 
     # ---- one process ------------------------------------------------------------------------------
-    def start_service(self, name: str, *, wait: bool = True, env: dict[str, str] | None = None) -> subprocess.Popen:
-        command = [
+    def gunicorn_command(self, port: int, wsgi: str) -> list[str]:
+        """gunicorn as `make run` starts each service (also the bare hop of BENCH_MODE=hop)."""
+        return [
             sys.executable, "-m", "gunicorn",
-            "--bind", f"127.0.0.1:{self.ports[name]}",
+            "--bind", f"127.0.0.1:{port}",
             "--workers", str(self.workers),
             "--threads", str(self.threads),
             "--worker-class", "gthread",
             "--graceful-timeout", "10",
             "--no-control-socket",
             "--config", "python:salesync_common.gunicorn_config",
-            roster.BY_NAME[name].wsgi,
+            wsgi,
         ]
+
+    def start_service(self, name: str, *, wait: bool = True, env: dict[str, str] | None = None,
+                      wsgi: str | None = None) -> subprocess.Popen:
+        """A service of the roster; or, given `wsgi`, another gunicorn app beside them (BENCH_MODE=hop's bare
+        hop) on a free port of its own, started, measured and stopped like them."""
+        if wsgi is not None and name not in self.ports:
+            self.ports[name] = free_port()
+        command = self.gunicorn_command(self.ports[name], wsgi or roster.BY_NAME[name].wsgi)
         with open(self.logs / f"{name}.log", "ab") as output:  # the child keeps its own copy of the file
             self.processes[name] = subprocess.Popen(command, cwd=REPO, env={**self.env, **(env or {})},
                                                     start_new_session=True, stdout=output, stderr=subprocess.STDOUT)

@@ -81,27 +81,42 @@ def init_metrics(app: Flask, service: str) -> ScrapeTimeGauges:
             return [(["checked_out"], engine.pool.checkedout()), (["idle"], engine.pool.checkedin())]
         gauges.add("db_pool_connections", "Database connections of this process", ["state"], pool)
 
+    in_flight = IN_FLIGHT.labels(service)
+
     @app.before_request
     def _start():
         g.metrics_started = time.perf_counter()
-        IN_FLIGHT.labels(service).inc()
+        in_flight.inc()
 
     @app.teardown_request
     def _finish(_exc):
         if g.pop("metrics_started", None) is not None:
-            IN_FLIGHT.labels(service).dec()
+            in_flight.dec()
 
     @app.after_request
     def _observe(response):
         started = g.get("metrics_started")
         if started is not None and request.endpoint != "metrics.metrics":
             route = request.url_rule.rule if request.url_rule is not None else "unmatched"
-            REQUESTS.labels(service, request.method, route, str(response.status_code)).inc()
-            LATENCY.labels(service, request.method, route).observe(time.perf_counter() - started)
+            _series(REQUESTS, service, request.method, route, str(response.status_code)).inc()
+            _series(LATENCY, service, request.method, route).observe(time.perf_counter() - started)
         return response
 
     app.register_blueprint(metrics_blueprint)
     return gauges
+
+
+# labels() checks and locks on every call; the series of a (service, method, route template, status) are
+# few and fixed, so each is looked up once per process.
+_SERIES: dict[tuple, object] = {}
+
+
+def _series(metric, *labels: str):
+    key = (metric, *labels)
+    series = _SERIES.get(key)
+    if series is None:
+        series = _SERIES[key] = metric.labels(*labels)
+    return series
 
 
 @metrics_blueprint.get("/metrics")

@@ -23,6 +23,7 @@ from flask import Flask, current_app, g, request
 
 from . import roster
 from .errors import Forbidden, Unauthorized
+from .verified_tokens import VERIFIED
 
 ALGORITHM = "HS256"
 SERVICE_TOKEN_HEADER = "X-Service-Token"
@@ -44,7 +45,13 @@ def issue_service_token(*, issuer: str, audience: str, secret: str, ttl_seconds:
 
 
 def verify_service_token(token: str, *, secret: str, audience: str) -> str:
-    """The calling service's name; 401 for a missing or invalid token, 403 for a token meant for another service."""
+    """The calling service's name; 401 for a missing or invalid token, 403 for a token meant for another service
+    (a token verified before in this process is taken from the table of verified tokens until its `exp`)."""
+    return VERIFIED.verified(("service", secret, audience, token),
+                             lambda: _checked_service_token(token, secret=secret, audience=audience))
+
+
+def _checked_service_token(token: str, *, secret: str, audience: str) -> tuple[str, float]:
     if not token:
         raise Unauthorized("this route is only for Salesync services: a service token is required",
                            error="service_token_required")
@@ -60,7 +67,7 @@ def verify_service_token(token: str, *, secret: str, audience: str) -> str:
     issuer = claims["iss"]
     if claims.get("type") != "service" or claims["sub"] != issuer or issuer not in KNOWN_SERVICES:
         raise Unauthorized("the service token is not valid", error="invalid_service_token")
-    return issuer
+    return issuer, claims["exp"]
 
 
 class ServiceTokens:

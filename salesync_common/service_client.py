@@ -97,6 +97,9 @@ class ServiceClient:
     @staticmethod
     def _session(retry: Retry, pool_size: int) -> requests.Session:
         session = requests.Session()
+        # Calls go to the roster's addresses, never through a proxy or with .netrc credentials: without
+        # this, requests looks both up in the environment and on disk on every call (a tenth of the BFF's CPU).
+        session.trust_env = False
         adapter = HTTPAdapter(max_retries=retry, pool_connections=8, pool_maxsize=pool_size)
         session.mount("http://", adapter)
         session.mount("https://", adapter)

@@ -74,6 +74,8 @@ class Settings:
     purge_dead_letters_after_days: int = 30
     purge_consulting_jobs_after_days: int = 90  # finished jobs
     purge_batch_size: int = 1000
+    # Tokens verified once are not verified again until their exp (salesync_common/verified_tokens.py); 0: off.
+    verified_tokens_kept: int = 4096
 
     @property
     def is_production(self) -> bool:
@@ -153,6 +155,7 @@ class Settings:
             purge_consulting_jobs_after_days=int_setting(
                 env, "SALESYNC_PURGE_CONSULTING_JOBS_AFTER_DAYS", 90, minimum=1),
             purge_batch_size=int_setting(env, "SALESYNC_PURGE_BATCH_SIZE", 1000, minimum=1),
+            verified_tokens_kept=int_setting(env, "SALESYNC_VERIFIED_TOKENS_KEPT", 4096, minimum=0),
         )
         values.update(overrides)
         if values["sales_page_default"] > values["sales_page_max"]:

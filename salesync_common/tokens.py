@@ -15,6 +15,7 @@ import jwt
 from flask import current_app, g, request
 
 from .errors import Unauthorized
+from .verified_tokens import VERIFIED
 
 ALGORITHM = "HS256"
 # A store id as issue_token writes it: ASCII digits only (str.isdigit also takes "²" and "١٢"), and
@@ -40,7 +41,13 @@ def verify_token(token: str, *, secret: str) -> int:
 
 
 def verified_claims(token: str, *, secret: str) -> dict:
-    """The claims of a valid token (its `sub` a store id), or raise Unauthorized."""
+    """The claims of a valid token (its `sub` a store id), or raise Unauthorized (a token verified
+    before in this process is taken from the table of verified tokens until its `exp`)."""
+    claims = VERIFIED.verified(("store", secret, token), lambda: _checked_claims(token, secret=secret))
+    return dict(claims)
+
+
+def _checked_claims(token: str, *, secret: str) -> tuple[dict, float]:
     if not token or token in ("null", "undefined"):
         raise Unauthorized("a login token is required", error="missing_token")
     try:
@@ -55,7 +62,7 @@ def verified_claims(token: str, *, secret: str) -> dict:
     sub = claims.get("sub")
     if not isinstance(sub, str) or not _STORE_ID.fullmatch(sub) or int(sub) <= 0:
         raise Unauthorized("the login token is not valid", error="invalid_token")
-    return claims
+    return claims, claims["exp"]
 
 
 def ended_by_password_change(claims: dict, *, changed_at: float | None, changed_by: str | None) -> bool:

@@ -1,7 +1,7 @@
 """Menu categories of a store: list, create, rename and delete (soft, together with their items)."""
 from __future__ import annotations
 
-from sqlalchemy import select, update
+from sqlalchemy import Integer, Row, bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -25,9 +25,16 @@ class DuplicateCategory(Conflict):
         super().__init__("존재하는 카테고리", field="name")
 
 
-def list_categories(*, session: Session, store_id: int) -> list[Category]:
-    return list(session.scalars(
-        select(Category).where(Category.store_id == store_id, Category.enabled).order_by(Category.category_id)))
+# Read on every POS screen: built once with a bound store id, and plain rows, not ORM objects (building
+# the statement and tracking objects was most of the item service's CPU for this read).
+ENABLED_CATEGORIES = (select(Category.category_id, Category.name)
+                      .where(Category.store_id == bindparam("store_id", type_=Integer), Category.enabled)
+                      .order_by(Category.category_id))
+
+
+def list_categories(*, session: Session, store_id: int) -> list[Row]:
+    """The store's enabled categories as rows of (category_id, name)."""
+    return list(session.execute(ENABLED_CATEGORIES, {"store_id": store_id}))
 
 
 def get_category(*, session: Session, store_id: int, category_id: int, lock: str | None = None,

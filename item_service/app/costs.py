@@ -31,13 +31,14 @@ def costs_in_force(*, store_id: int, day: datetime.date, item_ids: list[int] | N
 
 def list_costs(*, session: Session, store_id: int, today: datetime.date) -> list[dict]:
     in_force = costs_in_force(store_id=store_id, day=today)
-    rows = session.execute(
-        select(Item, Category.name, in_force.c.cost)
+    rows = session.execute(  # plain rows, not ORM objects: the cost page lists every item
+        select(Item.item_id, Item.name, Item.category_id, Item.price, Category.name.label("category_name"),
+               in_force.c.cost)
         .join(Category, Category.category_id == Item.category_id)
         .outerjoin(in_force, in_force.c.item_id == Item.item_id)
         .where(Item.store_id == store_id, Item.enabled, Category.enabled)
         .order_by(Item.category_id, Item.item_id))
-    return [item_view(item, cost=cost, category_name=category_name) for item, category_name, cost in rows]
+    return [item_view(item, cost=item.cost, category_name=item.category_name) for item in rows]
 
 
 def set_costs(*, session: Session, store_id: int, lines: list[CostLine], effective_date: datetime.date | None,

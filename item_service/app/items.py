@@ -1,7 +1,7 @@
 """Menu items of a store: add, read, edit, delete (soft), and the lookup other services make by id."""
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import Row, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -26,7 +26,7 @@ class DuplicateItem(Conflict):
         super().__init__("존재하는 품목", field="name")
 
 
-def item_view(item: Item, *, with_category_id: bool = True, **more) -> dict:
+def item_view(item: Item | Row, *, with_category_id: bool = True, **more) -> dict:
     """An item as every reply shows it: id, name, category (left out where items sit under their category,
     as in the menu tree) and price, then what the reply adds (cost, category_name)."""
     view = {"item_id": item.item_id, "name": item.name}

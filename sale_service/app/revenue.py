@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime
 import zoneinfo
 
-from sqlalchemy import select
+from sqlalchemy import Row, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -25,7 +25,8 @@ from .models import COMPLETED, PAYMENT_LABELS, Refund, RefundItemDay, RefundLine
 PAID = "paid"  # the order service's status of an order closed by a payment
 
 
-def sale_view(sale: Sale, refund: Refund | None) -> dict:
+def sale_view(sale: Row) -> dict:
+    """A sale as GET /sales/ lists it, from a row of sales_page.page_query (with its refund's time)."""
     return {
         "id": sale.sale_id,
         "order_id": sale.order_id,
@@ -34,7 +35,7 @@ def sale_view(sale: Sale, refund: Refund | None) -> dict:
         "sale_date": sale.completed_at.isoformat(),
         "payment_type": PAYMENT_LABELS[sale.payment_method],
         "payment_method": sale.payment_method,
-        "refunded_at": refund.created_at.isoformat() if refund else None,
+        "refunded_at": sale.refunded_at.isoformat() if sale.refunded_at is not None else None,
     }
 
 

@@ -78,3 +78,22 @@ def test_a_protected_route_answers_401_not_500_for_such_a_token():
         response = client.get("/mine", headers={"Authorization": f"Bearer {signed(sub, TEST_JWT_SECRET)}"})
         assert response.status_code == 401, sub
         assert response.get_json()["error"] == "invalid_token"
+
+
+def test_a_token_verified_once_is_still_refused_once_it_expires():
+    """Verified tokens are kept to save the check on the next request, but never past their exp."""
+    token = issue_token(store_id=7, secret=SECRET, ttl_seconds=1)
+    assert verify_token(token, secret=SECRET) == 7
+    assert verify_token(token, secret=SECRET) == 7  # the kept verification
+    time.sleep(1.1)
+    with pytest.raises(Unauthorized) as refused:
+        verify_token(token, secret=SECRET)
+    assert refused.value.error == "token_expired"
+
+
+def test_a_kept_verification_does_not_pass_a_token_under_another_secret():
+    token = issue_token(store_id=8, secret=SECRET, ttl_seconds=60)
+    assert verify_token(token, secret=SECRET) == 8
+    with pytest.raises(Unauthorized) as refused:
+        verify_token(token, secret="o" * 64)
+    assert refused.value.error == "invalid_token"

@@ -66,7 +66,7 @@ def change_order():
 @bp.get("/unpaids")
 @login_required
 def unpaid_orders():
-    views = [orders.order_view(order) for order in orders.open_orders(session=db.session, store_id=g.store_id)]
+    views = orders.open_order_views(session=db.session, store_id=g.store_id)
     return jsonify(result="success", message="미결제 주문 목록 조회 성공", store_id=g.store_id, orders=views)
 
 
@@ -79,12 +79,11 @@ def _checked_table(table_no: int) -> int:
 @bp.get("/unpaids/<int:table_no>")
 @login_required
 def unpaid_order_of_table(table_no: int):
-    order = orders.open_order(session=db.session, store_id=g.store_id, table_no=_checked_table(table_no))
-    if order is None:
+    found = orders.open_order_views(session=db.session, store_id=g.store_id, table_no=_checked_table(table_no))
+    if not found:
         return jsonify(result="success", message="미결제 주문 없음", store_id=g.store_id, order_id=None,
                        table_no=table_no, total_price=0, carts=[])
-    return jsonify(result="success", message="미결제 주문 테이블 조회 성공", store_id=g.store_id,
-                   **orders.order_view(order))
+    return jsonify(result="success", message="미결제 주문 테이블 조회 성공", store_id=g.store_id, **found[0])
 
 
 @bp.delete("/<int:table_no>")
