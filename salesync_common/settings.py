@@ -74,6 +74,9 @@ class Settings:
     purge_dead_letters_after_days: int = 30
     purge_consulting_jobs_after_days: int = 90  # finished jobs
     purge_batch_size: int = 1000
+    # The dashboard's consumer-lag gauge asks Kafka at scrape time; after Kafka fails to answer, scrapes skip the
+    # lag this long rather than each wait for Kafka's timeout again.
+    consumer_lag_retry_seconds: int = 60
 
     @property
     def is_production(self) -> bool:
@@ -153,6 +156,7 @@ class Settings:
             purge_consulting_jobs_after_days=int_setting(
                 env, "SALESYNC_PURGE_CONSULTING_JOBS_AFTER_DAYS", 90, minimum=1),
             purge_batch_size=int_setting(env, "SALESYNC_PURGE_BATCH_SIZE", 1000, minimum=1),
+            consumer_lag_retry_seconds=int_setting(env, "SALESYNC_CONSUMER_LAG_RETRY_SECONDS", 60, minimum=0),
         )
         values.update(overrides)
         if values["sales_page_default"] > values["sales_page_max"]:
