@@ -74,6 +74,7 @@ LEFT_AT_DEFAULT = {
     "SALESYNC_PURGE_DEAD_LETTERS_AFTER_DAYS": "30 days to look into them",
     "SALESYNC_PURGE_CONSULTING_JOBS_AFTER_DAYS": "90 days after the job finished",
     "SALESYNC_PURGE_BATCH_SIZE": "1000 rows per purge transaction",
+    "SALESYNC_CONSUMER_LAG_RETRY_SECONDS": "60: a hung Kafka costs one dashboard scrape a minute its timeout",
 }
 
 
