@@ -44,3 +44,16 @@ def run_migrations() -> None:
         finally:
             connection.execute(text("SELECT pg_advisory_unlock(hashtext(:key))"), {"key": f"salesync-migrate-{schema}"})
             connection.commit()
+
+
+def drop_if_invalid(schema: str, name: str) -> None:
+    """For a migration about to CREATE INDEX CONCURRENTLY IF NOT EXISTS: a build cancelled half-way (a statement
+    timeout, a killed Job) leaves an invalid index of that name, which IF NOT EXISTS would keep for good (never
+    used, still written). Drop it, so the build runs again. Call it inside the migration's autocommit block."""
+    from alembic import op  # noqa: PLC0415  only a running migration has an `op`
+
+    invalid = op.get_bind().execute(
+        text("SELECT NOT indisvalid FROM pg_index WHERE indexrelid = to_regclass(:index)"),
+        {"index": f'"{schema}"."{name}"'}).scalar()
+    if invalid:
+        op.drop_index(name, schema=schema, if_exists=True, postgresql_concurrently=True)

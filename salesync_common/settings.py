@@ -76,6 +76,9 @@ class Settings:
     purge_batch_size: int = 1000
     # Tokens verified once are not verified again until their exp (salesync_common/verified_tokens.py); 0: off.
     verified_tokens_kept: int = 4096
+    # The dashboard's consumer-lag gauge asks Kafka at scrape time; after Kafka fails to answer, scrapes skip the
+    # lag this long rather than each wait for Kafka's timeout again.
+    consumer_lag_retry_seconds: int = 60
 
     @property
     def is_production(self) -> bool:
@@ -156,6 +159,7 @@ class Settings:
                 env, "SALESYNC_PURGE_CONSULTING_JOBS_AFTER_DAYS", 90, minimum=1),
             purge_batch_size=int_setting(env, "SALESYNC_PURGE_BATCH_SIZE", 1000, minimum=1),
             verified_tokens_kept=int_setting(env, "SALESYNC_VERIFIED_TOKENS_KEPT", 4096, minimum=0),
+            consumer_lag_retry_seconds=int_setting(env, "SALESYNC_CONSUMER_LAG_RETRY_SECONDS", 60, minimum=0),
         )
         values.update(overrides)
         if values["sales_page_default"] > values["sales_page_max"]:

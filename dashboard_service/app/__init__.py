@@ -58,7 +58,8 @@ def _feed_gauges(app: Flask) -> None:
         return [([topic, reason], count) for topic, reason, count in rows]
 
     # The Kafka client that reads the log ends, closed with the app's broker by whoever owns both (tests).
-    log_ends = LogEnds(app.extensions["salesync_settings"].kafka_bootstrap_servers)
+    settings = app.extensions["salesync_settings"]
+    log_ends = LogEnds(settings.kafka_bootstrap_servers, retry_seconds=settings.consumer_lag_retry_seconds)
     app.extensions["consumer_log_ends"] = log_ends
 
     def lag():

@@ -1,6 +1,8 @@
 """The gauges the alerts read (k8s/monitoring/prometheusrule.yaml): the settlement SMS used today against
 the daily limit (SalesyncSmsDailyCap), and how far the consumer is behind the topic (SalesyncConsumerLag)."""
 import datetime
+import socket
+import threading
 
 from kafka import KafkaProducer
 
@@ -57,3 +59,61 @@ def test_the_scrape_answers_without_the_lag_when_kafka_is_away(database_url):
     client = away.test_client()
     assert samples(client, "salesync_consumer_lag") == {}
     assert by_label(client, "salesync_sms_today", "figure")["limit"] == away.extensions["sms_limits"].daily_limit
+
+
+class SilentBroker:
+    """A TCP port that accepts connections and never answers (a hung or blackholed Kafka); counts them."""
+
+    def __init__(self):
+        self.socket = socket.create_server(("127.0.0.1", 0))
+        self.accepted = []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    @property
+    def bootstrap_servers(self) -> str:
+        return f"127.0.0.1:{self.socket.getsockname()[1]}"
+
+    def _accept(self):
+        while True:
+            try:
+                self.accepted.append(self.socket.accept()[0])
+            except OSError:
+                return
+
+    def close(self):
+        self.socket.close()
+        for connection in self.accepted:
+            connection.close()
+
+
+def test_after_kafka_fails_to_answer_the_next_scrapes_do_not_wait_for_it_again(database_url):
+    """A hung Kafka costs one scrape its bootstrap timeout; the scrapes within the retry pause skip the lag
+    at once (they would each wait seconds, queued one behind another, past Prometheus' scrape timeout)."""
+    broker = SilentBroker()
+    try:
+        hung = create_app(migrated_settings("dashboard", database_url, kafka_bootstrap_servers=broker.bootstrap_servers,
+                                            consumer_lag_retry_seconds=600))
+        client = hung.test_client()
+        assert samples(client, "salesync_consumer_lag") == {}
+        asked = len(broker.accepted)
+        assert asked >= 1
+        for _ in range(3):
+            assert samples(client, "salesync_consumer_lag") == {}
+            assert set(by_label(client, "salesync_sms_today", "figure")) == {"sent", "limit"}  # the rest still comes
+        assert len(broker.accepted) == asked
+    finally:
+        broker.close()
+
+
+def test_kafka_is_asked_again_once_the_retry_pause_is_over(database_url):
+    broker = SilentBroker()
+    try:
+        hung = create_app(migrated_settings("dashboard", database_url, kafka_bootstrap_servers=broker.bootstrap_servers,
+                                            consumer_lag_retry_seconds=0))
+        client = hung.test_client()
+        samples(client, "salesync_consumer_lag")
+        asked = len(broker.accepted)
+        samples(client, "salesync_consumer_lag")
+        assert len(broker.accepted) > asked
+    finally:
+        broker.close()

@@ -65,3 +65,19 @@ def test_a_revision_this_release_knows_is_upgraded_as_before(own_database):
     assert done.returncode == 0 and "warning:" not in done.stderr
     assert query(own_database, """SELECT count(*) FROM pg_indexes WHERE schemaname = 'order'
                                   AND indexname = 'ix_idempotency_keys_created_at'""") == [(1,)]
+
+
+def test_an_index_a_cancelled_concurrent_build_left_invalid_is_built_again(own_database):
+    """CREATE INDEX CONCURRENTLY cancelled half-way (the statement timeout on a table grown for a year, a Job
+    killed) leaves an invalid index of that name; IF NOT EXISTS alone would keep it, and the purge would read
+    the whole table for good. Running the migration again builds it anew."""
+    assert migrate(own_database).returncode == 0
+    query(own_database, """UPDATE pg_index SET indisvalid = false
+                           WHERE indexrelid = '"order".ix_idempotency_keys_created_at'::regclass""")
+    query(own_database, """UPDATE "order".alembic_version SET version_num = '0001'""")
+
+    done = migrate(own_database)
+
+    assert done.returncode == 0, done.stderr
+    assert query(own_database, """SELECT indisvalid FROM pg_index
+                                  WHERE indexrelid = '"order".ix_idempotency_keys_created_at'::regclass""") == [(True,)]

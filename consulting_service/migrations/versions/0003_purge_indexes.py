@@ -1,7 +1,8 @@
 """The purge finds outbox rows delivered long ago and jobs finished long ago by indexes, not by reading the tables.
 
 Built CONCURRENTLY, outside the migration's transaction: the tables stay writable while the indexes build, so no
-POS write waits for this migration. IF NOT EXISTS lets a run that stopped half-way be run again.
+POS write waits for this migration. A run that stopped half-way can be run again: an index it left invalid
+is dropped and built anew.
 
 Revision ID: 0003_purge_indexes
 Revises: 0002_consulting_quotas
@@ -9,6 +10,8 @@ Create Date: 2026-12-01 04:45:00
 """
 from alembic import op
 import sqlalchemy as sa
+
+from salesync_common.migrations_env import drop_if_invalid
 
 revision = '0003_purge_indexes'
 down_revision = '0002_consulting_quotas'
@@ -24,6 +27,7 @@ INDEXES = [
 def upgrade():
     with op.get_context().autocommit_block():
         for name, table, columns, where in INDEXES:
+            drop_if_invalid('consulting', name)
             op.create_index(name, table, columns, schema='consulting', if_not_exists=True, postgresql_concurrently=True,
                             postgresql_where=sa.text(where) if where else None)
 

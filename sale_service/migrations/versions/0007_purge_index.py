@@ -1,7 +1,8 @@
 """The purge finds idempotency keys past their day by an index on created_at, not by reading the table.
 
 Built CONCURRENTLY, outside the migration's transaction: the table stays writable while the index builds, so no
-POS write waits for this migration. IF NOT EXISTS lets a run that stopped half-way be run again.
+POS write waits for this migration. A run that stopped half-way can be run again: an index it left invalid
+is dropped and built anew.
 
 Revision ID: 0007_purge_index
 Revises: 0006_revenue_days
@@ -9,6 +10,8 @@ Create Date: 2026-12-01 04:45:00
 """
 from alembic import op
 import sqlalchemy as sa
+
+from salesync_common.migrations_env import drop_if_invalid
 
 revision = '0007_purge_index'
 down_revision = '0006_revenue_days'
@@ -23,6 +26,7 @@ INDEXES = [
 def upgrade():
     with op.get_context().autocommit_block():
         for name, table, columns, where in INDEXES:
+            drop_if_invalid('sale', name)
             op.create_index(name, table, columns, schema='sale', if_not_exists=True, postgresql_concurrently=True,
                             postgresql_where=sa.text(where) if where else None)
 
