@@ -57,7 +57,7 @@ def test_a_schema_at_a_newer_release_is_left_with_a_warning_and_the_others_migra
 
 def test_a_revision_this_release_knows_is_upgraded_as_before(own_database):
     assert migrate(own_database).returncode == 0
-    query(own_database, """UPDATE "order".alembic_version SET version_num = '0001'""")
+    query(own_database, """UPDATE "order".alembic_version SET version_num = '0002_item_days'""")
     query(own_database, 'DROP INDEX "order".ix_idempotency_keys_created_at')
 
     done = migrate(own_database)
@@ -74,7 +74,7 @@ def test_an_index_a_cancelled_concurrent_build_left_invalid_is_built_again(own_d
     assert migrate(own_database).returncode == 0
     query(own_database, """UPDATE pg_index SET indisvalid = false
                            WHERE indexrelid = '"order".ix_idempotency_keys_created_at'::regclass""")
-    query(own_database, """UPDATE "order".alembic_version SET version_num = '0001'""")
+    query(own_database, """UPDATE "order".alembic_version SET version_num = '0002_item_days'""")
 
     done = migrate(own_database)
 
