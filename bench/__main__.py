@@ -10,6 +10,9 @@ Environment (all optional):
                         each process group (each service's gunicorn master + workers, PostgreSQL's
                         server and backends, the broker, the load generator) and how busy the machine
                         was beside them
+                        `consulting`: 31-day consulting jobs without a model over 62 days of history,
+                        worked out by the real worker; prints each job's worker time (bench/consulting_job.py;
+                        BENCH_CONSULTING_JOBS=5 jobs, BENCH_ORDERS_PER_DAY as below)
   BENCH_USERS=32        saturation: concurrent users, each sending its next request at once
   BENCH_BASE_URL        a running system's BFF instead of starting one (then BENCH_DATABASE_URL or
                         DATABASE_URL for the history, and BENCH_LOG_DIR, default .salesync/logs, for
@@ -39,6 +42,7 @@ import uuid
 
 import psutil
 
+from .consulting_job import run_consulting
 from .saturate import process_roots, run_saturation
 from .seed import DAYS, ORDERS_PER_DAY, check_history, create_menu, sign_up, write_history
 from .system import REPO, StopRequested, System, stop_on_sigterm
@@ -377,6 +381,8 @@ def main() -> int:
     try:
         if config["mode"] == "saturation":
             return run_saturation(config, work)
+        if os.environ.get("BENCH_MODE") == "consulting":
+            return run_consulting(config)
         return run(config, work)
     except (KeyboardInterrupt, StopRequested):
         say("interrupted; everything it started is stopped")
