@@ -9,7 +9,9 @@ to the model as they are.
 
 Menu engineering (Kasavana–Smith): an item is popular when its share of the items sold is at least 70% of an
 equal share (0.7 / number of items sold), profitable when its unit margin is at least the average unit
-margin weighted by quantity. An item without a cost on some day of its sales is listed apart, unclassified.
+margin weighted by quantity. An item without a cost on some day of its sales is listed apart, unclassified;
+an item whose refunds took back as much as the period sold (net quantity 0 or less) is not among the items
+sold, though its refunds count in the totals.
 """
 from __future__ import annotations
 
@@ -23,7 +25,7 @@ from salesync_common.contracts.items import ConsultingMenu
 from salesync_common.contracts.orders import ConsultingOrderSummary
 from salesync_common.contracts.sales import ConsultingSaleSummary
 from salesync_common.errors import ApiError, UpstreamError
-from salesync_common.service_client import ServiceClient
+from salesync_common.service_client import ServiceClient, call_in_parallel
 from salesync_common.tokens import issue_token
 
 TOKEN_SECONDS = 60
@@ -55,6 +57,7 @@ class StoreData:
     sales: ConsultingSaleSummary
     orders: ConsultingOrderSummary
     menu: ConsultingMenu
+    costs_from: datetime.date  # the first day of the cost history read
 
 
 SERVICE_NAMES = {"sale": "결제", "order": "주문", "item": "메뉴"}
@@ -76,12 +79,15 @@ def _read(client: ServiceClient, service: str, path: str, model, *, params: dict
 
 def read_store_data(*, client: ServiceClient, store_id: int, start: datetime.date, end: datetime.date,
                     jwt_secret: str, max_days: int) -> StoreData:
-    """The three calls. The cost history starts early enough for the sales the period's refunds take back,
-    but never covers more than max_days (the services' SALESYNC_MAX_REPORT_DAYS)."""
+    """The three calls: payments and orders at once, then the menu with the costs of what they sold. The cost
+    history starts early enough for the sales the period's refunds take back, but never covers more than
+    max_days (the services' SALESYNC_MAX_REPORT_DAYS)."""
     token = issue_token(store_id=store_id, secret=jwt_secret, ttl_seconds=TOKEN_SECONDS)
     period = {"start": start.isoformat(), "end": end.isoformat()}
-    sales = _read(client, "sale", "/internal/consulting/sales", ConsultingSaleSummary, params=period, token=token)
-    orders = _read(client, "order", "/internal/consulting/orders", ConsultingOrderSummary, params=period, token=token)
+    sales, orders = call_in_parallel(
+        lambda: _read(client, "sale", "/internal/consulting/sales", ConsultingSaleSummary, params=period, token=token),
+        lambda: _read(client, "order", "/internal/consulting/orders", ConsultingOrderSummary, params=period,
+                      token=token))
     sold = sorted({line.item_id for line in orders.lines} | {line.item_id for line in sales.refund_lines})
     earliest = min([start, *(datetime.date.fromisoformat(line.sold_on) for line in sales.refund_lines)])
     cost_start = max(earliest, end - datetime.timedelta(days=max_days - 1))
@@ -89,7 +95,7 @@ def read_store_data(*, client: ServiceClient, store_id: int, start: datetime.dat
     if sold:
         params["ids"] = ",".join(map(str, sold))
     menu = _read(client, "item", "/internal/consulting/menu", ConsultingMenu, params=params, token=token)
-    return StoreData(sales=sales, orders=orders, menu=menu)
+    return StoreData(sales=sales, orders=orders, menu=menu, costs_from=cost_start)
 
 
 # --- arithmetic ----------------------------------------------------------------------------------
@@ -109,18 +115,19 @@ def average_ticket(totals) -> int:
 
 
 class _Costs:
-    def __init__(self, menu: ConsultingMenu):
+    def __init__(self, menu: ConsultingMenu, since: datetime.date):
+        self.since = since.isoformat()
         self.days = {item.item_id: [entry.effective_date for entry in item.costs] for item in menu.items}
         self.costs = {item.item_id: [entry.cost for entry in item.costs] for item in menu.items}
 
     def on(self, item_id: int, day: str) -> int | None:
-        """The cost in force on day (the latest entry on or before it); the earliest known one for a day before
-        the history read (a refund of a sale long ago)."""
+        """The cost in force on day: the latest entry on or before it. A day before the history read (a refund
+        of a sale older than max_days) counts the cost in force on its first day."""
         days = self.days.get(item_id)
         if not days:
             return None
-        position = bisect.bisect_right(days, day)
-        return self.costs[item_id][max(position - 1, 0)]
+        position = bisect.bisect_right(days, max(day, self.since))
+        return self.costs[item_id][position - 1] if position else None
 
 
 @dataclasses.dataclass
@@ -142,7 +149,7 @@ class _Item:
 
 def _items(data: StoreData) -> dict[int, _Item]:
     """Per item: the period's paid lines minus what its refunds took back, each at the cost of its sale's day."""
-    costs = _Costs(data.menu)
+    costs = _Costs(data.menu, data.costs_from)
     items: dict[int, _Item] = {}
     for line in data.orders.lines:
         items.setdefault(line.item_id, _Item(line.name)).add(line.quantity, line.sales_volume,
