@@ -18,6 +18,9 @@ Environment (all optional):
                         10 s, each). `knee`: the POS load at BENCH_KNEE_STEPS terminals (default
                         16,32,48,64,96,128; BENCH_DURATION default 30 s each, BENCH_OWNERS default 0)
                         until POS p99 reaches 50 ms (bench/knee.py). Modes are registered in MODES below
+                        `consulting`: 31-day consulting jobs without a model over 62 days of history,
+                        worked out by the real worker; prints each job's worker time (bench/consulting_job.py;
+                        BENCH_CONSULTING_JOBS=5 jobs, BENCH_ORDERS_PER_DAY as below)
   BENCH_USERS=32        saturation, hop: concurrent users, each sending its next request at once
   BENCH_BASE_URL        a running system's BFF instead of starting one (then BENCH_DATABASE_URL or
                         DATABASE_URL for the history, and BENCH_LOG_DIR, default .salesync/logs, for
@@ -48,6 +51,7 @@ import uuid
 
 import psutil
 
+from .consulting_job import run_consulting
 from .history import run_history
 from .hop import run_hop
 from .knee import run_knee
@@ -328,6 +332,7 @@ MODES = {
     "hop": run_hop,
     "knee": lambda config, work: run_knee(config, work, seed=seed, run_load=run_load),
     "history": run_history,
+    "consulting": lambda config, work: run_consulting(config),
 }
 
 

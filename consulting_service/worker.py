@@ -24,6 +24,7 @@ import time
 
 from sqlalchemy.orm import sessionmaker
 
+from salesync_common.business_day import MAX_PERIOD_DAYS
 from salesync_common.liveness import Liveness
 from salesync_common.request_log import configure_logging
 from salesync_common.settings import ConfigError
@@ -45,7 +46,7 @@ JOB_STUCK_MARGIN_SECONDS = 60.0
 
 
 def default_lease(model: ModelSettings | None) -> datetime.timedelta:
-    """Longer than one job can take: the dashboard call, then every model try with its backoff."""
+    """Longer than one job can take: the calls for the figures, then every model try with its backoff."""
     model_seconds = 0 if model is None else (model.timeout + 8) * (model.max_retries + 1)
     return datetime.timedelta(seconds=60 + model_seconds)
 
@@ -54,7 +55,7 @@ class Worker:
     def __init__(self, *, session_factory, client, jwt_secret: str, model: ModelSettings | None,
                  publisher: outbox.Publisher, lease: datetime.timedelta, job_threads: int = 2,
                  idle_seconds: float = IDLE_SECONDS, grace_seconds: float = SHUTDOWN_GRACE_SECONDS,
-                 liveness: Liveness | None = None):
+                 liveness: Liveness | None = None, max_days: int = MAX_PERIOD_DAYS):
         self.session_factory = session_factory
         self.client = client
         self.jwt_secret = jwt_secret
@@ -71,6 +72,7 @@ class Worker:
         self.claimed: dict[int, ConsultingJob] = {}
         self.claimed_lock = threading.Lock()
         self.liveness = liveness or Liveness(None)
+        self.max_days = max_days  # SALESYNC_MAX_REPORT_DAYS: the longest history the services answer
 
     def stop(self, *_signal) -> None:
         self.stopping.set()
@@ -122,7 +124,7 @@ class Worker:
                 self.claimed[threading.get_ident()] = job
             try:
                 jobs.process_job(session=session, job=job, client=self.client, jwt_secret=self.jwt_secret,
-                                 model=self.model, model_client=self.model_client)
+                                 model=self.model, model_client=self.model_client, max_days=self.max_days)
             finally:
                 with self.claimed_lock:
                     self.claimed.pop(threading.get_ident(), None)
@@ -176,7 +178,8 @@ def main() -> int:
     worker = Worker(session_factory=sessionmaker(engine, expire_on_commit=False),
                     client=app.extensions["salesync_client"], jwt_secret=settings.jwt_secret, model=model,
                     publisher=outbox.Publisher(settings.kafka_bootstrap_servers), lease=lease,
-                    job_threads=max(job_threads, 1), liveness=Liveness.from_env())
+                    job_threads=max(job_threads, 1), liveness=Liveness.from_env(),
+                    max_days=settings.max_report_days)
     signal.signal(signal.SIGTERM, worker.stop)
     signal.signal(signal.SIGINT, worker.stop)
     worker.run()

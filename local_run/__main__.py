@@ -21,6 +21,7 @@ import sys
 import time
 from http import HTTPStatus
 
+import psycopg2
 import requests
 
 from salesync_common import roster
@@ -230,7 +231,7 @@ def seed_demo(db_url: str, port_map: dict[str, int], services: list[str]) -> dic
     urls = {name: f"http://127.0.0.1:{port_map[name]}" for name in services}
     try:
         return seed_demo_store(urls=urls, database_url=db_url, state=STATE)
-    except (requests.RequestException, OSError, UnexpectedReply) as exc:
+    except (requests.RequestException, OSError, UnexpectedReply, psycopg2.Error) as exc:
         # The system still runs without its demo store: say why and go on.
         say(f"could not seed the demo store: {exc}")
         return None

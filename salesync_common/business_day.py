@@ -83,3 +83,9 @@ def max_period_days() -> int:
 
 def days_of(start: datetime.date, end: datetime.date) -> list[datetime.date]:
     return [start + datetime.timedelta(days=n) for n in range((end - start).days + 1)]
+
+
+def previous_period(start: datetime.date, end: datetime.date) -> tuple[datetime.date, datetime.date]:
+    """The period of the same length that ends the day before start."""
+    length = end - start + datetime.timedelta(days=1)
+    return start - length, start - datetime.timedelta(days=1)

@@ -10,8 +10,8 @@
 - Round-robin: a store queueing after another store's 3 jobs waits for one of them at most.
 
 The jobs are queued through the BFF; the worker's steps (`Worker.work_one_job`) run in this process
-against the served consulting service's database and the served dashboard, as the worker process runs
-them. Every request to the BFF is counted under "abuse: consulting quotas".
+against the served consulting service's database and the served order, sale and item services, as the
+worker process runs them. Every request to the BFF is counted under "abuse: consulting quotas".
 """
 from __future__ import annotations
 
@@ -83,7 +83,7 @@ def sessions(consulting_app):
 
 @pytest.fixture(scope="module")
 def worker(consulting_app, sessions):
-    """The consulting worker's job loop (rule-based advice), calling the served dashboard."""
+    """The consulting worker's job loop (rule-based advice), calling the served order, sale and item services."""
     settings = consulting_app.extensions["salesync_settings"]
     return Worker(session_factory=sessions, client=consulting_app.extensions["salesync_client"],
                   jwt_secret=settings.jwt_secret, model=None, publisher=None, lease=LEASE)

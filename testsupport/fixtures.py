@@ -64,7 +64,7 @@ item_service = _served("item", "store")
 order_service = _served("order", "store", "item")
 sale_service = _served("sale", "store", "item", "order")
 dashboard_service = _served("dashboard", "store", "item", "order", "sale")
-consulting_service = _served("consulting", "store", "dashboard")
+consulting_service = _served("consulting", "store", "item", "order", "sale")  # its worker reads the last three
 
 
 def truncate_all(db) -> None:

@@ -1,18 +1,21 @@
 """The shop-scenario driver: one store driven over HTTP as the POS drives it.
 
 Sign up, build a menu, set costs, place orders, pay (cash or card), refund, and move payments back
-to past days. The same calls go to each service's own URL (`Http({"store": ..., "item": ...})`), to
+to past days; or write many paid orders at chosen instants at once (sell_at), as bench/seed.py writes history.
+The same calls go to each service's own URL (`Http({"store": ..., "item": ...})`), to
 the BFF's one base URL (`Http(bff_url)`), or to a BFF app in this process (`TestClient(client)`);
 costs go to the item service directly, or through the BFF's cost page.
 """
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import uuid
 import zoneinfo
 from collections.abc import Iterable, Mapping
 
 import psycopg2
+import psycopg2.extras
 import requests
 
 from . import aggregates
@@ -94,6 +97,7 @@ class Shop:
         self.token: str | None = None
         self.categories: dict[str, int] = {}
         self.items: dict[str, int] = {}
+        self.prices: dict[str, int] = {}
 
     @property
     def urls(self) -> dict[str, str] | None:
@@ -146,6 +150,7 @@ class Shop:
             for name, price in priced.items():
                 made[name] = self._call("POST", f"/categories/{category_id}/items", {"name": name, "price": price},
                                        expect=201)["id"]
+                self.prices[name] = int(price)
         self.items.update(made)
         return made
 
@@ -194,6 +199,14 @@ class Shop:
             backdate(self.database_url, [(sale["order_id"], sale["id"], noon)])
         return sale
 
+    def sell_at(self, orders: Iterable[PastOrder]) -> list[tuple[int, int]]:
+        """Paid orders at chosen instants, at the menu's prices: written straight into the order and sale
+        schemas as the services write them (each order paid, with its lines, and its completed sale of the
+        same total, table and instant). Returns (order_id, sale_id) of each."""
+        return write_paid_orders(self.database_url, store_id=self.store_id, orders=[
+            (order, [(self.items[name], name, self.prices[name], quantity) for name, quantity in order.items.items()])
+            for order in orders])
+
     def refund(self, sale: dict | int, day: datetime.date | None = None) -> dict:
         """Refund a sale; with day, the refund is moved to 15:00 of that business day (Seoul)."""
         refund = self._call("DELETE", f"/sales/{sale['id'] if isinstance(sale, dict) else sale}")
@@ -201,6 +214,46 @@ class Shop:
             afternoon = datetime.datetime.combine(day, datetime.time(15), tzinfo=SEOUL)
             backdate_refunds(self.database_url, [(refund["refund_id"], afternoon)])
         return refund
+
+
+@dataclasses.dataclass(frozen=True)
+class PastOrder:
+    """One paid order of a history: when it was paid, what it held ({item name: quantity}) and how."""
+    paid_at: datetime.datetime
+    items: Mapping[str, int]
+    payment_method: str = "card"  # or "cash"
+    table_no: int = 1
+
+
+def write_paid_orders(database_url: str, *, store_id: int,
+                      orders: list[tuple[PastOrder, list[tuple[int, str, int, int]]]]) -> list[tuple[int, int]]:
+    """Each (order, its lines as (item_id, name, unit price, quantity)) as a paid order and its completed sale."""
+    if not orders:
+        return []
+    with psycopg2.connect(libpq_url(database_url)) as connection, connection.cursor() as cursor:
+        cursor.execute("SELECT nextval(pg_get_serial_sequence('\"order\".orders', 'order_id')), "
+                       "nextval(pg_get_serial_sequence('sale.sales', 'sale_id')) FROM generate_series(1, %s)",
+                       (len(orders),))
+        ids = cursor.fetchall()
+        order_rows, line_rows, sale_rows = [], [], []
+        for (order, lines), (order_id, sale_id) in zip(orders, ids, strict=True):
+            total = sum(price * quantity for _, _, price, quantity in lines)
+            opened = order.paid_at - datetime.timedelta(minutes=30)
+            order_rows.append((order_id, store_id, order.table_no, "paid", total, sale_id, opened, order.paid_at,
+                               order.paid_at))
+            line_rows += [(order_id, item_id, name, price, quantity) for item_id, name, price, quantity in lines]
+            sale_rows.append((sale_id, store_id, order_id, order.table_no, total, order.payment_method, "completed",
+                              order.paid_at - datetime.timedelta(seconds=2), order.paid_at))
+        psycopg2.extras.execute_values(
+            cursor, 'INSERT INTO "order".orders (order_id, store_id, table_no, status, total_price, sale_id, '
+                    "created_at, updated_at, paid_at) VALUES %s", order_rows)
+        psycopg2.extras.execute_values(
+            cursor, 'INSERT INTO "order".order_lines (order_id, item_id, item_name, unit_price, quantity) VALUES %s',
+            line_rows)
+        psycopg2.extras.execute_values(
+            cursor, "INSERT INTO sale.sales (sale_id, store_id, order_id, table_no, total_price, payment_method, "
+                    "status, created_at, completed_at) VALUES %s", sale_rows)
+    return [tuple(pair) for pair in ids]
 
 
 def backdate(database_url: str, payments: Iterable[tuple[int, int, datetime.datetime]]) -> None:

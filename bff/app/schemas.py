@@ -352,7 +352,8 @@ class ConsultingStatus(BaseModel):
     result: Literal["not completed", "success", "failed"]
     message: StrictStr | None = None
     req_id: StrictStr | None = None
-    source: StrictStr | None = Field(None, description="on success: openai or rule_based")
+    source: StrictStr | None = Field(None, description="on success: openai, rule_based, or fallback (the rules "
+                                                       "standing in for a model answer that could not be used)")
     error: StrictStr | None = Field(None, description="on failed: consulting_failed")
 
 

@@ -1,5 +1,5 @@
-"""The consulting service: promotion advice over a period of sales, worked out by a separate worker
-process and published to the Kafka topic `consulting` (API.md §7, Decision 6)."""
+"""The consulting service: advice over a period of the store's sales (figures.py, advice.py), worked out by a
+separate worker process and published to the Kafka topic `consulting` (API.md §7, Decision 6)."""
 from __future__ import annotations
 
 from flask import Flask

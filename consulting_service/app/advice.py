@@ -1,9 +1,11 @@
-"""Promotion advice from a period's figures.
+"""Advice an owner can act on, from a period's figures (figures.py), in Korean plain text in sections:
+요약, 메뉴 분석, 할 일, 시간대 and three things to do next week.
 
-With OPENAI_API_KEY set, an OpenAI chat model writes it (the `openai` client retries 408,
-409, 429 and 5xx with exponential backoff and jitter); a final failure is an AdviceFailed
-with a reason the store owner can read. Without a key, a built-in rule-based analyst writes
-it from the same figures and says so. Only item names and amounts are sent to the model.
+With OPENAI_API_KEY set, an OpenAI chat model writes it from the figures as JSON (the `openai` client retries
+408, 409, 429 and 5xx with exponential backoff and jitter); a model that cannot be reached fails the job with
+a reason the store owner can read, and an answer that is empty, too long or not text is replaced by the
+rule-based advice, which says so (source "fallback"). Without a key, the rule-based analyst writes it from
+the same figures and says so. Every number in the rule-based text is one of the figures.
 """
 from __future__ import annotations
 
@@ -18,16 +20,16 @@ import openai
 from salesync_common.metrics import MODEL_CALLS
 from salesync_common.settings import ConfigError
 
-from .models import OPENAI, RULE_BASED
+from .figures import DOG, PLOWHORSE, PUZZLE, STAR
+from .models import FALLBACK, OPENAI, RULE_BASED
 
 DEFAULT_MODEL = "gpt-4o-mini"
 DEFAULT_TIMEOUT_SECONDS = 30.0
 DEFAULT_MAX_RETRIES = 2
 # Enough for a menu; a longer one is summed up so the prompt stays small.
 MAX_ITEMS_FOR_MODEL = 40
-LOW_MARGIN_PCT = 30.0
-# Promotions the rule-based analyst proposes: at least two, and three when no item loses money.
-MIN_PROMOTIONS, MAX_PROMOTIONS = 2, 3
+# An answer longer than this is no advice an owner reads on a small window (OPENAI_MAX_ANSWER_CHARS).
+DEFAULT_MAX_ANSWER_CHARS = 4000
 RULE_BASED_NOTE = ("※ 이 조언은 AI가 아닌 규칙 기반 분석으로 작성되었습니다. "
                    "OPENAI_API_KEY를 설정하면 AI 컨설팅을 받을 수 있습니다.")
 
@@ -53,6 +55,7 @@ class ModelSettings:
     model: str = DEFAULT_MODEL
     timeout: float = DEFAULT_TIMEOUT_SECONDS
     max_retries: int = DEFAULT_MAX_RETRIES
+    max_answer_chars: int = DEFAULT_MAX_ANSWER_CHARS
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> ModelSettings | None:
@@ -67,6 +70,7 @@ class ModelSettings:
             model=env.get("OPENAI_MODEL", "").strip() or DEFAULT_MODEL,
             timeout=_number(env, "OPENAI_TIMEOUT_SECONDS", DEFAULT_TIMEOUT_SECONDS, float, minimum=0.1),
             max_retries=_number(env, "OPENAI_MAX_RETRIES", DEFAULT_MAX_RETRIES, int, minimum=0),
+            max_answer_chars=_number(env, "OPENAI_MAX_ANSWER_CHARS", DEFAULT_MAX_ANSWER_CHARS, int, minimum=100),
         )
 
 
@@ -89,38 +93,57 @@ def new_model_client(model: ModelSettings) -> openai.OpenAI:
 
 
 def advise(*, figures: dict, model: ModelSettings | None, client: openai.OpenAI | None = None) -> Advice:
-    if not figures["items"]:
+    if not figures["items"] and not figures["totals"]["revenue"]["value"]:
         return Advice(RULE_BASED, empty_period_advice(figures, ai_enabled=model is not None))
     if model is None:
         return Advice(RULE_BASED, rule_based_advice(figures))
-    return Advice(OPENAI, ask_model(figures=figures, model=model, client=client))
+    try:
+        return Advice(OPENAI, ask_model(figures=figures, model=model, client=client))
+    except UnusableAnswer as exc:
+        return Advice(FALLBACK, rule_based_advice(figures, note=f"※ {exc.reason} 규칙 기반 분석으로 대신합니다."))
 
 
 # --- the model ---------------------------------------------------------------------------------
 
-SYSTEM_PROMPT = "당신은 음식점의 매출 정보를 보고 프로모션 전략을 세우는 경영 컨설턴트입니다."
+SYSTEM_PROMPT = "당신은 음식점 사장님이 내일 바로 실행할 수 있는 조언을 하는 외식업 경영 컨설턴트입니다."
+SECTIONS = ("요약", "메뉴 분석", "할 일", "시간대", "다음 주에 할 세 가지")
+
+
+class UnusableAnswer(Exception):
+    """The model answered, but nothing an owner can read: reason says why, for the fallback's note."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+def model_figures(figures: dict) -> dict:
+    """The figures as sent: the menu cut to MAX_ITEMS_FOR_MODEL items by revenue, the rest summed up."""
+    items = figures["items"]
+    shown = sorted(items, key=lambda item: -item["revenue"])[:MAX_ITEMS_FOR_MODEL]
+    sent = {**figures, "items": [item for item in items if item in shown]}
+    if len(items) > len(shown):
+        rest = [item for item in items if item not in shown]
+        sent["other_items"] = {"count": len(rest), "quantity": sum(i["quantity"] for i in rest),
+                               "revenue": sum(i["revenue"] for i in rest)}
+    return sent
 
 
 def prompt_messages(figures: dict) -> list[dict]:
-    items = figures["items"]
-    shown = sorted(items, key=lambda item: -item["revenue"])[:MAX_ITEMS_FOR_MODEL]
-    sent = {"period": figures["period"], "sales_volume": figures["sales_volume"], "totals": figures["totals"],
-            "items": sorted(shown, key=lambda item: -item["profit"])}
-    if len(items) > len(shown):
-        shown_ids = {id(item) for item in shown}
-        rest = [item for item in items if id(item) not in shown_ids]
-        sent["other_items"] = {"count": len(rest), "revenue": sum(i["revenue"] for i in rest),
-                               "profit": sum(i["profit"] for i in rest)}
     period = figures["period"]
     instructions = (
-        f"아래는 한 음식점의 {period['start']}부터 {period['end']}까지 메뉴별 매출 정보입니다(금액 단위: 원). "
-        "revenue는 매출, cost는 원가, profit은 순이익, margin_pct는 이익률(%), quantity는 판매 수량입니다. "
-        "cost_missing이 true인 메뉴는 원가가 등록되지 않아 순이익이 실제보다 크게 잡혀 있습니다.\n"
-        "매출과 원가를 함께 고려해 1) 이익을 많이 내는 메뉴, 2) 손해를 보거나 이익이 적은 메뉴를 짚고, "
-        "3) 어떤 메뉴에 어떤 프로모션이나 이벤트를 하면 매출과 이익이 늘지 구체적인 프로모션 전략을 짧게 제안하세요. "
-        "'데이터' 대신 '매출 정보'라고 말하고, 금액은 천 단위 구분 기호와 '원'을 붙여 쓰고, "
-        "핵심만 한국어로 15줄 이내로 답하세요.\n"
-        "매출 정보: " + json.dumps(sent, ensure_ascii=False, separators=(",", ":"))
+        f"아래는 한 음식점의 {period['start']}부터 {period['end']}까지({period['days']}일) 매출 정보와, "
+        "바로 앞 같은 길이의 기간(previous_period)과의 비교입니다(금액 단위: 원). "
+        "totals의 change_pct는 직전 기간 대비 증감률(%)입니다. items의 class는 메뉴 엔지니어링(Kasavana–Smith) "
+        "분류로 Star(인기·고마진), Plowhorse(인기·저마진), Puzzle(비인기·고마진), Dog(비인기·저마진)이고, "
+        "class가 null인 메뉴는 원가가 등록되지 않은 메뉴입니다. unit_margin은 1개당 마진, contribution은 "
+        "공헌이익, share_pct는 판매 비중입니다. hours와 weekdays는 시간대·요일별 주문과 매출, peak_hours는 "
+        "가장 바쁜 시간, empty_hours는 손님이 거의 없는 시간, not_sold는 팔리지 않은 메뉴입니다.\n"
+        f"다음 순서의 짧은 절로 답하세요: {', '.join(SECTIONS)}. 메뉴 분석에는 메뉴마다 한 줄에 이름, 분류"
+        "(예: 스타(Star), 플로호스(Plowhorse), 퍼즐(Puzzle), 도그(Dog)), 숫자를 쓰고, 할 일에는 분류마다 "
+        "구체적인 행동 하나를 쓰세요. 숫자는 아래 매출 정보에 있는 것만 쓰고, 금액은 천 단위 구분 기호와 '원'을 "
+        "붙이세요. '데이터' 대신 '매출 정보'라고 말하고, 한국어 일반 텍스트(마크다운 없이)로 40줄 이내로 답하세요.\n"
+        "매출 정보: " + json.dumps(model_figures(figures), ensure_ascii=False, separators=(",", ":"))
     )
     return [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": instructions}]
 
@@ -128,7 +151,7 @@ def prompt_messages(figures: dict) -> list[dict]:
 def ask_model(*, figures: dict, model: ModelSettings, client: openai.OpenAI | None = None) -> str:
     try:
         text = _ask_model(figures=figures, model=model, client=client)
-    except AdviceFailed:
+    except (AdviceFailed, UnusableAnswer):
         MODEL_CALLS.labels("failure").inc()
         raise
     MODEL_CALLS.labels("success").inc()
@@ -141,7 +164,7 @@ def _ask_model(*, figures: dict, model: ModelSettings, client: openai.OpenAI | N
     tries = f"{model.max_retries + 1}회 시도"
     try:
         completion = client.chat.completions.create(model=model.model, messages=prompt_messages(figures))
-        text = (completion.choices[0].message.content or "").strip() if completion.choices else ""
+        content = completion.choices[0].message.content if completion.choices else ""
     except openai.APITimeoutError:
         raise AdviceFailed(f"AI 컨설팅 실패: 응답 시간 초과 ({model.timeout:g}초, {tries})") from None
     except openai.AuthenticationError:
@@ -157,19 +180,48 @@ def _ask_model(*, figures: dict, model: ModelSettings, client: openai.OpenAI | N
         raise AdviceFailed(f"AI 컨설팅 실패: AI 서비스에 연결할 수 없습니다 ({tries})") from None
     except (openai.OpenAIError, ValueError, TypeError, AttributeError):
         # A reply of the wrong shape (not JSON, no choices, no message).
-        raise AdviceFailed("AI 컨설팅 실패: AI 서비스의 응답을 읽을 수 없습니다") from None
+        raise UnusableAnswer("AI 서비스의 응답을 읽을 수 없어") from None
     finally:
         if own_client:
             client.close()
+    return usable_answer(content, max_chars=model.max_answer_chars)
+
+
+def usable_answer(content, *, max_chars: int) -> str:
+    if content is not None and not isinstance(content, str):
+        raise UnusableAnswer("AI의 답이 글이 아니어서")
+    text = (content or "").strip()
     if not text:
-        raise AdviceFailed("AI 컨설팅 실패: AI 서비스가 빈 답을 보냈습니다")
+        raise UnusableAnswer("AI가 빈 답을 보내")
+    if len(text) > max_chars:
+        raise UnusableAnswer(f"AI의 답이 너무 길어({len(text):,}자, 최대 {max_chars:,}자)")
     return text
 
 
 # --- the rule-based analyst --------------------------------------------------------------------
 
+CLASS_NAMES = {STAR: "스타(Star)", PLOWHORSE: "플로호스(Plowhorse)", PUZZLE: "퍼즐(Puzzle)", DOG: "도그(Dog)"}
+NO_COST = "원가 미등록"
+# A fall of this much (percent) against the period before is worth acting on first.
+DROP_PCT = -5.0
+CLASS_ACTIONS = {
+    STAR: "메뉴판 맨 위와 추천 자리에 계속 두고, 가격과 양은 지금대로 지키세요.",
+    PLOWHORSE: "잘 팔리지만 1개당 마진이 평균보다 낮습니다. 가격을 조금 올리거나 재료·양을 조정해 원가를 낮추세요.",
+    PUZZLE: "마진은 좋은데 덜 팔립니다. 메뉴판의 잘 보이는 자리로 옮기고 직원 추천이나 SNS로 알리세요.",
+    DOG: "덜 팔리고 마진도 낮습니다. 메뉴에서 빼거나 재료·구성을 바꿔 다시 내놓으세요.",
+}
+
+
 def won(amount: int) -> str:
     return f"{amount:,}원"
+
+
+def pct(value: float | None) -> str:
+    return "직전 기록 없음" if value is None else f"{value:+.1f}%"
+
+
+def hour_name(hour: int) -> str:
+    return f"{hour}시"
 
 
 def _josa(word: str, with_final: str, without_final: str) -> str:
@@ -180,27 +232,15 @@ def _josa(word: str, with_final: str, without_final: str) -> str:
     return f"{word}{with_final}({without_final})"
 
 
-def _named(item: dict, with_final: str, without_final: str) -> str:
-    return _josa(f"'{item['name']}'", with_final, without_final)
+def _names(items: list[dict]) -> str:
+    return ", ".join(item["name"] for item in items)
 
 
-def _margin(item: dict) -> str:
-    return "원가 미등록" if item["margin_pct"] is None else f"이익률 {item['margin_pct']:.1f}%"
-
-
-def _line(item: dict) -> str:
-    cost = "원가 미등록" if item["cost_missing"] else f"원가 {won(item['cost'])}"
-    return (f"- {item['name']}: {item['quantity']:,}개 판매, 매출 {won(item['revenue'])}, {cost}, "
-            f"순이익 {won(item['profit'])} ({_margin(item)})")
-
-
-def _unit_profit(item: dict) -> int:
-    return item["profit"] // item["quantity"] if item["quantity"] else item["profit"]
-
-
-def _header(figures: dict) -> list[str]:
-    period = figures["period"]
-    return [f"[규칙 기반 분석] {period['start']} ~ {period['end']} 매출 정보", RULE_BASED_NOTE, ""]
+def _by_class(figures: dict) -> dict[str | None, list[dict]]:
+    groups: dict[str | None, list[dict]] = {}
+    for item in figures["items"]:
+        groups.setdefault(item["class"], []).append(item)
+    return groups
 
 
 def empty_period_advice(figures: dict, *, ai_enabled: bool) -> str:
@@ -217,118 +257,117 @@ def empty_period_advice(figures: dict, *, ai_enabled: bool) -> str:
     return "\n".join(lines)
 
 
-def rule_based_advice(figures: dict) -> str:
-    ranking = _rank(figures["items"])
+def rule_based_advice(figures: dict, *, note: str = RULE_BASED_NOTE) -> str:
+    period = figures["period"]
     return "\n".join([
-        *_header(figures),
-        _overall(figures, ranking),
-        *_best_and_worst(ranking),
-        *_cost_warnings(ranking),
-        "", "■ 프로모션 제안",
-        *(f"{n}. {text}" for n, text in enumerate(_promotions(ranking), start=1)),
+        f"[규칙 기반 분석] {period['start']} ~ {period['end']} ({period['days']}일) 매출 분석", note,
+        "", "■ 요약", *_summary(figures),
+        "", "■ 메뉴 분석", *_menu(figures),
+        "", "■ 할 일", *_todo(figures),
+        "", "■ 시간대", *_hours(figures),
+        "", "■ 다음 주에 할 세 가지", *(f"{n}. {text}" for n, text in enumerate(_next_week(figures), start=1)),
     ])
 
 
-@dataclasses.dataclass(frozen=True)
-class _Ranking:
-    """The menu as the analyst reads it: ranked by profit where costs are known, else by revenue."""
-
-    items: list[dict]
-    by_profit: bool
-    ranked: list[dict]
-    top: list[dict]
-    bottom: list[dict]
-    missing: list[dict]
-    losing: list[dict]
-    thin: list[dict]
-
-
-def _rank(items: list[dict]) -> _Ranking:
-    costed = [item for item in items if not item["cost_missing"]]
-    # Profit ranks only items whose cost is known; without any, revenue has to do.
-    ranked = (sorted(costed, key=lambda i: (-i["profit"], -i["revenue"], i["name"])) if costed
-              else sorted(items, key=lambda i: (-i["revenue"], i["name"])))
-    top = ranked[:max(1, min(3, len(ranked) // 2))]
-    return _Ranking(
-        items=items,
-        by_profit=bool(costed),
-        ranked=ranked,
-        top=top,
-        bottom=list(reversed(ranked[len(top):]))[:3],
-        missing=[item for item in items if item["cost_missing"]],
-        losing=sorted((i for i in costed if i["profit"] < 0), key=lambda i: i["profit"]),
-        thin=sorted((i for i in costed if i["profit"] >= 0 and (i["margin_pct"] or 0) < LOW_MARGIN_PCT),
-                    key=lambda i: (i["margin_pct"] or 0)),
-    )
-
-
-def _overall(figures: dict, ranking: _Ranking) -> str:
-    totals = figures["totals"]
-    overall = f"■ 전체: 메뉴 매출 {won(totals['revenue'])}, 순이익 {won(totals['profit'])}"
-    # A margin over items some of whose costs count as 0 would flatter the store.
-    if totals["margin_pct"] is not None and not ranking.missing:
-        overall += f" (이익률 {totals['margin_pct']:.1f}%)"
-    return overall + f", 결제 금액 {won(figures['sales_volume'])}"
-
-
-def _best_and_worst(ranking: _Ranking) -> list[str]:
-    lines = ["", "■ 이익을 가장 많이 내는 메뉴" if ranking.by_profit
-             else "■ 가장 많이 팔린 메뉴 (원가가 없어 매출 기준)"]
-    lines += [_line(item) for item in ranking.top]
-    if ranking.bottom:
-        lines += ["", "■ 이익이 가장 적은 메뉴" if ranking.by_profit else "■ 적게 팔린 메뉴 (매출 기준)"]
-        lines += [_line(item) for item in ranking.bottom]
+def _summary(figures: dict) -> list[str]:
+    totals, before = figures["totals"], figures["previous_period"]
+    revenue = totals["revenue"]
+    lines = [
+        f"- 매출 {won(revenue['value'])}: 직전 기간({before['start']} ~ {before['end']}) {won(revenue['previous'])} "
+        f"대비 {pct(revenue['change_pct'])}",
+        f"- 결제 {totals['payments']['value']:,}건 ({pct(totals['payments']['change_pct'])}), "
+        f"객단가 {won(totals['average_ticket']['value'])} ({pct(totals['average_ticket']['change_pct'])})",
+        f"- 현금 {won(totals['cash']['value'])} ({pct(totals['cash']['change_pct'])}), "
+        f"카드 {won(totals['card']['value'])} ({pct(totals['card']['change_pct'])})",
+        f"- 환불 {won(totals['refunds']['value'])} (직전 기간 {won(totals['refunds']['previous'])})",
+    ]
+    change = revenue["change_pct"]
+    if change is not None and change <= DROP_PCT:
+        lines.append("- 매출이 직전 기간보다 줄었습니다. 결제 건수와 객단가 중 어느 쪽이 줄었는지 "
+                     "위 숫자로 확인하세요.")
+    elif change is not None and change > 0:
+        lines.append("- 매출이 직전 기간보다 늘었습니다. 늘어난 손님이 다시 오도록 하는 것이 다음 과제입니다.")
     return lines
 
 
-def _cost_warnings(ranking: _Ranking) -> list[str]:
-    """Items without a cost, items sold at a loss, and items with a thin margin."""
-    lines = []
-    if ranking.missing:
-        lines += ["", "■ 원가가 등록되지 않은 메뉴: " + ", ".join(i["name"] for i in ranking.missing),
-                  "  원가를 입력해야 정확한 순이익을 알 수 있습니다 (원가 미등록분은 0원으로 계산됨)."]
-    if ranking.losing:
-        lines += ["", "■ 손해를 보는 메뉴: " + ", ".join(
-            f"{i['name']} (순이익 {won(i['profit'])}, {_margin(i)})" for i in ranking.losing)]
-    if ranking.thin:
-        lines += ["", f"■ 이익률이 낮은 메뉴 ({LOW_MARGIN_PCT:.0f}% 미만): " + ", ".join(
-            f"{i['name']} ({_margin(i)})" for i in ranking.thin)]
+def _menu(figures: dict) -> list[str]:
+    lines = [f"(인기 기준: 판매 비중 {figures['popular_share_pct']:.1f}% 이상, "
+             f"수익 기준: 1개당 마진 {won(figures['average_unit_margin'])} 이상)"]
+    for item in figures["items"]:
+        sold = f"{item['quantity']:,}개 판매(비중 {item['share_pct']:.1f}%), 매출 {won(item['revenue'])}"
+        if item["class"] is None:
+            lines.append(f"- {item['name']}: {NO_COST} · {sold} (원가를 등록하면 분류됩니다)")
+        else:
+            lines.append(f"- {item['name']}: {CLASS_NAMES[item['class']]} · {sold}, "
+                         f"1개당 마진 {won(item['unit_margin'])}, 공헌이익 {won(item['contribution'])}")
+    if figures["not_sold"]:
+        lines.append(f"- 판매되지 않은 메뉴: {', '.join(figures['not_sold'])}")
     return lines
 
 
-def _promotions(ranking: _Ranking) -> list[str]:
-    """Two or three promotions: a set of the best earner with a slow seller, a time-limited discount
-    within the unit profit, and a price review of the worst loss maker (or a return-visit coupon)."""
-    items, losing, thin = ranking.items, ranking.losing, ranking.thin
-    best = ranking.ranked[0]
-    # Slow sellers that do not lose money, fewest sold first: a loss maker is no item to discount.
-    slow = sorted((i for i in items if i is not best and i not in losing),
-                  key=lambda i: (i["quantity"], i["revenue"], i["name"]))
-    ideas = []
-    if slow:
-        ideas.append(
-            f"세트 구성: 가장 많이 버는 '{best['name']}'에 덜 팔리는 '{slow[0]['name']}'"
-            f"({slow[0]['quantity']:,}개 판매)까지 묶은 세트를 만들어 '{slow[0]['name']}'의 판매를 늘리세요. "
-            f"세트 할인은 '{best['name']}' 1개의 이익({won(max(_unit_profit(best), 0))}) 안에서 정하면 "
-            "손해가 나지 않습니다.")
+def _todo(figures: dict) -> list[str]:
+    groups = _by_class(figures)
+    lines = [f"- {CLASS_NAMES[name]} {_names(groups[name])}: {CLASS_ACTIONS[name]}"
+             for name in (STAR, PLOWHORSE, PUZZLE, DOG) if name in groups]
+    if None in groups:
+        lines.append(f"- {NO_COST} {_names(groups[None])}: 원가를 등록해야 마진과 분류를 알 수 있습니다.")
+    if figures["not_sold"]:
+        lines.append(f"- 판매되지 않은 메뉴 {', '.join(figures['not_sold'])}: 한 번도 팔리지 않았습니다. "
+                     "메뉴판에서 빼거나 잘 팔리는 메뉴와 묶어 내놓으세요.")
+    return lines
+
+
+def _hour_figures(figures: dict) -> dict[int, dict]:
+    return {entry["hour"]: entry for entry in figures["hours"]}
+
+
+def _hours(figures: dict) -> list[str]:
+    if not figures["hours"]:
+        return ["- 이 기간에는 시간대별로 볼 주문이 없습니다."]
+    by_hour = _hour_figures(figures)
+    lines = ["- 가장 바쁜 시간: " + ", ".join(
+        f"{hour_name(h)}(매출 {won(by_hour[h]['revenue'])}, 주문 {by_hour[h]['orders']:,}건)"
+        for h in figures["peak_hours"])]
+    if figures["empty_hours"]:
+        empty = ", ".join(f"{hour_name(h)}(주문 {by_hour.get(h, {'orders': 0})['orders']:,}건)"
+                          for h in figures["empty_hours"])
+        lines += [f"- 손님이 거의 없는 시간: {empty}",
+                  "  이 시간에만 여는 할인이나 세트(예: 퍼즐 메뉴와 음료)를 내거나, 재료 준비와 휴식 시간으로 쓰세요."]
     else:
-        ideas.append(
-            f"세트 구성: 대표 메뉴 '{best['name']}'에 음료나 사이드를 더한 세트를 만들어 "
-            "한 번에 결제하는 금액을 높이세요.")
-    discounted = thin[0] if thin else (slow[1] if len(slow) > 1 else None)
-    if discounted is not None:
-        ideas.append(
-            f"시간 한정 할인: 손님이 적은 시간대(예: 오후 3~5시)에만 {_named(discounted, '을', '를')} 할인해 "
-            f"판매량을 늘리세요. 개당 이익이 {won(max(_unit_profit(discounted), 0))}이므로 할인 폭은 그보다 작게 "
-            "잡으세요.")
-    if losing:
-        worst = losing[0]
-        loss = -_unit_profit(worst)
-        ideas.append(
-            f"가격 재검토: {_named(worst, '은', '는')} 1개 팔 때마다 약 {won(loss)}씩 손해입니다. 판매가를 "
-            f"{won(loss)} 이상 올리거나 재료와 양을 다시 검토하고, 그 전까지는 할인 대상에서 빼세요.")
-    if len(ideas) < MIN_PROMOTIONS or (not losing and len(ideas) < MAX_PROMOTIONS):
-        ideas.append(
-            f"재방문 쿠폰: {_named(best, '을', '를')} 주문한 손님에게 다음 방문 때 쓸 수 있는 쿠폰을 드려 "
-            "단골을 늘리세요.")
-    return ideas[:MAX_PROMOTIONS]
+        lines.append("- 영업 시간 중 손님이 거의 없는 시간은 없습니다.")
+    if len(figures["weekdays"]) > 1:
+        best = max(figures["weekdays"], key=lambda day: day["revenue"])
+        worst = min(figures["weekdays"], key=lambda day: day["revenue"])
+        if best["revenue"] == worst["revenue"]:
+            lines.append(f"- 요일: 요일마다 매출이 같습니다({won(best['revenue'])}).")
+        else:
+            lines.append(f"- 요일: 매출이 가장 높은 {best['weekday']}요일 {won(best['revenue'])}, "
+                         f"가장 낮은 {worst['weekday']}요일 {won(worst['revenue'])}")
+    return lines
+
+
+def _next_week(figures: dict) -> list[str]:
+    """Three actions, most pressing first: a falling revenue, the menu's weak spots, the empty hours."""
+    groups = _by_class(figures)
+    change = figures["totals"]["revenue"]["change_pct"]
+    ideas = []
+    if change is not None and change <= DROP_PCT:
+        ideas.append(f"매출이 직전 기간 대비 {pct(change)}입니다. 지난 기간에 온 손님에게 재방문 쿠폰을 보내고, "
+                     "가장 바쁜 시간에 자리 회전을 늦추는 일이 없는지 살피세요.")
+    if PLOWHORSE in groups:
+        item = groups[PLOWHORSE][0]
+        ideas.append(f"{item['name']}의 1개당 마진 {won(item['unit_margin'])}을 평균 "
+                     f"{won(figures['average_unit_margin'])} 가까이로: 가격이나 재료를 조정하세요.")
+    if DOG in groups:
+        ideas.append(f"{_josa(_names(groups[DOG]), '을', '를')} 메뉴에서 빼거나 바꿀지 정하세요.")
+    if figures["empty_hours"]:
+        hours = ", ".join(hour_name(h) for h in figures["empty_hours"])
+        ideas.append(f"손님이 없는 {hours}에 한정 할인이나 세트를 한 주 동안 시험해 보세요.")
+    if PUZZLE in groups:
+        ideas.append(f"{_josa(_names(groups[PUZZLE]), '을', '를')} 메뉴판 앞쪽으로 옮기고 직원이 먼저 권하게 하세요.")
+    if None in groups:
+        ideas.append(f"{_names(groups[None])}의 원가를 등록하세요.")
+    if STAR in groups:
+        ideas.append(f"{_josa(_names(groups[STAR]), '은', '는')} 재료가 떨어지지 않게 준비량을 먼저 챙기세요.")
+    ideas.append("다음 주 같은 요일의 매출을 이번 분석과 비교해 보세요.")
+    return ideas[:3]

@@ -13,10 +13,10 @@ successive turns starting from the lowest waiting turn, so stores are served rou
 A job is claimed with a lease. A job whose lease ran out (its worker died mid-job) is
 claimed again, at most MAX_ATTEMPTS times in all; then it fails with a reason. Every
 finish is fenced by the claim's attempt number, so a worker that lost its claim cannot
-overwrite the outcome of the one that took over, nor announce a second result. A dashboard
-that cannot be reached postpones the job (its lease is shortened to a delay) instead of failing
-it, until the last attempt. The status
-says "success" only once the result is on the Kafka topic, so the dashboard can have it.
+overwrite the outcome of the one that took over, nor announce a second result. An order, sale or
+item service that cannot be reached postpones the job (its lease is shortened to a delay) instead of
+failing it, until the last attempt. The status says "success" only once the result is on the Kafka
+topic, so the dashboard can have it.
 """
 from __future__ import annotations
 
@@ -30,6 +30,7 @@ from openai import OpenAI
 from sqlalchemy import and_, func, or_, select, text, update
 from sqlalchemy.orm import Session
 
+from salesync_common.business_day import MAX_PERIOD_DAYS
 from salesync_common.contracts.consulting import ConsultingResultMessage
 from salesync_common.errors import NotFound, TooManyRequests
 from salesync_common.kafka_client import CONSULTING_TOPIC
@@ -42,7 +43,7 @@ from .models import FAILED, MAX_REASON, PENDING, RUNNING, SUCCESS, ConsultingJob
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 3
-# A dashboard that is down (a restart, a deploy) is asked again after these delays, by attempt.
+# A service that is down (a restart, a deploy) is asked again after these delays, by attempt.
 RETRY_DELAYS = {1: datetime.timedelta(seconds=5), 2: datetime.timedelta(seconds=20)}
 UNEXPECTED_FAILURE = "컨설팅 중 예기치 않은 오류가 발생했습니다"
 POSTPONED = "postponed"  # process_job's answer for a job that will be tried again later
@@ -202,10 +203,10 @@ def _finish(session: Session, job: ConsultingJob, **values) -> datetime.datetime
     return finished_at
 
 
-def complete_job(*, session: Session, job: ConsultingJob, advice: Advice) -> bool:
-    """Store the advice and its Kafka message in one transaction."""
+def complete_job(*, session: Session, job: ConsultingJob, advice: Advice, figures: dict | None = None) -> bool:
+    """Store the advice, the figures it was written from and its Kafka message in one transaction."""
     finished_at = _finish(session, job, status=SUCCESS, source=advice.source, consulting=advice.text,
-                          failure_reason=None)
+                          figures=figures, failure_reason=None)
     if finished_at is None:
         return False
     message = ConsultingResultMessage(req_id=job.req_id, store_id=job.store_id, source=advice.source,
@@ -246,14 +247,15 @@ def release_job(*, session: Session, job: ConsultingJob) -> bool:
 
 
 def process_job(*, session: Session, job: ConsultingJob, client: ServiceClient, jwt_secret: str,
-                model: ModelSettings | None, model_client: OpenAI | None = None) -> str:
+                model: ModelSettings | None, model_client: OpenAI | None = None,
+                max_days: int = MAX_PERIOD_DAYS) -> str:
     """Work a claimed job out and record the outcome; returns the job's status, "postponed" (asked again
     later), or "lost" (taken over)."""
     try:
-        report = figures.sales_report(client=client, store_id=job.store_id, start=job.start_date, end=job.end_date,
-                                      jwt_secret=jwt_secret)
-        advice = advise(figures=figures.period_figures(report, start=job.start_date, end=job.end_date),
-                        model=model, client=model_client)
+        data = figures.read_store_data(client=client, store_id=job.store_id, start=job.start_date, end=job.end_date,
+                                       jwt_secret=jwt_secret, max_days=max_days)
+        period = figures.period_figures(data, start=job.start_date, end=job.end_date)
+        advice = advise(figures=period, model=model, client=model_client)
     except figures.ReportUnavailable as exc:
         if exc.transient and job.attempts < MAX_ATTEMPTS:
             delay = RETRY_DELAYS.get(job.attempts, RETRY_DELAYS[max(RETRY_DELAYS)])
@@ -267,7 +269,7 @@ def process_job(*, session: Session, job: ConsultingJob, client: ServiceClient, 
     except Exception:
         log.exception("consulting job %s failed unexpectedly", job.req_id)
         return FAILED if fail_job(session=session, job=job, reason=UNEXPECTED_FAILURE) else "lost"
-    if not complete_job(session=session, job=job, advice=advice):
+    if not complete_job(session=session, job=job, advice=advice, figures=period):
         return "lost"
     log.info("consulting job %s done (%s)", job.req_id, advice.source)
     return SUCCESS

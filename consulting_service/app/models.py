@@ -13,7 +13,8 @@ from salesync_common.database import make_database
 db = make_database("consulting")
 
 PENDING, RUNNING, SUCCESS, FAILED = "pending", "running", "success", "failed"
-OPENAI, RULE_BASED = "openai", "rule_based"
+# The advice's source: the model, the rules (no key), or the rules after an unusable answer of the model.
+OPENAI, RULE_BASED, FALLBACK = "openai", "rule_based", "fallback"
 MAX_REASON = 500
 
 
@@ -29,7 +30,7 @@ class ConsultingJob(db.Model):
     __tablename__ = "consulting_jobs"
     __table_args__ = (
         CheckConstraint("status IN ('pending', 'running', 'success', 'failed')", name="status_known"),
-        CheckConstraint("source IS NULL OR source IN ('openai', 'rule_based')", name="source_known"),
+        CheckConstraint("source IS NULL OR source IN ('openai', 'rule_based', 'fallback')", name="source_known"),
         CheckConstraint("end_date >= start_date", name="period_in_order"),
         CheckConstraint("attempts >= 0", name="attempts_not_negative"),
         CheckConstraint("(status = 'running') = (lease_until IS NOT NULL)", name="running_has_lease"),
@@ -56,6 +57,8 @@ class ConsultingJob(db.Model):
     status: Mapped[str] = mapped_column(String(10), nullable=False, default=PENDING)
     source: Mapped[str | None] = mapped_column(String(20))
     consulting: Mapped[str | None] = mapped_column(Text)
+    # The figures the advice was written from (figures.period_figures), kept to check or explain it later.
+    figures: Mapped[dict | None] = mapped_column(JSONB)
     failure_reason: Mapped[str | None] = mapped_column(String(MAX_REASON))
     attempts: Mapped[int] = mapped_column(Integer, nullable=False, default=0, server_default="0")
     turn: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0, server_default="0")

@@ -35,9 +35,9 @@ def sessions(app):
 
 
 @pytest.fixture(scope="session")
-def dashboard_client(database_url, dashboard_service):
-    """The client the worker calls the real dashboard with."""
-    urls = local_service_urls(dashboard=dashboard_service)
+def store_data_client(database_url, order_service, sale_service, item_service):
+    """The client the worker reads the real order, sale and item services with."""
+    urls = local_service_urls(order=order_service, sale=sale_service, item=item_service)
     return ServiceClient(settings_for_tests("consulting", database_url, service_urls=urls))
 
 
@@ -55,10 +55,10 @@ def model(fake_openai):
 
 
 @pytest.fixture
-def work_one_job(sessions, dashboard_client):
-    """One step of the worker's job loop: claim the next job and work it out against the real dashboard."""
+def work_one_job(sessions, store_data_client):
+    """One step of the worker's job loop: claim the next job and work it out against the real services."""
     def _work(model=None, client=None):
-        worker = Worker(session_factory=sessions, client=client or dashboard_client, jwt_secret=TEST_JWT_SECRET,
+        worker = Worker(session_factory=sessions, client=client or store_data_client, jwt_secret=TEST_JWT_SECRET,
                         model=model, publisher=None, lease=LEASE)  # the job loop never publishes: the relay does
         try:
             job = worker.work_one_job()
@@ -71,7 +71,7 @@ def work_one_job(sessions, dashboard_client):
 
 
 @pytest.fixture(scope="session")
-def shop(new_store, store_service, item_service, order_service, sale_service, dashboard_service):
+def shop(new_store, store_service, item_service, order_service, sale_service):
     """A store with a menu, costs and two paid tables, made through the real item, order and sale services."""
     urls = local_service_urls(store=store_service, item=item_service, order=order_service, sale=sale_service)
     store_id, headers = new_store()

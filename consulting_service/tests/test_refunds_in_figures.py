@@ -1,10 +1,11 @@
-"""The figures the consulting model reads net the refunds, as the owner's reports do."""
+"""The figures the advice is written from net the refunds, as the owner's reports do: a refund takes its
+sale's lines back on the day of the refund, at the cost of the day of the sale."""
 import datetime
 import zoneinfo
 
 import pytest
 
-from consulting_service.app.figures import period_figures, sales_report
+from consulting_service.app.figures import period_figures, read_store_data
 from testsupport.served import local_service_urls
 from testsupport.settings import TEST_JWT_SECRET
 from testsupport.shop import Http, Shop
@@ -33,25 +34,26 @@ def diner(new_store, database_url, store_service, item_service, order_service, s
     return diner
 
 
-def figures(dashboard_client, diner, start, end):
-    report = sales_report(client=dashboard_client, store_id=diner.store_id, start=start, end=end,
-                          jwt_secret=TEST_JWT_SECRET)
-    return period_figures(report, start=start, end=end)
+def figures(store_data_client, diner, start, end):
+    data = read_store_data(client=store_data_client, store_id=diner.store_id, start=start, end=end,
+                           jwt_secret=TEST_JWT_SECRET, max_days=366)
+    return period_figures(data, start=start, end=end)
 
 
-def test_a_refunded_sale_is_in_none_of_the_periods_figures(dashboard_client, diner):
-    period = figures(dashboard_client, diner, SOLD_ON, REFUNDED_ON)
+def test_a_refunded_sale_is_in_none_of_the_periods_figures(store_data_client, diner):
+    period = figures(store_data_client, diner, SOLD_ON, REFUNDED_ON)
 
-    assert period["sales_volume"] == period["totals"]["revenue"] == 11000
-    assert period["totals"]["cost"] == 4000 and period["totals"]["profit"] == 7000
-    assert [(item["name"], item["quantity"], item["profit"]) for item in period["items"]] == [("제육볶음", 1, 7000)]
-    assert period["totals"]["margin_pct"] == round(7000 * 100 / 11000, 1)
+    assert period["totals"]["revenue"]["value"] == 11000
+    assert period["totals"]["refunds"]["value"] == 22000
+    assert period["totals"]["payments"]["value"] == 2
+    assert [(item["name"], item["quantity"], item["contribution"]) for item in period["items"]] == [
+        ("제육볶음", 1, 7000)]
+    assert period["not_sold"] == ["공기밥"]
 
 
-def test_the_day_of_the_refund_shows_the_sale_taken_back(dashboard_client, diner):
-    refund_day = figures(dashboard_client, diner, REFUNDED_ON, REFUNDED_ON)
+def test_the_day_of_the_refund_takes_the_sale_back_and_classifies_nothing(store_data_client, diner):
+    refund_day = figures(store_data_client, diner, REFUNDED_ON, REFUNDED_ON)
 
-    assert refund_day["sales_volume"] == refund_day["totals"]["revenue"] == -22000
-    assert refund_day["totals"]["profit"] == -(22000 - 2 * 4000)
-    assert [(item["name"], item["quantity"]) for item in refund_day["items"]] == [("제육볶음", -2)]
-    assert refund_day["totals"]["margin_pct"] is None and refund_day["items"][0]["margin_pct"] is None
+    assert refund_day["totals"]["revenue"]["value"] == -22000
+    assert refund_day["items"] == []  # nothing sold that day: no item to classify
+    assert refund_day["hours"] == []

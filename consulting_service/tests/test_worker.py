@@ -27,10 +27,11 @@ from testsupport.settings import TEST_JWT_SECRET
 
 
 class WorkerProcess:
-    def __init__(self, database_url, broker, dashboard, **env):
+    def __init__(self, database_url, broker, services, **env):
         full_env = {key: value for key, value in os.environ.items() if not key.startswith("OPENAI_")}
         full_env.update(DATABASE_URL=database_url, SALESYNC_JWT_SECRET=TEST_JWT_SECRET, PYTHONPATH=str(REPO_ROOT),
-                        KAFKA_BOOTSTRAP_SERVERS=broker.bootstrap_servers, DASHBOARD_SERVICE_URL=dashboard.url,
+                        KAFKA_BOOTSTRAP_SERVERS=broker.bootstrap_servers,
+                        **{f"{name.upper()}_SERVICE_URL": url for name, url in services.items()},
                         SALESYNC_LOG_LEVEL="INFO", **env)
         self.process = subprocess.Popen([sys.executable, "-m", "consulting_service.worker"], cwd=REPO_ROOT,
                                         env=full_env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
@@ -65,11 +66,12 @@ class WorkerProcess:
 
 
 @pytest.fixture
-def worker(database_url, kafka_broker, dashboard_service):
+def worker(database_url, kafka_broker, order_service, sale_service, item_service):
     started = []
+    services = {"order": order_service.url, "sale": sale_service.url, "item": item_service.url}
 
     def _start(broker=kafka_broker, **env):
-        started.append(WorkerProcess(database_url, broker, dashboard_service, **env))
+        started.append(WorkerProcess(database_url, broker, services, **env))
         return started[-1]
 
     yield _start
@@ -162,11 +164,11 @@ def test_a_job_left_by_a_killed_worker_is_finished_by_the_next_one(client, shop,
     assert len(fake_openai.requests) == 2
 
 
-def test_a_worker_whose_relay_is_stuck_stops_touching_its_liveness_file(database_url, sessions, dashboard_client,
+def test_a_worker_whose_relay_is_stuck_stops_touching_its_liveness_file(database_url, sessions, store_data_client,
                                                                        kafka_broker, tmp_path, monkeypatch):
     monkeypatch.setattr(worker_process, "RELAY_STUCK_SECONDS", 1.0)
     alive = tmp_path / "alive"
-    running = worker_process.Worker(session_factory=sessions, client=dashboard_client, jwt_secret=TEST_JWT_SECRET,
+    running = worker_process.Worker(session_factory=sessions, client=store_data_client, jwt_secret=TEST_JWT_SECRET,
                                     model=None, publisher=outbox.Publisher(kafka_broker.bootstrap_servers),
                                     lease=datetime.timedelta(seconds=60), liveness=Liveness(alive))
     thread = threading.Thread(target=running.run, daemon=True)

@@ -1,7 +1,7 @@
 """What the item service answers other services."""
 from __future__ import annotations
 
-from pydantic import BaseModel, StrictInt, StrictStr
+from pydantic import BaseModel, StrictBool, StrictInt, StrictStr
 
 from . import Result
 
@@ -50,3 +50,17 @@ class CostList(Result):
     """GET /categories/items/costs: the enabled items with today's cost, by category then item
     (the BFF nests it by category for the cost page)."""
     items: list[CostListItem]
+
+
+class MenuItemCosts(BaseModel):
+    item_id: StrictInt
+    name: StrictStr
+    price: StrictInt
+    on_menu: StrictBool  # enabled, in an enabled category
+    costs: list[CostEntry]  # effective_date ascending: the one in force on start, then each change to end
+
+
+class ConsultingMenu(BaseModel):
+    """GET /internal/consulting/menu?start&end&ids= (the consulting worker only): the store's menu and the items
+    among ids (deleted ones too), each with its cost history over start..end."""
+    items: list[MenuItemCosts]

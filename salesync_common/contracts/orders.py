@@ -43,3 +43,17 @@ class PaidOrderLines(BaseModel):
     sale_id: StrictInt | None
     paid_at: StrictStr | None
     lines: list[OrderLineSold]
+
+
+class HourTraffic(BaseModel):
+    weekday: StrictInt  # ISO: 1 Monday .. 7 Sunday, in the store's time zone
+    hour: StrictInt  # 0..23, in the store's time zone
+    orders: StrictInt
+    sales_volume: StrictInt
+
+
+class ConsultingOrderSummary(BaseModel):
+    """GET /internal/consulting/orders?start&end (the consulting worker only): the period's paid lines per
+    business day and item, and its paid orders by weekday and hour of payment."""
+    lines: list[ItemDayLine]
+    hours: list[HourTraffic]

@@ -40,3 +40,21 @@ class RefundItemDayReport(BaseModel):
     """GET /internal/reports/refund-item-days?start&end: the lines of the sales refunded in the period,
     per business day of the refund, item and business day of the sale."""
     lines: list[RefundItemDayLine]
+
+
+class PaymentTotals(BaseModel):
+    start_date: StrictStr
+    end_date: StrictStr
+    sales_volume: StrictInt  # payments minus refunds
+    payments: StrictInt  # how many
+    refunds: StrictInt  # amount taken back
+    cash_total: StrictInt
+    card_total: StrictInt
+
+
+class ConsultingSaleSummary(BaseModel):
+    """GET /internal/consulting/sales?start&end (the consulting worker only): the payments of the period and
+    of the period of the same length just before it, and the lines the period's refunds took back."""
+    period: PaymentTotals
+    previous: PaymentTotals
+    refund_lines: list[RefundItemDayLine]

@@ -10,12 +10,13 @@ from __future__ import annotations
 from flask import Blueprint, Response, g, jsonify, request
 
 from salesync_common.business_day import parse_period, store_time_zone
+from salesync_common.contracts.orders import ConsultingOrderSummary
 from salesync_common.request_body import parse_body
 from salesync_common.service_auth import called_by
 from salesync_common.tokens import login_required
 from salesync_common.unit_of_work import unit_of_work
 
-from .. import orders, reports
+from .. import consulting_summary, orders, reports
 from ..models import db
 from ..schemas import PaymentClaim
 
@@ -61,3 +62,11 @@ def item_day_report():
     start, end = parse_period(request.args.get("start"), request.args.get("end"))
     return Response(reports.item_day_report(session=db.session, store_id=g.store_id, start=start, end=end),
                     mimetype="application/json")
+@bp.get("/consulting/orders")
+@login_required
+@called_by("consulting")
+def consulting_orders():
+    start, end = parse_period(request.args.get("start"), request.args.get("end"))
+    summary = consulting_summary.order_summary(session=db.session, store_id=g.store_id, start=start, end=end,
+                                               zone=store_time_zone())
+    return jsonify(ConsultingOrderSummary(**summary).model_dump(mode="json"))

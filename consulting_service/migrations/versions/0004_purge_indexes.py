@@ -4,8 +4,8 @@ Built CONCURRENTLY, outside the migration's transaction: the tables stay writabl
 POS write waits for this migration. A run that stopped half-way can be run again: an index it left invalid
 is dropped and built anew.
 
-Revision ID: 0003_purge_indexes
-Revises: 0002_consulting_quotas
+Revision ID: 0004_purge_indexes
+Revises: 0003_consulting_figures
 Create Date: 2026-12-01 04:45:00
 """
 from alembic import op
@@ -13,8 +13,8 @@ import sqlalchemy as sa
 
 from salesync_common.migrations_env import drop_if_invalid
 
-revision = '0003_purge_indexes'
-down_revision = '0002_consulting_quotas'
+revision = '0004_purge_indexes'
+down_revision = '0003_consulting_figures'
 branch_labels = None
 depends_on = None
 
