@@ -227,7 +227,8 @@ class PastOrder:
 
 def write_paid_orders(database_url: str, *, store_id: int,
                       orders: list[tuple[PastOrder, list[tuple[int, str, int, int]]]]) -> list[tuple[int, int]]:
-    """Each (order, its lines as (item_id, name, unit price, quantity)) as a paid order and its completed sale."""
+    """Each (order, its lines as (item_id, name, unit price, quantity)) as a paid order and its completed sale,
+    counted in the store's report aggregates."""
     if not orders:
         return []
     with psycopg2.connect(libpq_url(database_url)) as connection, connection.cursor() as cursor:
@@ -253,6 +254,8 @@ def write_paid_orders(database_url: str, *, store_id: int,
         psycopg2.extras.execute_values(
             cursor, "INSERT INTO sale.sales (sale_id, store_id, order_id, table_no, total_price, payment_method, "
                     "status, created_at, completed_at) VALUES %s", sale_rows)
+    # Written past the services, so counted in the report aggregates here, as the services count a payment.
+    aggregates.recount(database_url, store_ids=[store_id])
     return [tuple(pair) for pair in ids]
 
 

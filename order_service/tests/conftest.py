@@ -5,7 +5,7 @@ from testsupport.shop import Http, Shop
 
 MENU = {"아메리카노": 4500, "카페라떼": 5000, "치즈케이크": 6500}
 
-urls, app, client, clean_tables = service_fixtures("order", calls=("store", "item"))
+urls, app, client, clean_tables = service_fixtures("order", calls=("store", "item"), clean_before=True)
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@ length just before it (one aggregation over both), and the lines the period's re
 from __future__ import annotations
 
 import datetime
-import zoneinfo
 
 from sqlalchemy.orm import Session
 
@@ -14,14 +13,14 @@ from .revenue import daily_revenue, refunded_lines
 TOTALS = ("sales_volume", "payments", "refunds", "cash_total", "card_total")
 
 
-def sale_summary(*, session: Session, store_id: int, start: datetime.date, end: datetime.date,
-                 zone: zoneinfo.ZoneInfo) -> dict:
+def sale_summary(*, session: Session, store_id: int, start: datetime.date, end: datetime.date) -> dict:
+    """From the day aggregates, which hold each payment and refund on its business day in the store's zone."""
     before_start, before_end = previous_period(start, end)
-    days = daily_revenue(session=session, store_id=store_id, start=before_start, end=end, zone=zone)
+    days = daily_revenue(session=session, store_id=store_id, start=before_start, end=end)
     return {
         "period": _totals(days, start, end),
         "previous": _totals(days, before_start, before_end),
-        "refund_lines": refunded_lines(session=session, store_id=store_id, start=start, end=end, zone=zone),
+        "refund_lines": refunded_lines(session=session, store_id=store_id, start=start, end=end),
     }
 
 

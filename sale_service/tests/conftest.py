@@ -5,7 +5,8 @@ from testsupport.shop import Http, Shop
 
 MENU = {"김치찌개": 9000, "제육볶음": 11000, "공기밥": 1000}
 
-urls, app, client, clean_tables = service_fixtures("sale", calls=("store", "item", "order"), reconcile_every=0)
+urls, app, client, clean_tables = service_fixtures("sale", calls=("store", "item", "order"), reconcile_every=0,
+                                                clean_before=True)
 
 
 @pytest.fixture

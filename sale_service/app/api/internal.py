@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import Blueprint, g, jsonify, request
 
-from salesync_common.business_day import parse_period, store_time_zone
+from salesync_common.business_day import parse_period
 from salesync_common.contracts.sales import ConsultingSaleSummary, RefundItemDayReport
 from salesync_common.service_auth import called_by
 from salesync_common.tokens import login_required
@@ -27,6 +27,5 @@ def refund_item_day_report():
 @called_by("consulting")
 def consulting_sales():
     start, end = parse_period(request.args.get("start"), request.args.get("end"))
-    summary = consulting_summary.sale_summary(session=db.session, store_id=g.store_id, start=start, end=end,
-                                              zone=store_time_zone())
+    summary = consulting_summary.sale_summary(session=db.session, store_id=g.store_id, start=start, end=end)
     return jsonify(ConsultingSaleSummary(**summary).model_dump(mode="json"))
