@@ -24,7 +24,8 @@ def test_who_calls_whom_is_read_from_the_code():
     assert reaches["sale"] == {"order", "store", "database"}  # payments, the reconciler, the time zone
     assert reaches["dash"] == {"order", "sale", "item", "store", "database", "https", "kafka"}  # reports; SNS; lag
     assert reaches["consulting"] == {"database"}  # the web app only queues jobs
-    assert reaches["consulting-worker"] == {"dashboard", "database", "kafka", "https"}  # report, outbox, OpenAI
+    # a period's payments, orders and menu; the outbox; OpenAI
+    assert reaches["consulting-worker"] == {"sale", "order", "item", "database", "kafka", "https"}
     assert reaches["dash-consumer"] == {"database", "kafka"}
     assert reaches["migrate-order"] == {"database"}
 
@@ -41,11 +42,14 @@ class Reader:
         return service_client().get("item", "/internal/items")
 def unrelated():
     return {}.get("store")
+def period(client):
+    return _read(client, "sale", "/internal/consulting/sales")
 ''')
     functions = call_graph._functions_of(tree)
     assert functions["Reader"][0].members[0].reaches == {"item"}
     assert functions["route"][0].names >= {"lookup"}
     assert functions["unrelated"][0].reaches == set()
+    assert functions["period"][0].reaches == {"sale"}  # a helper handed the client and the service
 
 
 @pytest.mark.parametrize("environment", ENVIRONMENTS, ids=lambda path: path.name)
