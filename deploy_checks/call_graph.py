@@ -4,7 +4,8 @@ A process's peers are found from its entry points: the web app's route modules a
 (`<package>/app/api/*.py`, `<package>/app/__init__.py`), or a worker's module (roster.WORKERS). From
 there every function it names (by name, across its package and salesync_common) is followed, and
 these are collected on the way:
-- a call to another service: `<...client...>.get("order", ...)` (also post, put, delete, call);
+- a call to another service: `<...client...>.get("order", ...)` (also post, put, delete, call), or a
+  helper handed the client and the service's name: `_read(client, "order", ...)`;
 - Kafka: new_producer, new_consumer, ensure_topic (salesync_common.kafka_client);
 - HTTPS out of the cluster: boto3 (SNS) and OpenAI.
 The BFF forwards by its route table (bff.app.routes.ROUTES), which names each route's service.
@@ -17,6 +18,7 @@ from __future__ import annotations
 import ast
 import dataclasses
 import functools
+import itertools
 
 from bff.app.routes import ROUTES
 from salesync_common import roster
@@ -50,21 +52,23 @@ def processes() -> list[Process]:
     return found
 
 
+def _is_client(node: ast.AST) -> bool:
+    return ast.unparse(node).rstrip("()").lower().endswith("client")
+
+
+def _service_name(argument: ast.AST) -> str | None:
+    return argument.value if isinstance(argument, ast.Constant) and argument.value in roster.BY_NAME else None
+
+
 def _service_name_of_call(node: ast.Call) -> str | None:
-    """"order" for client.get("order", ...) or service_client().post("order", ...); None otherwise."""
+    """"order" for client.get("order", ...) or service_client().post("order", ...), and for a helper handed
+    the client and the service: _read(client, "order", ...); None otherwise."""
     func = node.func
-    if not isinstance(func, ast.Attribute) or func.attr not in CLIENT_METHODS:
-        return None
-    receiver = ast.unparse(func.value)
-    if not receiver.rstrip("()").lower().endswith("client"):
-        return None
-    position = 1 if func.attr == "call" else 0
-    if len(node.args) <= position:
-        return None
-    argument = node.args[position]
-    if isinstance(argument, ast.Constant) and argument.value in roster.BY_NAME:
-        return argument.value
-    return None
+    if isinstance(func, ast.Attribute) and func.attr in CLIENT_METHODS and _is_client(func.value):
+        position = 1 if func.attr == "call" else 0
+        return _service_name(node.args[position]) if len(node.args) > position else None
+    return next((name for client, argument in itertools.pairwise(node.args)
+                 if _is_client(client) and (name := _service_name(argument))), None)
 
 
 @dataclasses.dataclass(eq=False)

@@ -27,6 +27,10 @@ PROMETHEUS_PEER = {
 }
 # The purge CronJobs' pods (one per service with purged tables): each needs its database and nothing else.
 PURGE_POD = {"app.kubernetes.io/part-of": "salesync", "app.kubernetes.io/component": "purge"}
+# The migration Jobs' pods: PostgreSQL directly, never PgBouncer (salesync_common/migrations_env.py says why).
+MIGRATION_POD = {"app.kubernetes.io/component": "migration"}
+# The dev overlay's PostgreSQL (production's is outside the cluster, an ipBlock).
+POSTGRES = {"app.kubernetes.io/name": "postgres", "app.kubernetes.io/component": "database"}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -35,15 +39,17 @@ class Workload:
     labels: dict
 
 
+def _pod_template(obj: dict) -> dict | None:
+    if obj["kind"] in ("Deployment", "StatefulSet", "Job"):
+        return obj["spec"]["template"]
+    if obj["kind"] == "CronJob":
+        return obj["spec"]["jobTemplate"]["spec"]["template"]
+    return None
+
+
 def workloads(objects) -> list[Workload]:
-    found = []
-    for obj in objects:
-        if obj["kind"] in ("Deployment", "StatefulSet", "Job"):
-            found.append(Workload(obj["metadata"]["name"], obj["spec"]["template"]["metadata"].get("labels") or {}))
-        elif obj["kind"] == "CronJob":
-            template = obj["spec"]["jobTemplate"]["spec"]["template"]
-            found.append(Workload(obj["metadata"]["name"], template["metadata"].get("labels") or {}))
-    return found
+    return [Workload(obj["metadata"]["name"], template["metadata"].get("labels") or {})
+            for obj in objects if (template := _pod_template(obj)) is not None]
 
 
 def selects(selector: dict, labels: dict) -> bool:
@@ -143,9 +149,9 @@ def outside_problems(objects) -> list[str]:
 
 
 def egress_problems(objects) -> list[str]:
-    """Each process's way out besides its callees: DNS for all; PgBouncer for those with a database, and
-    only PgBouncer reaches PostgreSQL; Kafka and HTTPS (to addresses outside the cluster) only for those
-    whose code uses them. No egress rule without peers or ports."""
+    """Each process's way out besides its callees: DNS for all; PgBouncer for those with a database, but
+    the migration Jobs, which reach PostgreSQL directly like PgBouncer and no one else; Kafka and HTTPS (to
+    addresses outside the cluster) only for those whose code uses them. No egress rule without peers or ports."""
     problems = []
     reaches = {process.deployment: call_graph.reaches(process) for process in call_graph.processes()}
     all_workloads = workloads(objects)
@@ -159,7 +165,7 @@ def egress_problems(objects) -> list[str]:
         is_purge = selects({"matchLabels": PURGE_POD}, workload.labels)
         needs_database = call_graph.DATABASE in reaches.get(workload.name, frozenset()) or is_purge
         problems += _database_problems(objects, workload, needs_database)
-        problems += _pooler_admission_problems(objects, workload, all_workloads, needs_database)
+        problems += _admission_problems(objects, workload, all_workloads, needs_database)
         if workload.name in reaches:  # else not our code (PgBouncer, the dev PostgreSQL and Kafka)
             problems += _sink_problems(egress, workload.name, reaches[workload.name])
     return problems
@@ -183,25 +189,78 @@ def _is_pooler(peer: dict) -> bool:
     return _in_namespace(peer) and selects(peer["podSelector"], POOLER)
 
 
+def _database_peers(objects, labels: dict) -> list[dict]:
+    return [peer for rule in rules(objects, labels, "egress") if _allows_port(rule, POSTGRES_PORT)
+            for peer in _peers(rule, "egress")]
+
+
+def _goes_direct(labels: dict) -> bool:
+    """PgBouncer, and the migrations: their session-level advisory lock must not meet transaction pooling."""
+    return selects({"matchLabels": POOLER}, labels) or selects({"matchLabels": MIGRATION_POD}, labels)
+
+
 def _database_problems(objects, workload: Workload, needs: bool) -> list[str]:
-    problems = []
-    peers = [peer for rule in rules(objects, workload.labels, "egress") if _allows_port(rule, POSTGRES_PORT)
-             for peer in _peers(rule, "egress")]
-    elsewhere = [peer for peer in peers if not _is_pooler(peer)]
-    is_pooler = selects({"matchLabels": POOLER}, workload.labels)
-    if elsewhere and not is_pooler:
-        problems.append(f"{workload.name}: reaches PostgreSQL directly ({elsewhere}); only PgBouncer may")
-    if is_pooler and not elsewhere:
-        problems.append(f"{workload.name}: PgBouncer may not reach PostgreSQL")
-    if any(_is_pooler(peer) for peer in peers) != needs:
-        problems.append(f"{workload.name}: {'needs' if needs else 'has no database but gets'} PgBouncer egress")
+    """Who reaches PostgreSQL how: PgBouncer and the migration Jobs directly (to the same peers), never a
+    migration through PgBouncer; every other process with a database through PgBouncer only."""
+    peers = _database_peers(objects, workload.labels)
+    direct = [peer for peer in peers if not _is_pooler(peer)]
+    through_pooler = any(_is_pooler(peer) for peer in peers)
+    if not _goes_direct(workload.labels):
+        problems = [f"{workload.name}: reaches PostgreSQL directly ({direct}); only PgBouncer and the "
+                    f"migrations may"] if direct else []
+        if through_pooler != needs:
+            problems.append(f"{workload.name}: {'needs' if needs else 'has no database but gets'} PgBouncer egress")
+        return problems
+    problems = [] if direct else [f"{workload.name}: may not reach PostgreSQL"]
+    if selects({"matchLabels": MIGRATION_POD}, workload.labels):
+        if through_pooler:
+            problems.append(f"{workload.name}: a migration goes through PgBouncer, whose transaction pooling "
+                            f"strands its advisory lock; it must reach PostgreSQL directly")
+        pooler_peers = [_database_peers(objects, other.labels) for other in workloads(objects)
+                        if selects({"matchLabels": POOLER}, other.labels)]
+        if direct and pooler_peers and sorted(map(repr, direct)) != sorted(map(repr, pooler_peers[0])):
+            problems.append(f"{workload.name}: reaches {direct} on {POSTGRES_PORT}, not PostgreSQL where PgBouncer "
+                            f"does ({pooler_peers[0]})")
     return problems
 
 
-def _pooler_admission_problems(objects, workload: Workload, all_workloads, needs: bool) -> list[str]:
+def _admission_problems(objects, workload: Workload, all_workloads, needs: bool) -> list[str]:
+    """PgBouncer admits exactly the processes with a database that go through it; PostgreSQL in the
+    namespace (dev) exactly PgBouncer and the migrations."""
     problems = []
-    for pooler in (other for other in all_workloads if selects({"matchLabels": POOLER}, other.labels)):
-        admitted = _peer_workloads(reachable(objects, pooler.labels, POSTGRES_PORT, "ingress"), [workload])
-        if bool(admitted) != needs:
-            problems.append(f"{pooler.name}: {'does not admit' if needs else 'admits'} {workload.name}")
+    direct = _goes_direct(workload.labels)
+    for server, admits in ((POOLER, needs and not direct), (POSTGRES, direct)):
+        for other in (other for other in all_workloads if selects({"matchLabels": server}, other.labels)):
+            admitted = _peer_workloads(reachable(objects, other.labels, POSTGRES_PORT, "ingress"), [workload])
+            if bool(admitted) != admits:
+                problems.append(f"{other.name}: {'does not admit' if admits else 'admits'} {workload.name}")
+    return problems
+
+
+def direct_key(variable: str) -> str:
+    """The Secret key of a migration's URL: ORDER_DATABASE_URL -> ORDER_MIGRATION_DATABASE_URL."""
+    return variable.removesuffix("DATABASE_URL") + "MIGRATION_DATABASE_URL"
+
+
+def database_key_problems(objects) -> list[str]:
+    """A migration Job's database URL comes from the Secret's direct key (<SERVICE>_MIGRATION_DATABASE_URL:
+    PostgreSQL itself), never the pooled one; every other process's from its pooled key, which names
+    PgBouncer (k8s/README.md, Secrets). A URL written as a literal is refused by deploy_checks.agreement."""
+    problems = []
+    for obj in objects:
+        template = _pod_template(obj)
+        if template is None:
+            continue
+        migration = selects({"matchLabels": MIGRATION_POD}, template["metadata"].get("labels") or {})
+        where = f"{obj['kind']}/{obj['metadata']['name']}"
+        for container in template["spec"]["containers"]:
+            for item in container.get("env") or []:
+                reference = (item.get("valueFrom") or {}).get("secretKeyRef")
+                if not item["name"].endswith("DATABASE_URL") or reference is None:
+                    continue
+                expected = direct_key(item["name"]) if migration else item["name"]
+                if reference["key"] != expected:
+                    why = "a migration connects to PostgreSQL directly" if migration else "it goes through PgBouncer"
+                    problems.append(f"{where}: {item['name']} from the key {reference['key']}; {why}: the key "
+                                    f"{expected}")
     return problems

@@ -13,7 +13,7 @@ REQUIRED_ALERTS = {
     "SalesyncPosSlow": ({"http_request_duration_seconds_bucket"}, "histogram_quantile(0.99"),
     "SalesyncOutboxBacklog": ({"salesync_outbox"}, 'figure="oldest_age_seconds"'),
     "SalesyncConsumerLag": ({"salesync_consumer_lag"}, ">"),
-    "SalesyncDeadLetters": ({"salesync_consumer_dead_letters"}, "offset 1h"),
+    "SalesyncDeadLetters": ({"salesync_consumer_dead_letters_last_hour"}, "> 0"),
     "SalesyncSalesPending": ({"salesync_sales_pending"}, "> 60"),
     "SalesyncSmsDailyCap": ({"salesync_sms_today"}, ">= 0.8"),
 }

@@ -1,7 +1,10 @@
 """The connection budget of the rendered environments (README "Connection budget"):
   clients: sum over processes of pods (HPA maximum) x gunicorn workers x (pool + overflow)
            <= MAX_CLIENT_CONN of one PgBouncer pod (the other may be drained or rolling);
-  servers: PgBouncer pods x MAX_DB_CONNECTIONS <= PostgreSQL's max_connections - a reserve.
+  servers: PgBouncer pods x MAX_DB_CONNECTIONS + one direct connection per migration Job
+           <= PostgreSQL's max_connections - a reserve.
+The migration Jobs connect to PostgreSQL directly (never through transaction pooling: their advisory lock
+is session-level), one connection each, only while a sync runs them.
 A process's pool is its request threads plus one overflow connection (salesync_common.database:
 SALESYNC_DB_POOL_SIZE, default GUNICORN_THREADS, else 4; SALESYNC_DB_MAX_OVERFLOW, default 1)."""
 from __future__ import annotations
@@ -30,6 +33,7 @@ class Budget:
     servers: int
     pooler_replicas: int
     pool_mode: str
+    migrations: int = 0
 
 
 def _env(container) -> dict[str, str]:
@@ -44,11 +48,17 @@ def _most_pods(objects, obj) -> int:
     return obj["spec"].get("replicas", 1) if obj["kind"] == "Deployment" else 1
 
 
+def _is_migration(obj) -> bool:
+    return obj["kind"] == "Job" and obj["spec"]["template"]["metadata"].get("labels", {}).get(
+        "app.kubernetes.io/component") == "migration"
+
+
 def client_connections(objects) -> dict[str, int]:
-    """Workload -> the database connections its pods may hold at most (only processes with a database)."""
+    """Workload -> the PgBouncer connections its pods may hold at most (only processes with a database,
+    not the migration Jobs, which go to PostgreSQL directly)."""
     found = {}
     for obj in objects:
-        if obj["kind"] not in ("Deployment", "Job"):
+        if obj["kind"] not in ("Deployment", "Job") or _is_migration(obj):
             continue
         for container in pod_spec(obj)["containers"]:
             deployable = _image_deployable(container["image"])
@@ -67,7 +77,8 @@ def budget(objects) -> Budget:
     env = _env(pod_spec(pooler)["containers"][0])
     return Budget(clients=sum(client_connections(objects).values()) + PURGE_CLIENTS,
                   max_client_conn=int(env["MAX_CLIENT_CONN"]), servers=int(env["MAX_DB_CONNECTIONS"]),
-                  pooler_replicas=pooler["spec"].get("replicas", 1), pool_mode=env["POOL_MODE"])
+                  pooler_replicas=pooler["spec"].get("replicas", 1), pool_mode=env["POOL_MODE"],
+                  migrations=sum(map(_is_migration, objects)))
 
 
 def budget_problems(objects) -> list[str]:
@@ -78,9 +89,10 @@ def budget_problems(objects) -> list[str]:
     if found.clients > found.max_client_conn:
         problems.append(f"{found.clients} client connections at the HPA maxima, over one PgBouncer's "
                         f"MAX_CLIENT_CONN {found.max_client_conn}")
-    if found.pooler_replicas * found.servers > POSTGRES_MAX_CONNECTIONS - POSTGRES_RESERVE:
-        problems.append(f"{found.pooler_replicas} PgBouncers x MAX_DB_CONNECTIONS {found.servers} = "
-                        f"{found.pooler_replicas * found.servers}, over PostgreSQL's {POSTGRES_MAX_CONNECTIONS} "
+    servers = found.pooler_replicas * found.servers + found.migrations
+    if servers > POSTGRES_MAX_CONNECTIONS - POSTGRES_RESERVE:
+        problems.append(f"{found.pooler_replicas} PgBouncers x MAX_DB_CONNECTIONS {found.servers} + "
+                        f"{found.migrations} migrations = {servers}, over PostgreSQL's {POSTGRES_MAX_CONNECTIONS} "
                         f"less {POSTGRES_RESERVE} reserved")
     return problems
 
@@ -93,8 +105,8 @@ def test_the_connections_fit_pgbouncer_and_postgresql(environment):
 def test_the_production_budget_is_the_one_the_readme_gives():
     objects = rendered(PROD)
     assert client_connections(objects)["order"] == 12 * 2 * 5  # HPA max x workers x (4 threads + 1)
-    assert budget(objects) == Budget(clients=370, max_client_conn=500, servers=40, pooler_replicas=2,
-                                     pool_mode="transaction")
+    assert budget(objects) == Budget(clients=340, max_client_conn=500, servers=37, pooler_replicas=2,
+                                     pool_mode="transaction", migrations=6)
 
 
 def test_budget_check_catches_more_pods_than_pgbouncer_takes_and_too_many_servers():
@@ -102,6 +114,6 @@ def test_budget_check_catches_more_pods_than_pgbouncer_takes_and_too_many_server
     named(objects, "HorizontalPodAutoscaler", "sale")["spec"]["maxReplicas"] = 40
     named(objects, "Deployment", "pgbouncer")["spec"]["replicas"] = 3
     assert budget_problems(objects) == [
-        "650 client connections at the HPA maxima, over one PgBouncer's MAX_CLIENT_CONN 500",
-        "3 PgBouncers x MAX_DB_CONNECTIONS 40 = 120, over PostgreSQL's 100 less 20 reserved",
+        "620 client connections at the HPA maxima, over one PgBouncer's MAX_CLIENT_CONN 500",
+        "3 PgBouncers x MAX_DB_CONNECTIONS 37 + 6 migrations = 117, over PostgreSQL's 100 less 20 reserved",
     ]

@@ -2,6 +2,11 @@
 
 The schema is created if missing, the version table lives inside it (so services never
 share one), and an advisory lock keeps two processes from migrating the same schema at once.
+
+Migrations connect to PostgreSQL directly, never through a transaction pooler (PgBouncer): the lock is
+session-level and outlives the commits below (and the autocommit blocks of CREATE INDEX CONCURRENTLY), so
+behind a pooler the unlock would run on another server connection and fail, and the lock would stay held
+by a pooled connection, blocking the schema's next migration (compose and the k8s Jobs use a direct URL).
 """
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
 """The gauges the alerts read (k8s/monitoring/prometheusrule.yaml): the settlement SMS used today against
-the daily limit (SalesyncSmsDailyCap), and how far the consumer is behind the topic (SalesyncConsumerLag)."""
+the daily limit (SalesyncSmsDailyCap), how far the consumer is behind the topic (SalesyncConsumerLag), and
+the dead letters of the last hour (SalesyncDeadLetters)."""
 import datetime
 import socket
 import threading
@@ -7,8 +8,10 @@ import threading
 from kafka import KafkaProducer
 
 from dashboard_service.app import create_app
-from dashboard_service.app.models import ConsumerPosition, Settlement, db
+from dashboard_service.app.consulting_feed import FIELD_MISSING, VALUE_NOT_JSON, Poison, Record, dead_letter
+from dashboard_service.app.models import ConsumerPosition, DeadLetter, Settlement, db
 from salesync_common.kafka_client import CONSULTING_TOPIC
+from salesync_common.purge import purge_service
 from testsupport.scrape import by_label, samples
 from testsupport.settings import migrated_settings
 
@@ -28,6 +31,30 @@ def test_sms_today_counts_this_utc_days_settlements_against_the_daily_limit(app,
         db.session.commit()
     assert by_label(client, "salesync_sms_today", "figure") == {
         "sent": 2, "limit": app.extensions["sms_limits"].daily_limit}
+
+
+def test_dead_letters_of_the_last_hour_count_new_letters_even_when_the_purge_removes_old_ones(app, client):
+    """The kept count falls when the hourly purge removes 30-day-old letters, which could hide a new one from
+    a comparison with an hour ago; the last hour's figure is not moved by the purge."""
+    now = datetime.datetime.now(datetime.UTC)
+    long_ago, over_an_hour_ago = now - datetime.timedelta(days=31), now - datetime.timedelta(minutes=70)
+    with app.app_context():
+        for offset, when in enumerate([long_ago, long_ago, over_an_hour_ago]):
+            db.session.add(DeadLetter(topic=CONSULTING_TOPIC, partition=0, offset=offset, key=None, value=b"x",
+                                      value_size=1, reason=VALUE_NOT_JSON, detail="old", dead_lettered_at=when))
+        db.session.commit()
+    assert samples(client, "salesync_consumer_dead_letters_last_hour") == {}
+    assert by_label(client, "salesync_consumer_dead_letters", "reason") == {VALUE_NOT_JSON: 3}
+
+    with app.app_context():
+        dead_letter(session=db.session, topic=CONSULTING_TOPIC, record=Record(partition=0, offset=3, key=b"r",
+                    value=b"{}"), poison=Poison(FIELD_MISSING, "req_id"), max_bytes=100)
+        db.session.commit()
+    assert purge_service("dashboard", app.extensions["salesync_settings"]) == {"dashboard.dead_letters": 2}
+    # Kept: 4 written, 2 purged, so fewer than an hour ago; yet one was written in the last hour.
+    assert by_label(client, "salesync_consumer_dead_letters", "reason") == {VALUE_NOT_JSON: 1, FIELD_MISSING: 1}
+    assert samples(client, "salesync_consumer_dead_letters_last_hour") == {
+        (("reason", FIELD_MISSING), ("topic", CONSULTING_TOPIC)): 1}
 
 
 def test_consumer_lag_is_the_end_of_the_log_minus_the_stored_position(database_url, own_kafka_broker):
