@@ -18,6 +18,8 @@ log = logging.getLogger(__name__)
 
 DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/salesync"
 MIN_JWT_SECRET_LENGTH = 32
+# The owner's reports may be slow; the POS services (store, item, order, sale) are limited by the threads only.
+DEFAULT_BULKHEAD_SLOTS = {"dashboard": 2, "consulting": 2}
 # An origin as a browser sends it: scheme, host and an optional port, nothing after.
 _ORIGIN = re.compile(r"https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?", re.ASCII)
 
@@ -68,6 +70,12 @@ class Settings:
     # GET /sales/ answers a page of sales, newest first: this many without `limit`, at most the max with it.
     sales_page_default: int = 100
     sales_page_max: int = 500
+    # How long a request through the BFF may take, calls to every service included (salesync_common.deadlines).
+    request_deadline_ms: int = 4000
+    report_deadline_ms: int = 8000            # an owner's report (dashboard, consulting, revenue routes)
+    # The BFF's bulkheads: at most this many requests per gunicorn worker wait on one service at once;
+    # one more answers 503 upstream_busy at once. A service not named here has no limit but the threads.
+    bulkhead_slots: Mapping[str, int] = dataclasses.field(default_factory=lambda: dict(DEFAULT_BULKHEAD_SLOTS))
 
     @property
     def is_production(self) -> bool:
@@ -140,6 +148,9 @@ class Settings:
             max_report_days=int_setting(env, "SALESYNC_MAX_REPORT_DAYS", 366, minimum=1),
             sales_page_default=int_setting(env, "SALESYNC_SALES_PAGE_DEFAULT", 100, minimum=1),
             sales_page_max=int_setting(env, "SALESYNC_SALES_PAGE_MAX", 500, minimum=1),
+            request_deadline_ms=int_setting(env, "SALESYNC_REQUEST_DEADLINE_MS", 4000, minimum=100),
+            report_deadline_ms=int_setting(env, "SALESYNC_REPORT_DEADLINE_MS", 8000, minimum=100),
+            bulkhead_slots=bulkhead_slots(env),
         )
         values.update(overrides)
         if values["sales_page_default"] > values["sales_page_max"]:
@@ -163,6 +174,17 @@ def _service_secret(env: Mapping[str, str], *, production: bool, jwt_secret: str
     if secret == jwt_secret:
         raise ConfigError("SALESYNC_SERVICE_SECRET must differ from SALESYNC_JWT_SECRET")
     return secret
+
+
+def bulkhead_slots(env: Mapping[str, str]) -> dict[str, int]:
+    """SALESYNC_BULKHEAD_SLOTS_<SERVICE>: the BFF's concurrent calls per worker to that service (0: no limit)."""
+    slots = {}
+    for entry in roster.SERVICES:
+        name = f"SALESYNC_BULKHEAD_SLOTS_{entry.name.upper()}"
+        limit = int_setting(env, name, DEFAULT_BULKHEAD_SLOTS.get(entry.name, 0), minimum=0)
+        if limit:
+            slots[entry.name] = limit
+    return slots
 
 
 def normalise_database_url(url: str) -> str:
