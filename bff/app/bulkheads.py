@@ -21,20 +21,31 @@ RETRY_AFTER_SECONDS = 2
 class Bulkheads:
     def __init__(self, slots: Mapping[str, int]):
         self.slots = dict(slots)
-        self._free = {service: threading.BoundedSemaphore(limit) for service, limit in slots.items()}
+        self._lock = threading.Lock()
+        self._taken = dict.fromkeys(self.slots, 0)
+
+    def in_use(self, service: str) -> int:
+        """How many of the service's slots are taken now (0 for a service without a limit)."""
+        with self._lock:
+            return self._taken.get(service, 0)
 
     @contextlib.contextmanager
     def slot(self, service: str | None) -> Iterator[None]:
-        free = self._free.get(service) if service else None
-        if free is None:
+        """Hold one of the service's slots while the block runs; 503 upstream_busy at once when none is free."""
+        limit = self.slots.get(service) if service else None
+        if limit is None:
             yield
             return
-        if not free.acquire(blocking=False):
-            raise UpstreamError(f"the {service} service is busy with {self.slots[service]} requests from this "
-                                f"server already; try again in {RETRY_AFTER_SECONDS} seconds", status=503,
-                                error="upstream_busy", service=service,
-                                headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
+        with self._lock:
+            busy = self._taken[service] >= limit
+            if not busy:
+                self._taken[service] += 1
+        if busy:
+            raise UpstreamError(f"the {service} service is busy with {limit} requests from this server already; "
+                                f"try again in {RETRY_AFTER_SECONDS} seconds", status=503, error="upstream_busy",
+                                service=service, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
         try:
             yield
         finally:
-            free.release()
+            with self._lock:
+                self._taken[service] -= 1
