@@ -10,8 +10,8 @@ from werkzeug.serving import make_server
 
 from salesync_common import deadlines, init_service
 from salesync_common.deadlines import DEADLINE_HEADER
-from salesync_common.service_auth import require_service_token
 from salesync_common.errors import ApiError, UpstreamError
+from salesync_common.service_auth import require_service_token
 from salesync_common.service_client import ServiceReply, call_in_parallel, service_client
 from testsupport.clients import CheckedClient
 from testsupport.served import ServedApp

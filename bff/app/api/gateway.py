@@ -7,7 +7,6 @@ from __future__ import annotations
 from flask import Blueprint, current_app
 
 from salesync_common import deadlines
-
 from salesync_common.service_client import service_client
 from salesync_common.tokens import authenticated_store_id
 

@@ -7,8 +7,8 @@ from __future__ import annotations
 from flask import Blueprint, jsonify, request
 
 from salesync_common.business_day import parse_period
-from salesync_common.failpoints import delay_point
 from salesync_common.contracts.dashboard import SalesReport
+from salesync_common.failpoints import delay_point
 from salesync_common.service_client import call_in_parallel, service_client
 from salesync_common.tokens import login_required
 
