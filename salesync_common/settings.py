@@ -18,8 +18,9 @@ log = logging.getLogger(__name__)
 
 DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/salesync"
 MIN_JWT_SECRET_LENGTH = 32
-# The owner's reports may be slow; the POS services (store, item, order, sale) are limited by the threads only.
-DEFAULT_BULKHEAD_SLOTS = {"dashboard": 2, "consulting": 2}
+# Per BFF worker (4 threads each, locally and in k8s): slow reports and consulting together hold at most 3,
+# so one thread is always left for the POS. store, item, order and sale are limited by the threads only.
+DEFAULT_BULKHEAD_SLOTS = {"dashboard": 2, "consulting": 1}
 # An origin as a browser sends it: scheme, host and an optional port, nothing after.
 _ORIGIN = re.compile(r"https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?", re.ASCII)
 
@@ -72,7 +73,7 @@ class Settings:
     sales_page_max: int = 500
     # How long a request through the BFF may take, calls to every service included (salesync_common.deadlines).
     request_deadline_ms: int = 4000
-    report_deadline_ms: int = 8000            # an owner's report (dashboard, consulting, revenue routes)
+    report_deadline_ms: int = 8000            # an owner's report: the charts, the settlement, revenue
     # The BFF's bulkheads: at most this many requests per gunicorn worker wait on one service at once;
     # one more answers 503 upstream_busy at once. A service not named here has no limit but the threads.
     bulkhead_slots: Mapping[str, int] = dataclasses.field(default_factory=lambda: dict(DEFAULT_BULKHEAD_SLOTS))
