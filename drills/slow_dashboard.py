@@ -1,6 +1,6 @@
 """Drill 6: the dashboard is slow, not dead. Every report it serves answers 10 s late (the delay
-failpoint, salesync_common/failpoints.py) while TERMINALS terminals place and pay orders and REPORT_OWNERS
-owners keep opening the pie and line charts. The BFF's deadlines and bulkheads should keep the POS
+failpoint, salesync_common/failpoints.py) while 16 terminals place and pay orders and as many owners as
+the BFF has threads keep opening the pie and line charts. The BFF's deadlines and bulkheads should keep the POS
 untouched (goal: 0 errors, p99 under 100 ms) and answer every report at once with a JSON 503
 upstream_busy, or with a JSON 504 when its deadline (SALESYNC_REPORT_DEADLINE_MS) runs out; no report
 waits for the dashboard. Afterwards the dashboard starts again without the delay.
@@ -22,7 +22,6 @@ from .load import Client, Records, Terminal
 MAX_TABLE = 99
 POS_P99_GOAL_MS = 100.0
 REPORT_PAUSE_SECONDS = 0.5  # an owner's pause between two charts
-REPORT_OWNERS = 6          # more than the BFF's report slots (2 per worker, 2 workers): some find them full
 # The extra terminals work one table each, 80 to 99 (the highest table is 99): clear of the steady load's
 # tables (10 + 4 per terminal) and drill 5's (60-79).
 FIRST_EXTRA_TABLE = 80
@@ -99,8 +98,10 @@ def slow_dashboard(drills) -> dict:
     extra = [Terminal(FIRST_EXTRA_TABLE - 10 + n, drills.new_client(), drills.items, drills.records, stop=stop,
                       paused=drills.paused, tables_per_terminal=1)
              for n in range(min(max(0, terminals - len(drills.terminals)), MAX_TABLE + 1 - FIRST_EXTRA_TABLE))]
+    # As many owners as the BFF has threads: without bulkheads their reports could hold every one.
+    owner_count = system.workers * system.threads
     owners = [ReportOwner(n, Client(drills.base, drills.token, drills.records, kind="report"), stop)
-              for n in range(REPORT_OWNERS)]
+              for n in range(owner_count)]
     for thread in [*extra, *owners]:
         thread.start()
     stop.wait(seconds)
@@ -112,7 +113,7 @@ def slow_dashboard(drills) -> dict:
     found = figures(drills.records, drills.records.phase)
     goal = found["pos_errors"] == 0 and found["reports_not_failing_fast"] == 0
     return {"dashboard_late_ms": late_ms, "slow_s": seconds, "terminals": len(drills.terminals) + len(extra),
-            "report_owners": REPORT_OWNERS, **found,
+            "report_owners": owner_count, **found,
             "pos_p99_goal_met": found["pos_p99_ms"] is not None and found["pos_p99_ms"] < POS_P99_GOAL_MS,
             "failed": None if goal else "POS errors, or a report that did not fail fast with a JSON 503/504"}
 
