@@ -115,13 +115,16 @@ class ServiceClient:
         Within a request's deadline (salesync_common.deadlines) each try waits at most what is left, and
         no call is made once nothing is left (a 504 deadline_exceeded). GETs are retried (with backoff
         and jitter, while time is left) at the first hop only: by the BFF, or a worker outside any
-        request; never while serving another service's call, or one slow service would see the
-        retries of every layer multiplied. retry=False opts out (a GET that starts work).
+        request. A service answering another tries a GET again only when the connection broke before
+        any answer (say a pooled connection the callee had just closed), which cost the callee nothing;
+        never after a timeout or a 5xx, or one slow service would see the retries of every layer
+        multiplied. retry=False opts out (a GET that starts work).
         passed_on: 5xx statuses the service answers on purpose (a JSON error, e.g. a 503 with Retry-After),
         returned like a 4xx.
         """
         method = method.upper()
-        tries = 1 + (self.settings.http_get_retries if method == "GET" and retry and not _serving_a_service() else 0)
+        tries = 1 + (self.settings.http_get_retries if method == "GET" and retry else 0)
+        first_hop = not _serving_a_service()
         all_headers = self.forwarded_headers(token)
         all_headers.update(headers or {})
         all_headers[SERVICE_TOKEN_HEADER] = self.service_tokens.token_for(service)
@@ -133,10 +136,12 @@ class ServiceClient:
                 response = self._send(method, service, url, params=params, data=data, headers=all_headers,
                                       timeout=timeout or self.timeout)
             except UpstreamError as failure:
-                if isinstance(failure, DeadlineExceeded) or not _may_try_again(attempt, tries):
+                retried = failure.error == _NO_CONNECTION or (first_hop and not isinstance(failure, DeadlineExceeded))
+                if not retried or not _may_try_again(attempt, tries):
                     raise
             else:
-                if response.status_code not in _RETRIED_STATUSES or not _may_try_again(attempt, tries):
+                retried = first_hop and response.status_code in _RETRIED_STATUSES
+                if not retried or not _may_try_again(attempt, tries):
                     return self._reply(method, service, url, response, passed_on)
             attempt += 1
 
@@ -155,7 +160,7 @@ class ServiceClient:
             # ConnectTimeout is a ConnectionError; so is a read timeout (urllib3 wraps it in its own retry).
             if _is_read_timeout(exc):
                 raise self._timed_out(service) from None
-            raise self._failure(503, "upstream_unavailable", service, "cannot be reached") from None
+            raise self._failure(503, _NO_CONNECTION, service, "cannot be reached") from None
         except requests.Timeout:
             raise self._timed_out(service) from None
         except requests.RequestException as exc:
@@ -202,6 +207,8 @@ class ServiceClient:
         self._once.close()
 
 
+# No answer and no timeout: the connection was refused or broke before the callee answered.
+_NO_CONNECTION = "upstream_unavailable"
 # A GET answered with these may be tried again (the old urllib3 status_forcelist).
 _RETRIED_STATUSES = frozenset({HTTPStatus.BAD_GATEWAY, HTTPStatus.SERVICE_UNAVAILABLE, HTTPStatus.GATEWAY_TIMEOUT})
 _BACKOFF_SECONDS = 0.05

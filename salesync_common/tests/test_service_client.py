@@ -317,6 +317,57 @@ def test_a_service_answering_another_never_retries_a_get_its_caller_may_retry(in
     response = requests.get(inner.url + "/via/flaky", headers=service_headers("order"), timeout=5)
     assert response.status_code == 502
     assert downstream.calls["flaky GET"] == 1
+    response = requests.get(inner.url + "/via/slow", headers=service_headers("order"), timeout=10)
+    assert response.status_code == 200  # its own 5 s read timeout, as the BFF would cut it with its deadline
+    assert downstream.calls["slow"] == 1
+
+
+class ClosesItsFirstConnection:
+    """A real HTTP server that reads the first request and hangs up without an answer (as when a pooled
+    connection is closed by the callee just as it is reused), then answers every later one."""
+
+    def __init__(self):
+        self.requests = 0
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self.listener.getsockname()[1]}"
+        threading.Thread(target=self.serve, daemon=True).start()
+
+    def serve(self):
+        while True:
+            try:
+                connection, _ = self.listener.accept()
+            except OSError:
+                return
+            with connection:
+                received = b""
+                while b"\r\n\r\n" not in received:
+                    received += connection.recv(4096)
+                self.requests += 1
+                if self.requests > 1:
+                    connection.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 11\r\n"
+                                       b"Connection: close\r\n\r\n{\"ok\":true}")
+
+    def close(self):
+        self.listener.close()
+
+
+def test_a_service_answering_another_tries_again_when_the_connection_broke_before_any_answer():
+    hangs_up = ClosesItsFirstConnection()
+    app = Flask("inner-reconnect")
+    init_service(app, settings_for_tests("order", None, service_urls={"down": hangs_up.url}))
+    require_service_token(app)
+
+    @app.get("/via/<path:path>")
+    def via(path):
+        return jsonify(service_client().get("down", "/" + path).body)
+
+    try:
+        response = app.test_client().get("/via/anything", headers=service_headers("order"))
+    finally:
+        hangs_up.close()
+    assert response.status_code == 200
+    assert response.get_json() == {"ok": True}
+    assert hangs_up.requests == 2
 
 
 # A reply's body_or_raise() and parsed(Model): the one way to read another service's answer.
