@@ -72,8 +72,8 @@ class Settings:
     sales_page_default: int = 100
     sales_page_max: int = 500
     # How long a request through the BFF may take, calls to every service included (salesync_common.deadlines).
-    request_deadline_ms: int = 4000
-    report_deadline_ms: int = 8000            # an owner's report: the charts, the settlement, revenue
+    request_deadline_ms: int = 4 * 1000
+    report_deadline_ms: int = 8 * 1000        # an owner's report: the charts, the settlement, revenue
     # The BFF's bulkheads: at most this many requests per gunicorn worker wait on one service at once;
     # one more answers 503 upstream_busy at once. A service not named here has no limit but the threads.
     bulkhead_slots: Mapping[str, int] = dataclasses.field(default_factory=lambda: dict(DEFAULT_BULKHEAD_SLOTS))
@@ -149,8 +149,8 @@ class Settings:
             max_report_days=int_setting(env, "SALESYNC_MAX_REPORT_DAYS", 366, minimum=1),
             sales_page_default=int_setting(env, "SALESYNC_SALES_PAGE_DEFAULT", 100, minimum=1),
             sales_page_max=int_setting(env, "SALESYNC_SALES_PAGE_MAX", 500, minimum=1),
-            request_deadline_ms=int_setting(env, "SALESYNC_REQUEST_DEADLINE_MS", 4000, minimum=100),
-            report_deadline_ms=int_setting(env, "SALESYNC_REPORT_DEADLINE_MS", 8000, minimum=100),
+            request_deadline_ms=int_setting(env, "SALESYNC_REQUEST_DEADLINE_MS", 4 * 1000, minimum=100),
+            report_deadline_ms=int_setting(env, "SALESYNC_REPORT_DEADLINE_MS", 8 * 1000, minimum=100),
             bulkhead_slots=bulkhead_slots(env),
         )
         values.update(overrides)
