@@ -1,11 +1,12 @@
 """Bulkheads: each service behind the BFF may hold only so many of a worker's threads at once.
 
-A gunicorn worker of the BFF has a few threads (SALESYNC_THREADS); a request holds one for as long as its
-service takes to answer. A slow (not dead) dashboard would otherwise take every thread, one owner's report
-at a time, and the POS's menu, order and payment calls would queue behind it; the autoscaler does not
-notice, since a waiting thread uses no CPU. So a request for a limited service (SALESYNC_BULKHEAD_SLOTS_<SERVICE>)
-takes one of its slots for the whole request, and when they are all taken it is answered at once with a
-JSON 503 upstream_busy and Retry-After, without waiting.
+A gunicorn worker of the BFF has a few threads (4: SALESYNC_THREADS locally, GUNICORN_THREADS in the
+images); a request holds one for as long as its service takes to answer. A slow (not dead) dashboard
+would otherwise take every thread, one owner's report at a time, and the POS's menu, order and payment
+calls would queue behind it; the autoscaler does not notice, since a waiting thread uses no CPU. So a
+request for a limited service (SALESYNC_BULKHEAD_SLOTS_<SERVICE>) takes one of its slots for the whole
+request, and when they are all taken it is answered at once with a JSON 503 upstream_busy and
+Retry-After, without waiting.
 """
 from __future__ import annotations
 
