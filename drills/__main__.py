@@ -13,12 +13,15 @@ asks for consulting, and then, one at a time:
   3   the Kafka broker stops while consulting jobs are in flight, and starts again
   4   every accepted payment and order is sent again with its Idempotency-Key (no new sale)
   5   two payments for one table at once, 20 times (one sale each)
+  6   the dashboard answers 10 s late while 16 terminals work (drills/slow_dashboard.py; run before 4,
+      which stops the load): POS errors and p99, and every report failing fast with a JSON 503 or 504
 
 After each: the load pauses, in-flight retries finish, and the reconciliation (drills/reconcile.py)
 compares what the clients were told with the database and GET /sales/period. Prints a table, writes
 bench/results/drill-<time>.json, exits 1 if anything was lost or duplicated or revenue disagrees.
-Environment: DRILL_TERMINALS=4, DRILL_BROKER=disk|memory, DRILL_MAX_SECONDS=600, DRILL_ONLY=1,1b,1c,2,3,4,5
-(a subset), DRILL_KEEP=1 (keep the working folder with every process's log).
+Environment: DRILL_TERMINALS=4, DRILL_BROKER=disk|memory, DRILL_MAX_SECONDS=600, DRILL_ONLY=1,1b,1c,2,3,4,5,6
+(a subset), DRILL_SLOW_SECONDS=30, DRILL_SLOW_TERMINALS=16, DRILL_KEEP=1 (keep the working folder with every
+process's log).
 """
 from __future__ import annotations
 
@@ -41,6 +44,7 @@ from salesync_common import roster
 from .disk_broker import DiskBroker, weed_binary
 from .load import Client, ConsultingOwner, Records, Terminal
 from .reconcile import reconcile
+from .slow_dashboard import slow_dashboard, summary
 
 RESULTS = pathlib.Path(__file__).resolve().parent.parent / "bench" / "results"
 SETTLE_SECONDS = 60.0
@@ -301,6 +305,11 @@ class Drills:
                 else round(finished_after, 1), "retry_answer": f"{status} {(paid or {}).get('error', '')}".strip(),
                 "recover_s": round(time.monotonic() - started, 1)}
 
+    def slow_dashboard(self) -> dict:
+        detail = slow_dashboard(self)
+        say(f"6 slow dashboard: {summary(detail)}")
+        return detail
+
     def postgres_restart(self) -> dict:
         started = time.monotonic()
         self.system.pg_stop("immediate")
@@ -433,7 +442,8 @@ def drill_plan(drills: Drills) -> list[tuple[str, Callable[[], dict]]]:
     plan += [("1b sale dies mid-payment", drills.sale_dies_mid_payment),
              ("1c late retry of a crashed payment", drills.late_retry_after_crash),
              ("2 PostgreSQL restart", drills.postgres_restart),
-             ("3 Kafka broker restart", drills.broker_restart)]
+             ("3 Kafka broker restart", drills.broker_restart),
+             ("6 slow dashboard", drills.slow_dashboard)]
     plan += [("4 replay every write", drills.replay_everything),
              ("5 two payments at once", drills.two_payments_at_once)]
     return plan
@@ -462,7 +472,11 @@ def report(drills: Drills, *, system: System, broker_note: str, terminals: int, 
           f"{final['consulting_jobs']} consulting jobs; revenue {final['revenue']}")
     for note in drills.records.notes[:30]:
         print(f"note: {note}")
-    bad = [row["drill"] for row in drills.rows if row["lost"] or row["duplicated"] or row["exited"]]
+    for row in drills.rows:
+        if row["drill"].startswith("6 "):
+            print(f"slow dashboard: {summary(row['detail'])}")
+    bad = [row["drill"] for row in drills.rows if row["lost"] or row["duplicated"] or row["exited"]
+           or row["detail"].get("failed")]
     if drills.rows and not drills.rows[-1]["revenue_equal"]:
         bad.append("revenue differs at the end")
     RESULTS.mkdir(parents=True, exist_ok=True)
@@ -477,8 +491,9 @@ def report(drills: Drills, *, system: System, broker_note: str, terminals: int, 
     if system.keep:
         say(f"logs kept in {system.logs}")
     if bad:
-        say("FAILED: lost or duplicated writes, revenue that disagrees, or a process that exited on its own "
-            "(under `make run` that stops everything), after: " + ", ".join(bad))
+        say("FAILED: lost or duplicated writes, revenue that disagrees, a process that exited on its own "
+            "(under `make run` that stops everything), or a POS error or slow report in drill 6, after: "
+            + ", ".join(bad))
         return 1
     say("every accepted order and payment is stored exactly once; revenue equals the payments")
     return 0

@@ -47,6 +47,8 @@ class Records:
         self.notes: list[str] = []
         self.last_success = 0.0
         self.slowest_write: dict[str, float] = {}
+        # (phase, the client's kind) -> every answer's (milliseconds, status, error code), for latency figures.
+        self.answers: dict[tuple[str, str], list[tuple[float, int, str | None]]] = {}
 
     def count(self, **changes) -> None:
         with self.lock:
@@ -59,15 +61,20 @@ class Records:
         with self.lock:
             self.slowest_write[self.phase] = max(self.slowest_write.get(self.phase, 0.0), seconds)
 
+    def answered(self, kind: str, milliseconds: float, status: int, error: str | None) -> None:
+        with self.lock:
+            self.answers.setdefault((self.phase, kind), []).append((milliseconds, status, error))
+
     def note(self, text: str) -> None:
         with self.lock:
             self.notes.append(f"[{self.phase}] {text}")
 
 
 class Client:
-    def __init__(self, base: str, token: str, records: Records):
+    def __init__(self, base: str, token: str, records: Records, *, kind: str = "pos"):
         self.base = base
         self.records = records
+        self.kind = kind  # whose calls these are in the latency figures: "pos" (terminals) or "report" (owners)
         self.session = requests.Session()
         self.headers = {"Authorization": f"Bearer {token}", "X-CSRF-Token": "csrf"}
 
@@ -77,15 +84,20 @@ class Client:
         if key:
             headers["Idempotency-Key"] = key
         self.records.count(requests=1)
+        started = time.monotonic()
         try:
             response = self.session.request(method, self.base + path, json=body, headers=headers, timeout=timeout)
         except requests.RequestException:
             self.records.count(errors=1)
+            self.records.answered(self.kind, (time.monotonic() - started) * 1000, 0, "no_answer")
             return 0, None, {}
+        milliseconds = (time.monotonic() - started) * 1000
         try:
             data = response.json()
         except ValueError:
             data = None
+        self.records.answered(self.kind, milliseconds, response.status_code,
+                              data.get("error") if isinstance(data, dict) else None)
         if response.status_code >= HTTPStatus.MULTIPLE_CHOICES:
             self.records.count(errors=1)
         return response.status_code, data, response.headers

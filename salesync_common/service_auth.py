@@ -22,6 +22,7 @@ import jwt
 from flask import Flask, current_app, g, request
 
 from . import roster
+from .deadlines import honour_caller_deadline
 from .errors import Forbidden, Unauthorized
 from .verified_tokens import VERIFIED
 
@@ -115,8 +116,10 @@ def _check_service_token() -> None:
 
 
 def require_service_token(app: Flask) -> None:
-    """Every route of `app` but health and metrics answers only to a Salesync service with a token for it."""
+    """Every route of `app` but health and metrics answers only to a Salesync service with a token for it,
+    within the deadline that service passed on (a request that arrives with none left does no work)."""
     app.before_request(_check_service_token)
+    app.before_request(honour_caller_deadline)  # after the check: only a verified service sets a deadline
 
 
 def called_by(*services: str):

@@ -1,7 +1,8 @@
 """The one HTTP client for calls between Salesync services.
 
-Pooled connections, a connect and a read timeout on every call, retries with backoff
-and jitter for GET only (a POST is never sent twice by the client), the caller's
+Pooled connections, a connect and a read timeout on every call cut to what is left of the request's
+deadline (salesync_common.deadlines, passed on in a header), retries with backoff and jitter for GET
+only and at the first hop only (a POST is never sent twice by the client), the caller's
 Authorization and X-Request-ID forwarded, a service token naming this service and the one called
 (salesync_common.service_auth) on every call, and any downstream failure raised as a
 502/503/504 UpstreamError that the error handlers turn into JSON. A reply's parsed(Model) gives a 2xx body
@@ -13,17 +14,21 @@ import contextvars
 import dataclasses
 import json as jsonlib
 import logging
+import random
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from http import HTTPStatus
 from typing import Any, TypeVar
 
 import requests
-from flask import current_app, has_request_context, request
+from flask import current_app, g, has_request_context, request
 from pydantic import BaseModel, ValidationError
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
+from . import deadlines
+from .deadlines import DeadlineExceeded
 from .errors import ApiError, UpstreamError
 from .request_log import REQUEST_ID_HEADER, current_request_id, new_request_id
 from .service_auth import SERVICE_TOKEN_HEADER, ServiceTokens
@@ -77,20 +82,7 @@ class ServiceClient:
     def __init__(self, settings: Settings, *, pool_size: int = 20):
         self.settings = settings
         self.timeout = (settings.http_connect_timeout, settings.http_read_timeout)
-        get_retry = Retry(
-            total=settings.http_get_retries,
-            connect=settings.http_get_retries,
-            read=settings.http_get_retries,
-            status=settings.http_get_retries,
-            backoff_factor=0.05,
-            backoff_jitter=0.05,
-            backoff_max=1.0,
-            allowed_methods=frozenset({"GET"}),
-            status_forcelist=(502, 503, 504),
-            raise_on_status=False,
-            respect_retry_after_header=False,
-        )
-        self._retrying = self._session(get_retry, pool_size)
+        # Retries are ours (call()), not urllib3's: each try must carry what is left of the deadline.
         self._once = self._session(Retry(total=0, raise_on_status=False), pool_size)
         self.service_tokens = ServiceTokens(issuer=settings.service, secret=settings.service_secret)
 
@@ -123,32 +115,67 @@ class ServiceClient:
              passed_on: tuple[int, ...] = ()) -> ServiceReply:
         """Call another service; 4xx replies are returned, transport failures and 5xx raise.
 
-        GETs are retried unless retry=False (a GET that starts work must not be sent twice).
+        Within a request's deadline (salesync_common.deadlines) each try waits at most what is left, and
+        no call is made once nothing is left (a 504 deadline_exceeded). GETs are retried (with backoff
+        and jitter, while time is left) at the first hop only: by the BFF, or a worker outside any
+        request. A service answering another tries a GET again only when the connection broke before
+        any answer (say a pooled connection the callee had just closed), which cost the callee nothing;
+        never after a timeout or a 5xx, or one slow service would see the retries of every layer
+        multiplied. retry=False opts out (a GET that starts work).
         passed_on: 5xx statuses the service answers on purpose (a JSON error, e.g. a 503 with Retry-After),
         returned like a 4xx.
         """
         method = method.upper()
-        session = self._retrying if method == "GET" and retry else self._once
+        tries = 1 + (self.settings.http_get_retries if method == "GET" and retry else 0)
+        first_hop = not _serving_a_service()
         all_headers = self.forwarded_headers(token)
         all_headers.update(headers or {})
         all_headers[SERVICE_TOKEN_HEADER] = self.service_tokens.token_for(service)
+        data = compact_json(json, all_headers)
         url = self.url_for(service, path)
+        attempt = 0
+        while True:
+            try:
+                response = self._send(method, service, url, params=params, data=data, headers=all_headers,
+                                      timeout=timeout or self.timeout)
+            except UpstreamError as failure:
+                retried = failure.error == _NO_CONNECTION or (first_hop and not isinstance(failure, DeadlineExceeded))
+                if not retried or not _may_try_again(attempt, tries):
+                    raise
+            else:
+                retried = first_hop and response.status_code in _RETRIED_STATUSES
+                if not retried or not _may_try_again(attempt, tries):
+                    return self._reply(method, service, url, response, passed_on)
+            attempt += 1
+
+    def _send(self, method: str, service: str, url: str, *, params, data: bytes | None, headers: dict,
+              timeout: tuple[float, float]) -> requests.Response:
+        """One try, bounded by the deadline: the header tells the callee what is left when it is sent."""
+        left = deadlines.remaining()
+        if left is not None:
+            if left < deadlines.MIN_CALL_SECONDS:
+                raise deadlines.expired(f"before the {service} service could be called")
+            headers[deadlines.DEADLINE_HEADER] = str(int(left * 1000))
+            timeout = (min(timeout[0], left), min(timeout[1], left))
         try:
-            response = session.request(method, url, params=params, data=compact_json(json, all_headers),
-                                       headers=all_headers, timeout=timeout or self.timeout)
+            return self._once.request(method, url, params=params, data=data, headers=headers, timeout=timeout)
         except (requests.ConnectTimeout, requests.ConnectionError) as exc:
-            # ConnectTimeout is a ConnectionError; a read timeout inside a retry also lands here.
+            # ConnectTimeout is a ConnectionError; so is a read timeout (urllib3 wraps it in its own retry).
             if _is_read_timeout(exc):
-                raise self._failure(504, "upstream_timeout", service, "did not answer in time") from None
-            raise self._failure(503, "upstream_unavailable", service, "cannot be reached") from None
+                raise self._timed_out(service) from None
+            raise self._failure(503, _NO_CONNECTION, service, "cannot be reached") from None
         except requests.Timeout:
-            raise self._failure(504, "upstream_timeout", service, "did not answer in time") from None
+            raise self._timed_out(service) from None
         except requests.RequestException as exc:
             log.warning("call to %s failed: %s", service, exc)
             raise self._failure(502, "upstream_failed", service, "failed") from None
 
+    def _reply(self, method: str, service: str, url: str, response: requests.Response,
+               passed_on: tuple[int, ...]) -> ServiceReply:
         if response.status_code >= HTTPStatus.INTERNAL_SERVER_ERROR and response.status_code not in passed_on:
             log.warning("%s %s answered %s", method, url, response.status_code)
+            if response.status_code == HTTPStatus.GATEWAY_TIMEOUT and _error_of(response) == DeadlineExceeded.error:
+                raise deadlines.expired(f"in the {service} service")
             raise self._failure(502, "upstream_error", service, f"answered {response.status_code}")
         try:
             body = response.json() if response.content else None
@@ -172,9 +199,48 @@ class ServiceClient:
     def _failure(status: int, error: str, service: str, what: str) -> UpstreamError:
         return UpstreamError(f"the {service} service {what}", status=status, error=error, service=service)
 
+    def _timed_out(self, service: str) -> UpstreamError:
+        """A read that ran out: the request's deadline when that is what cut it short, else the call's own timeout."""
+        left = deadlines.remaining()
+        if left is not None and left < deadlines.MIN_CALL_SECONDS:
+            return deadlines.expired(f"waiting for the {service} service")
+        return self._failure(504, "upstream_timeout", service, "did not answer in time")
+
     def close(self) -> None:
-        self._retrying.close()
         self._once.close()
+
+
+# No answer and no timeout: the connection was refused or broke before the callee answered.
+_NO_CONNECTION = "upstream_unavailable"
+# A GET answered with these may be tried again (the old urllib3 status_forcelist).
+_RETRIED_STATUSES = frozenset({HTTPStatus.BAD_GATEWAY, HTTPStatus.SERVICE_UNAVAILABLE, HTTPStatus.GATEWAY_TIMEOUT})
+_BACKOFF_SECONDS = 0.05
+_BACKOFF_MAX_SECONDS = 1.0
+
+
+def _serving_a_service() -> bool:
+    """This call is made while answering another Salesync service (require_service_token verified it)."""
+    return has_request_context() and g.get("calling_service") is not None
+
+
+def _may_try_again(attempt: int, tries: int) -> bool:
+    """Wait out the backoff before another try, if one is left and the deadline leaves time for it."""
+    if attempt + 1 >= tries:
+        return False
+    pause = min(_BACKOFF_SECONDS * 2 ** attempt + random.uniform(0, _BACKOFF_SECONDS), _BACKOFF_MAX_SECONDS)
+    left = deadlines.remaining()
+    if left is not None and left - pause < deadlines.MIN_CALL_SECONDS:
+        return False
+    time.sleep(pause)
+    return True
+
+
+def _error_of(response: requests.Response) -> str | None:
+    try:
+        body = response.json()
+    except ValueError:
+        return None
+    return body.get("error") if isinstance(body, dict) else None
 
 
 def _is_read_timeout(exc: Exception) -> bool:

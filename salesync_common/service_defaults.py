@@ -6,6 +6,7 @@ from flask.sessions import SecureCookieSessionInterface
 from flask_sqlalchemy import SQLAlchemy
 
 from .database import configure_database
+from .deadlines import reset_per_request
 from .errors import NotFound, register_error_handlers
 from .health import health
 from .metrics import init_metrics
@@ -62,6 +63,7 @@ def init_service(app: Flask, settings: Settings, *, db: SQLAlchemy | None = None
     # A browser never follows a 308 on a POST preflight; serve /stores and /stores/ alike instead.
     app.url_map.strict_slashes = False
     app.before_request(refuse_empty_path_segments)
+    reset_per_request(app)  # the BFF sets each request's deadline; a service takes its caller's (service_auth)
     configure_logging(settings.service, settings.log_level)
     register_request_ids(app)
     register_error_handlers(app)

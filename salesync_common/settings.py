@@ -18,6 +18,9 @@ log = logging.getLogger(__name__)
 
 DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/salesync"
 MIN_JWT_SECRET_LENGTH = 32
+# Per BFF worker (4 threads each, locally and in k8s): slow reports and consulting together hold at most 3,
+# so one thread is always left for the POS. store, item, order and sale are limited by the threads only.
+DEFAULT_BULKHEAD_SLOTS = {"dashboard": 2, "consulting": 1}
 # An origin as a browser sends it: scheme, host and an optional port, nothing after.
 _ORIGIN = re.compile(r"https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?", re.ASCII)
 
@@ -79,6 +82,12 @@ class Settings:
     # The dashboard's consumer-lag gauge asks Kafka at scrape time; after Kafka fails to answer, scrapes skip the
     # lag this long rather than each wait for Kafka's timeout again.
     consumer_lag_retry_seconds: int = 60
+    # How long a request through the BFF may take, calls to every service included (salesync_common.deadlines).
+    request_deadline_ms: int = 4 * 1000
+    report_deadline_ms: int = 8 * 1000        # an owner's report: the charts, the settlement, revenue
+    # The BFF's bulkheads: at most this many requests per gunicorn worker wait on one service at once;
+    # one more answers 503 upstream_busy at once. A service not named here has no limit but the threads.
+    bulkhead_slots: Mapping[str, int] = dataclasses.field(default_factory=lambda: dict(DEFAULT_BULKHEAD_SLOTS))
 
     @property
     def is_production(self) -> bool:
@@ -160,6 +169,9 @@ class Settings:
             purge_batch_size=int_setting(env, "SALESYNC_PURGE_BATCH_SIZE", 1000, minimum=1),
             verified_tokens_kept=int_setting(env, "SALESYNC_VERIFIED_TOKENS_KEPT", 4096, minimum=0),
             consumer_lag_retry_seconds=int_setting(env, "SALESYNC_CONSUMER_LAG_RETRY_SECONDS", 60, minimum=0),
+            request_deadline_ms=int_setting(env, "SALESYNC_REQUEST_DEADLINE_MS", 4 * 1000, minimum=100),
+            report_deadline_ms=int_setting(env, "SALESYNC_REPORT_DEADLINE_MS", 8 * 1000, minimum=100),
+            bulkhead_slots=bulkhead_slots(env),
         )
         values.update(overrides)
         if values["sales_page_default"] > values["sales_page_max"]:
@@ -183,6 +195,17 @@ def _service_secret(env: Mapping[str, str], *, production: bool, jwt_secret: str
     if secret == jwt_secret:
         raise ConfigError("SALESYNC_SERVICE_SECRET must differ from SALESYNC_JWT_SECRET")
     return secret
+
+
+def bulkhead_slots(env: Mapping[str, str]) -> dict[str, int]:
+    """SALESYNC_BULKHEAD_SLOTS_<SERVICE>: the BFF's concurrent calls per worker to that service (0: no limit)."""
+    slots = {}
+    for entry in roster.SERVICES:
+        name = f"SALESYNC_BULKHEAD_SLOTS_{entry.name.upper()}"
+        limit = int_setting(env, name, DEFAULT_BULKHEAD_SLOTS.get(entry.name, 0), minimum=0)
+        if limit:
+            slots[entry.name] = limit
+    return slots
 
 
 def normalise_database_url(url: str) -> str:

@@ -44,9 +44,13 @@ def no_aws(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def bff_served(store_service, item_service, order_service, sale_service, dashboard_service, consulting_service):
-    """The BFF over HTTP, calling every real service."""
-    served = serve_service("bff", None, store=store_service, item=item_service, order=order_service,
-                           sale=sale_service, dashboard=dashboard_service, consulting=consulting_service)
+    """The BFF over HTTP, calling every real service.
+
+    Without bulkheads: the quota races (ten presses at once) must reach the services all at once;
+    bff/tests/test_bulkheads.py tests the bulkheads themselves."""
+    served = serve_service("bff", None, overrides={"bulkhead_slots": {}}, store=store_service, item=item_service,
+                           order=order_service, sale=sale_service, dashboard=dashboard_service,
+                           consulting=consulting_service)
     yield served
     served.shutdown()
 

@@ -194,8 +194,9 @@ def small_cap(database_url, store_service, item_service, order_service, sale_ser
     dashboard_app = create_dashboard(migrated_settings("dashboard", own_database, service_urls=urls),
                                      sms_limits=SmsLimits(daily_limit=SMALL_DAILY_LIMIT))
     dashboard = ServedApp(dashboard_app)
-    bff = serve_service("bff", None, store=store_service, item=item_service, order=order_service,
-                        sale=sale_service, dashboard=dashboard, consulting=consulting_service)
+    # Without bulkheads, as the session's BFF (sweeps/conftest.py): every press must reach the dashboard at once.
+    bff = serve_service("bff", None, overrides={"bulkhead_slots": {}}, store=store_service, item=item_service,
+                        order=order_service, sale=sale_service, dashboard=dashboard, consulting=consulting_service)
     yield bff, dashboard, dashboard_app
     bff.shutdown()
     dashboard.shutdown()

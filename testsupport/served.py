@@ -43,13 +43,15 @@ def local_service_urls(**served: ServedApp) -> dict[str, str]:
     return urls
 
 
-def serve_service(service: str, database_url: str, **dependencies: ServedApp) -> ServedApp:
-    """Migrate and serve `service` over HTTP, calling the given running services (the BFF has no database)."""
+def serve_service(service: str, database_url: str, *, overrides: dict | None = None,
+                  **dependencies: ServedApp) -> ServedApp:
+    """Migrate and serve `service` over HTTP, calling the given running services (the BFF has no database);
+    `overrides` changes some of its settings."""
     package = importlib.import_module(f"{roster.BY_NAME[service].package}.app")
     urls = local_service_urls(**dependencies)
     if service == "bff":
-        return ServedApp(package.create_app(settings_for_tests(service, None, service_urls=urls)))
-    settings = migrated_settings(service, database_url, service_urls=urls)
+        return ServedApp(package.create_app(settings_for_tests(service, None, service_urls=urls, **(overrides or {}))))
+    settings = migrated_settings(service, database_url, service_urls=urls, **(overrides or {}))
     kwargs = {"reconcile_every": 0} if service == "sale" else {}
     return ServedApp(package.create_app(settings, **kwargs))
 

@@ -6,6 +6,7 @@ from flask import Flask
 
 from salesync_common import Settings, init_service
 
+from .bulkheads import Bulkheads
 from .cors import enable_cors
 from .headers import add_security_headers
 from .openapi import build_document
@@ -20,6 +21,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     enable_cors(app, settings.cors_origins)
     add_security_headers(app)
     app.extensions["bff_password_changes"] = PasswordChanges(max_age=settings.session_check_seconds)
+    app.extensions["bff_bulkheads"] = Bulkheads(settings.bulkhead_slots)
 
     from .api import gateway
     app.register_blueprint(gateway.blueprint(ROUTES))

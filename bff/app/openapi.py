@@ -32,9 +32,9 @@ ERROR_MEANINGS = {
     422: "The Idempotency-Key was already used with another request",
     429: "Too many requests (failed logins, consulting jobs, settlement messages); see Retry-After",
     502: "The owning service failed",
-    503: "The owning service cannot be reached, or (settlement SMS) the deployment's daily limit is reached; "
-         "see Retry-After",
-    504: "The owning service did not answer in time",
+    503: "The owning service cannot be reached, is busy with as many requests from this server as it may have "
+         "(upstream_busy), or (settlement SMS) the deployment's daily limit is reached; see Retry-After",
+    504: "The owning service did not answer in time, or the request ran out of its deadline (deadline_exceeded)",
 }
 IDEMPOTENCY_KEY = {
     "name": "Idempotency-Key", "in": "header", "required": False, "schema": {"type": "string", "maxLength": 255},

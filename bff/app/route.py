@@ -26,6 +26,7 @@ class Route:
     errors: tuple[int, ...] = ()                # statuses the owner answers besides the usual ones
     idempotent: bool = False                    # honours Idempotency-Key
     starts_work: bool = False                   # a GET that must not be retried (it starts a job or sends)
+    report: bool = False                        # an owner's report: SALESYNC_REPORT_DEADLINE_MS, not the request's
     handler: Callable | None = None             # a view of its own instead of forwarding: handler(route, **path_args)
     content_type: str = "application/json"
 

@@ -57,8 +57,8 @@ class ContractClient(CheckedClient):
         return ROUTE_BY_ENDPOINT.get(endpoint)
 
 
-def bff_app(service_urls):
-    app = create_app(settings_for_tests("bff", None, service_urls=service_urls))
+def bff_app(service_urls, **settings):
+    app = create_app(settings_for_tests("bff", None, service_urls=service_urls, **settings))
     app.test_client_class = ContractClient
     return app
 

@@ -3,15 +3,19 @@ import threading
 import time
 
 import pytest
+import requests
 from flask import Flask, jsonify, request
 from pydantic import BaseModel, StrictInt, StrictStr
 from werkzeug.serving import make_server
 
-from salesync_common import init_service
+from salesync_common import deadlines, init_service
+from salesync_common.deadlines import DEADLINE_HEADER
 from salesync_common.errors import ApiError, UpstreamError
+from salesync_common.service_auth import require_service_token
 from salesync_common.service_client import ServiceReply, call_in_parallel, service_client
 from testsupport.clients import CheckedClient
-from testsupport.settings import settings_for_tests
+from testsupport.served import ServedApp
+from testsupport.settings import service_headers, settings_for_tests
 
 
 class Downstream:
@@ -30,6 +34,11 @@ class Downstream:
             count("headers")
             return jsonify(request_id=request.headers.get("X-Request-ID"),
                            authorization=request.headers.get("Authorization"))
+
+        @app.get("/deadline")
+        def deadline():
+            count("deadline")
+            return jsonify(deadline_ms=request.headers.get(DEADLINE_HEADER))
 
         @app.route("/flaky", methods=["GET", "POST"])
         def flaky():
@@ -114,6 +123,12 @@ def caller(downstream):
     @app.get("/parsed/<service>/<path:path>")
     def parsed(service, path):
         return jsonify(service_client().get(service, "/" + path).parsed(Thing).model_dump())
+
+    @app.get("/within/<int:milliseconds>/<service>/<path:path>")
+    def within(milliseconds, service, path):
+        deadlines.start(milliseconds / 1000)  # as the BFF's gateway does
+        reply = service_client().call("GET", service, "/" + path)
+        return jsonify(status=reply.status, body=reply.body)
 
     @app.get("/in-parallel/<service>/<first>/<second>")
     def in_parallel(service, first, second):
@@ -215,6 +230,144 @@ def test_a_get_that_starts_work_can_opt_out_of_retries(downstream):
         service_client().call("GET", "down", "/flaky", retry=False)
     assert getattr(failed.value, "status", None) == 502
     assert downstream.calls["flaky GET"] == 1
+
+
+# Deadlines (salesync_common.deadlines) and the one layer that retries.
+
+def test_a_call_tells_the_callee_how_much_of_the_deadline_is_left(caller):
+    response = caller.get("/within/2000/down/deadline")
+    left = int(response.get_json()["body"]["deadline_ms"])
+    assert 1000 < left <= 2000
+
+
+def test_a_call_without_a_deadline_carries_none(caller):
+    assert caller.get("/via/down/deadline").get_json()["body"] == {"deadline_ms": None}
+
+
+def test_a_slow_service_is_waited_for_only_as_long_as_the_deadline_leaves_and_not_tried_again(caller, downstream):
+    started = time.monotonic()
+    response = caller.get("/within/200/down/slow")
+    assert response.status_code == 504
+    assert response.get_json()["error"] == "deadline_exceeded"
+    assert time.monotonic() - started < 0.5  # the call's own read timeout (0.5 s) was not waited out
+    assert downstream.calls["slow"] == 1
+
+
+def test_no_call_is_made_once_the_deadline_has_passed(caller, downstream):
+    response = caller.get("/within/0/down/deadline")
+    assert response.status_code == 504
+    assert response.get_json()["error"] == "deadline_exceeded"
+    assert "deadline" not in downstream.calls
+
+
+@pytest.fixture
+def inner(downstream):
+    """A service behind the BFF (service tokens required) whose routes do work or call the downstream service."""
+    app = Flask("inner")
+    init_service(app, settings_for_tests("order", None, http_get_retries=2, service_urls={"down": downstream.url}))
+    require_service_token(app)
+    done = []
+
+    @app.get("/work")
+    def work():
+        done.append(1)
+        return jsonify(ok=True)
+
+    @app.get("/via/<path:path>")
+    def via(path):
+        reply = service_client().get("down", "/" + path)
+        return jsonify(status=reply.status, body=reply.body)
+
+    served = ServedApp(app)
+    served.done = done
+    yield served
+    served.shutdown()
+
+
+@pytest.mark.parametrize("left", ["0", "-25"])
+def test_a_service_refuses_a_request_that_arrives_with_no_time_left_and_does_no_work(inner, left):
+    response = requests.get(inner.url + "/work", headers={**service_headers("order"), DEADLINE_HEADER: left},
+                            timeout=5)
+    assert response.status_code == 504
+    assert response.json()["error"] == "deadline_exceeded"
+    assert response.headers["Retry-After"]
+    assert inner.done == []
+
+
+def test_only_a_service_with_a_valid_token_may_send_a_deadline(inner):
+    response = requests.get(inner.url + "/work", headers={DEADLINE_HEADER: "0"}, timeout=5)
+    assert response.status_code == 401
+    assert inner.done == []
+
+
+def test_a_service_passes_on_what_is_left_of_its_callers_deadline(inner, downstream):
+    response = requests.get(inner.url + "/via/deadline", headers={**service_headers("order"), DEADLINE_HEADER: "900"},
+                            timeout=5)
+    assert 0 < int(response.json()["body"]["deadline_ms"]) <= 900
+    started = time.monotonic()
+    response = requests.get(inner.url + "/via/slow", headers={**service_headers("order"), DEADLINE_HEADER: "200"},
+                            timeout=5)
+    assert response.status_code == 504
+    assert response.json()["error"] == "deadline_exceeded"
+    assert time.monotonic() - started < 1.0  # not its own 5 s read timeout, nor the downstream's 1.5 s
+
+
+def test_a_service_answering_another_never_retries_a_get_its_caller_may_retry(inner, downstream):
+    downstream.failures_left = 1
+    response = requests.get(inner.url + "/via/flaky", headers=service_headers("order"), timeout=5)
+    assert response.status_code == 502
+    assert downstream.calls["flaky GET"] == 1
+    response = requests.get(inner.url + "/via/slow", headers=service_headers("order"), timeout=10)
+    assert response.status_code == 200  # its own 5 s read timeout, as the BFF would cut it with its deadline
+    assert downstream.calls["slow"] == 1
+
+
+class ClosesItsFirstConnection:
+    """A real HTTP server that reads the first request and hangs up without an answer (as when a pooled
+    connection is closed by the callee just as it is reused), then answers every later one."""
+
+    def __init__(self):
+        self.requests = 0
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self.listener.getsockname()[1]}"
+        threading.Thread(target=self.serve, daemon=True).start()
+
+    def serve(self):
+        while True:
+            try:
+                connection, _ = self.listener.accept()
+            except OSError:
+                return
+            with connection:
+                received = b""
+                while b"\r\n\r\n" not in received:
+                    received += connection.recv(4096)
+                self.requests += 1
+                if self.requests > 1:
+                    connection.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 11\r\n"
+                                       b"Connection: close\r\n\r\n{\"ok\":true}")
+
+    def close(self):
+        self.listener.close()
+
+
+def test_a_service_answering_another_tries_again_when_the_connection_broke_before_any_answer():
+    hangs_up = ClosesItsFirstConnection()
+    app = Flask("inner-reconnect")
+    init_service(app, settings_for_tests("order", None, service_urls={"down": hangs_up.url}))
+    require_service_token(app)
+
+    @app.get("/via/<path:path>")
+    def via(path):
+        return jsonify(service_client().get("down", "/" + path).body)
+
+    try:
+        response = app.test_client().get("/via/anything", headers=service_headers("order"))
+    finally:
+        hangs_up.close()
+    assert response.status_code == 200
+    assert response.get_json() == {"ok": True}
+    assert hangs_up.requests == 2
 
 
 # A reply's body_or_raise() and parsed(Model): the one way to read another service's answer.

@@ -39,6 +39,17 @@ def test_the_sales_page_is_100_by_default_and_at_most_500():
     assert (changed.sales_page_default, changed.sales_page_max) == (20, 50)
 
 
+def test_deadlines_and_bulkheads_default_to_4_s_8_s_for_reports_and_slots_for_the_dashboard_and_consulting():
+    settings = Settings.from_env("bff", env={})
+    assert (settings.request_deadline_ms, settings.report_deadline_ms) == (4000, 8000)
+    assert settings.bulkhead_slots == {"dashboard": 2, "consulting": 1}
+    changed = Settings.from_env("bff", env={"SALESYNC_REQUEST_DEADLINE_MS": "2500",
+                                            "SALESYNC_BULKHEAD_SLOTS_ORDER": "6",
+                                            "SALESYNC_BULKHEAD_SLOTS_DASHBOARD": "0"})
+    assert changed.request_deadline_ms == 2500
+    assert changed.bulkhead_slots == {"order": 6, "consulting": 1}  # 0: no limit but the threads
+
+
 def test_each_service_may_have_its_own_database_and_service_addresses():
     env = {"DATABASE_URL": "postgres://shared/db", "ORDER_DATABASE_URL": "postgresql://orders-host/orders",
            "ITEM_SERVICE_URL": "http://service-item.default.svc.cluster.local", "SALESYNC_JWT_SECRET": SECRET}
@@ -63,6 +74,9 @@ def test_each_service_may_have_its_own_database_and_service_addresses():
     ({"SALESYNC_CORS_ORIGINS": "pos.example.com"}, "SALESYNC_CORS_ORIGINS"),
     ({"SALESYNC_CORS_ORIGINS": "https://pos.example.com/app"}, "SALESYNC_CORS_ORIGINS"),
     ({"SALESYNC_CORS_ORIGINS": "https://pos.example.com,*"}, "SALESYNC_CORS_ORIGINS"),
+    ({"SALESYNC_REQUEST_DEADLINE_MS": "10"}, "SALESYNC_REQUEST_DEADLINE_MS"),
+    ({"SALESYNC_REPORT_DEADLINE_MS": "soon"}, "SALESYNC_REPORT_DEADLINE_MS"),
+    ({"SALESYNC_BULKHEAD_SLOTS_DASHBOARD": "-1"}, "SALESYNC_BULKHEAD_SLOTS_DASHBOARD"),
 ])
 def test_a_missing_or_wrong_setting_is_a_clear_error_naming_the_variable(env, variable):
     with pytest.raises(ConfigError, match=variable):

@@ -8,6 +8,7 @@ from flask import Blueprint, jsonify, request
 
 from salesync_common.business_day import parse_period
 from salesync_common.contracts.dashboard import SalesReport
+from salesync_common.failpoints import delay_point
 from salesync_common.service_client import call_in_parallel, service_client
 from salesync_common.tokens import login_required
 
@@ -19,6 +20,7 @@ bp = Blueprint("reports", __name__, url_prefix="/dashboard")
 @bp.get("/sales")
 @login_required
 def sales():
+    delay_point("dashboard.report")  # the slow-dashboard drill: this service answers late
     start, end = parse_period(request.args.get("start"), request.args.get("end"))
     client = service_client()
     paid, refunded, revenue = call_in_parallel(
@@ -35,6 +37,7 @@ def sales():
 @bp.get("/volumes")
 @login_required
 def volumes():
+    delay_point("dashboard.report")  # the slow-dashboard drill: this service answers late
     start, end = parse_period(request.args.get("start"), request.args.get("end"))
     client = service_client()
     paid, refunded = call_in_parallel(lambda: sources.paid_lines(client=client, start=start, end=end),

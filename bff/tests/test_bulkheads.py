@@ -1,0 +1,69 @@
+"""A slow (not dead) dashboard: the POS keeps its threads and answers; reports fail fast with a JSON 503 or 504."""
+import concurrent.futures
+import datetime
+import time
+import zoneinfo
+
+import pytest
+
+from salesync_common.deadlines import DEADLINE_HEADER
+
+from .conftest import Pos, bff_app
+
+TODAY = datetime.datetime.now(zoneinfo.ZoneInfo("Asia/Seoul")).date()
+REPORT = f"/bff/sales?start={TODAY}&end={TODAY}"
+DASHBOARD_LATE_MS = 3000
+
+
+@pytest.fixture
+def slow_dashboard(backends, dashboard_service, monkeypatch):
+    """The BFF in front of a dashboard that answers every report DASHBOARD_LATE_MS late (the delay failpoint)."""
+    monkeypatch.setenv("SALESYNC_FAILPOINT_DELAYS", f"dashboard.report={DASHBOARD_LATE_MS}")
+    return bff_app({**backends, "dashboard": dashboard_service.url}, report_deadline_ms=1000)
+
+
+def wait_until(condition, seconds=5.0):
+    limit = time.monotonic() + seconds
+    while not condition() and time.monotonic() < limit:
+        time.sleep(0.01)
+    return condition()
+
+
+def test_a_slow_dashboard_leaves_the_pos_answering_while_reports_fail_fast(slow_dashboard):
+    pos = Pos(slow_dashboard.test_client())
+    ids = pos.menu({"피자": {"포테이토 피자": 21000}})
+    bulkheads = slow_dashboard.extensions["bff_bulkheads"]
+    slots = bulkheads.slots["dashboard"]
+
+    def report():
+        started = time.monotonic()
+        response = slow_dashboard.test_client().get(REPORT, headers=pos.headers)
+        return response.status_code, response.get_json()["error"], response.headers, time.monotonic() - started
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=slots) as pool:
+        held = [pool.submit(report) for _ in range(slots)]
+        assert wait_until(lambda: bulkheads.in_use("dashboard") == slots)
+
+        # Every slot is taken by a report the dashboard sits on: one more is refused at once, with Retry-After.
+        status, error, headers, _ = report()
+        assert (status, error) == (503, "upstream_busy")
+        assert int(headers["Retry-After"]) > 0
+        # The POS meanwhile: the menu, an order and its payment go through while those reports still wait.
+        assert [c["category_name"] for c in pos.call("GET", "/categories/items")["categories"]] == ["피자"]
+        placed = pos.call("POST", "/orders/", {"table_no": 1, "carts": [{"item_id": ids["포테이토 피자"],
+                                                                          "quantity": 1}]})
+        pos.call("POST", "/sales/", {"table_no": 1, "payment_type": "카드", "total_price": placed["total_price"]},
+                 expect=201)
+        assert not any(future.done() for future in held)
+
+        answers = [future.result() for future in held]
+    # The held reports end at their deadline (1 s) with a JSON 504, not when the dashboard answers (3 s).
+    assert {(status, error) for status, error, _, _ in answers} == {(504, "deadline_exceeded")}
+    assert all(seconds < DASHBOARD_LATE_MS / 1000 for *_, seconds in answers)
+    assert bulkheads.in_use("dashboard") == 0
+
+
+def test_a_deadline_a_browser_sends_is_ignored(client):
+    pos = Pos(client)
+    response = client.get("/stores/", headers={**pos.headers, DEADLINE_HEADER: "0"})
+    assert response.status_code == 200
