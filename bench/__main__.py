@@ -2,7 +2,9 @@
 internal calls each route makes. Results: the printed table and bench/results/bench-<time>.json.
 
 Environment (all optional):
-  BENCH_MODE=pos        `pos`: the terminals and owners below. `saturation`: the four mixes of the
+  BENCH_MODE=all        `all` (the default): pos, saturation, knee, history and consulting below, one
+                        after the other (about 15 minutes). `pos`: the terminals and owners below.
+                        `saturation`: the four mixes of the
                         original project's public load tests (categories, items, orders, sales; see
                         bench/saturation.py), one after the other, closed loop with no pause, each for
                         BENCH_DURATION (default 20 s in this mode, after BENCH_WARMUP, default 3 s);
@@ -74,7 +76,7 @@ def env_int(name: str, default: int) -> int:
 
 
 def settings() -> dict:
-    mode = os.environ.get("BENCH_MODE") or "pos"
+    mode = os.environ.get("BENCH_MODE") or "all"
     if mode not in MODES:
         raise SystemExit(f"BENCH_MODE={mode}: not one of {', '.join(MODES)}")
     saturation = mode in ("saturation", "hop")
@@ -334,6 +336,27 @@ MODES = {
     "history": run_history,
     "consulting": lambda config, work: run_consulting(config),
 }
+# `make bench` with no BENCH_MODE: each of these in turn, each with its own defaults.
+ALL_MODES = ("pos", "saturation", "knee", "history", "consulting")
+
+
+def run_all(config: dict, work: pathlib.Path) -> int:
+    """Every figure the README's performance section quotes, one mode after the other; the worst exit code."""
+    codes = {}
+    for mode in ALL_MODES:
+        say(f"==== BENCH_MODE={mode} ({len(codes) + 1} of {len(ALL_MODES)})")
+        os.environ["BENCH_MODE"] = mode
+        try:
+            folder = work / mode
+            folder.mkdir()
+            codes[mode] = MODES[mode](settings(), folder)
+        finally:
+            os.environ["BENCH_MODE"] = "all"
+    say("modes and exit codes: " + ", ".join(f"{mode} {code}" for mode, code in codes.items()))
+    return max(codes.values())
+
+
+MODES["all"] = run_all
 
 
 def main() -> int:
