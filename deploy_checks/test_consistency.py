@@ -79,6 +79,7 @@ LEFT_AT_DEFAULT = {
     "SALESYNC_PURGE_CONSULTING_JOBS_AFTER_DAYS": "90 days after the job finished",
     "SALESYNC_PURGE_BATCH_SIZE": "1000 rows per purge transaction",
     "SALESYNC_VERIFIED_TOKENS_KEPT": "4,096 verified tokens remembered per process until their exp",
+    "SALESYNC_KEEPALIVE_SECONDS": "75 s: longer than the BFF's idle gaps between calls to a service",
     "SALESYNC_CONSUMER_LAG_RETRY_SECONDS": "60: a hung Kafka costs one dashboard scrape a minute its timeout",
 }
 

@@ -1,6 +1,6 @@
 """gunicorn settings every service shares (`gunicorn --config python:salesync_common.gunicorn_config`).
 
-Only what cannot be a command-line flag: a server hook. The bind address, workers and threads
+A server hook, and the keep-alive every service needs the same. The bind address, workers and threads
 stay on the command line, where the Dockerfiles and `make run` set them from the environment.
 """
 from __future__ import annotations
@@ -8,6 +8,13 @@ from __future__ import annotations
 import os
 
 from prometheus_client import multiprocess
+
+from salesync_common.settings import int_setting
+
+# An idle keep-alive connection stays open this long (gunicorn's own default is 2 s). The BFF and the services
+# keep pooled connections to each other; one closed by the server just as the caller reuses it fails a POST
+# that is never retried, so the server must outlast the caller's idle gaps, not the other way round.
+keepalive = int_setting(os.environ, "SALESYNC_KEEPALIVE_SECONDS", 75, minimum=1)
 
 
 def child_exit(server, worker):
