@@ -14,7 +14,8 @@ from salesync_common.settings import int_setting
 # An idle keep-alive connection stays open this long (gunicorn's own default is 2 s). The BFF and the services
 # keep pooled connections to each other; one closed by the server just as the caller reuses it fails a POST
 # that is never retried, so the server must outlast the caller's idle gaps, not the other way round.
-keepalive = int_setting(os.environ, "SALESYNC_KEEPALIVE_SECONDS", 75, minimum=1)
+env = os.environ
+keepalive = int_setting(env, "SALESYNC_KEEPALIVE_SECONDS", 75, minimum=1)
 
 
 def child_exit(server, worker):
