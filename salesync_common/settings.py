@@ -68,6 +68,15 @@ class Settings:
     # GET /sales/ answers a page of sales, newest first: this many without `limit`, at most the max with it.
     sales_page_default: int = 100
     sales_page_max: int = 500
+    # The database pool of each process: sized to its request threads, a little overflow for its
+    # background thread; a request that waits longer than the pool timeout answers 503.
+    db_pool_size: int = 4
+    db_max_overflow: int = 1
+    db_pool_timeout_ms: int = 2000
+    # Set at the start of every transaction (SET LOCAL), so they hold through PgBouncer's transaction pooling.
+    db_statement_timeout_ms: int = 5000
+    db_lock_timeout_ms: int = 2000
+    db_idle_in_transaction_timeout_ms: int = 10000
 
     @property
     def is_production(self) -> bool:
@@ -140,6 +149,15 @@ class Settings:
             max_report_days=int_setting(env, "SALESYNC_MAX_REPORT_DAYS", 366, minimum=1),
             sales_page_default=int_setting(env, "SALESYNC_SALES_PAGE_DEFAULT", 100, minimum=1),
             sales_page_max=int_setting(env, "SALESYNC_SALES_PAGE_MAX", 500, minimum=1),
+            # One connection per request thread: gunicorn's --threads, which the images set from GUNICORN_THREADS.
+            db_pool_size=int_setting(env, "SALESYNC_DB_POOL_SIZE",
+                                     int_setting(env, "GUNICORN_THREADS", 4, minimum=1), minimum=1),
+            db_max_overflow=int_setting(env, "SALESYNC_DB_MAX_OVERFLOW", 1, minimum=0),
+            db_pool_timeout_ms=int_setting(env, "SALESYNC_DB_POOL_TIMEOUT_MS", 2000, minimum=1),
+            db_statement_timeout_ms=int_setting(env, "SALESYNC_DB_STATEMENT_TIMEOUT_MS", 5000, minimum=1),
+            db_lock_timeout_ms=int_setting(env, "SALESYNC_DB_LOCK_TIMEOUT_MS", 2000, minimum=1),
+            db_idle_in_transaction_timeout_ms=int_setting(env, "SALESYNC_DB_IDLE_IN_TRANSACTION_TIMEOUT_MS", 10000,
+                                                          minimum=1),
         )
         values.update(overrides)
         if values["sales_page_default"] > values["sales_page_max"]:
