@@ -102,12 +102,11 @@ def test_an_exhausted_pool_answers_503_with_retry_after(app):
 def test_postgresql_ends_a_transaction_left_idle_past_its_bound(app, database_url):
     """A process that stalls mid-transaction (a hung call, a paused pod) cannot hold its locks and its
     PgBouncer server connection for longer than the idle-in-transaction timeout."""
-    with app.app_context():
-        with db.engine.connect() as connection:
-            connection.execute(text("LOCK TABLE store.login_failures IN ROW EXCLUSIVE MODE"))
-            time.sleep(1.0)
-            with pytest.raises(OperationalError):
-                connection.execute(text("SELECT 1"))
+    with app.app_context(), db.engine.connect() as connection:
+        connection.execute(text("LOCK TABLE store.login_failures IN ROW EXCLUSIVE MODE"))
+        time.sleep(1.0)
+        with pytest.raises(OperationalError):
+            connection.execute(text("SELECT 1"))
     # ... and its lock went with it: another session takes the table at once.
     with psycopg2.connect(libpq_url(database_url)) as other, other.cursor() as cursor:
         cursor.execute("SET lock_timeout = '100ms'")
