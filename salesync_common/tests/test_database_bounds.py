@@ -6,15 +6,15 @@ import time
 import psycopg2
 import pytest
 from flask import jsonify
-from flask.testing import FlaskClient
 from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 
 from salesync_common.settings import Settings
 from store_service.app import create_app
 from store_service.app.models import db
+from testsupport.clients import CheckedClient
 from testsupport.postgres import libpq_url
-from testsupport.settings import TEST_ENV, migrated_settings, service_headers
+from testsupport.settings import TEST_ENV, migrated_settings
 
 BOUNDS = {"db_statement_timeout_ms": 300, "db_lock_timeout_ms": 200, "db_idle_in_transaction_timeout_ms": 300,
           "db_pool_size": 1, "db_max_overflow": 0, "db_pool_timeout_ms": 200}
@@ -38,18 +38,10 @@ def app(database_url):
 
     for view, rule in ((sleeps, "/probe/sleep/<seconds>"), (locks, "/probe/lock"), (timeouts, "/probe/timeouts")):
         app.add_url_rule(rule, view_func=view)
-    app.test_client_class = _ServiceClient
+    app.test_client_class = CheckedClient
     yield app
     with app.app_context():
         db.engine.dispose()
-
-
-class _ServiceClient(FlaskClient):
-    """Every request as the BFF would send it: the store service serves only other services."""
-
-    def open(self, *args, **kwargs):
-        kwargs.setdefault("headers", service_headers("store"))
-        return super().open(*args, **kwargs)
 
 
 def test_the_pool_is_sized_to_the_request_threads_with_a_little_overflow():
