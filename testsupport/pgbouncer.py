@@ -82,6 +82,8 @@ class PgBouncer:
             "pool_mode = transaction",
             f"default_pool_size = {pool_size}",
             f"max_client_conn = {max_client_conn}",
+            # After a failed login to PostgreSQL (it restarts), try again in 1 s, not PgBouncer's default 15 s.
+            "server_login_retry = 1",
             f"logfile = {self.folder / 'pgbouncer.log'}",
             f"pidfile = {self.folder / 'pgbouncer.pid'}",
             "log_connections = 0",
