@@ -83,7 +83,10 @@ def bound_every_transaction(engine: Engine, settings: Settings) -> None:
 
     @event.listens_for(engine, "begin")
     def _set_bounds(connection):
-        connection.exec_driver_sql(bounds)
+        # Straight on the driver's connection (psycopg2 opens the transaction with it): a setting of the
+        # transaction, not one of its queries, so statement events (query counts, logs) leave it out.
+        with connection.connection.dbapi_connection.cursor() as cursor:
+            cursor.execute(bounds)
 
 
 def register_database_error_handlers(app: Flask) -> None:

@@ -16,7 +16,7 @@ from testsupport.clients import CheckedClient
 from testsupport.postgres import libpq_url
 from testsupport.settings import TEST_ENV, migrated_settings
 
-BOUNDS = {"db_statement_timeout_ms": 300, "db_lock_timeout_ms": 200, "db_idle_in_transaction_timeout_ms": 300,
+BOUNDS = {"db_statement_timeout_ms": 300, "db_lock_timeout_ms": 200, "db_idle_in_transaction_timeout_ms": 1000,
           "db_pool_size": 1, "db_max_overflow": 0, "db_pool_timeout_ms": 200}
 
 
@@ -54,7 +54,7 @@ def test_the_pool_is_sized_to_the_request_threads_with_a_little_overflow():
 
 def test_every_transaction_carries_the_configured_timeouts(app):
     assert app.test_client().get("/probe/timeouts").get_json() == {
-        "statement_timeout": "300ms", "lock_timeout": "200ms", "idle_in_transaction_session_timeout": "300ms"}
+        "statement_timeout": "300ms", "lock_timeout": "200ms", "idle_in_transaction_session_timeout": "1s"}
 
 
 def test_a_statement_past_the_timeout_answers_503_with_retry_advice(app):
