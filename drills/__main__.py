@@ -19,9 +19,12 @@ asks for consulting, and then, one at a time:
 After each: the load pauses, in-flight retries finish, and the reconciliation (drills/reconcile.py)
 compares what the clients were told with the database and GET /sales/period. Prints a table, writes
 bench/results/drill-<time>.json, exits 1 if anything was lost or duplicated or revenue disagrees.
+When the `pgbouncer` binary is installed (Debian package pgbouncer), the services and background
+processes reach PostgreSQL through it, in transaction pooling as compose and Kubernetes run them
+(migrations and the reconciliation go straight to PostgreSQL); DRILL_PGBOUNCER=0 leaves it out.
 Environment: DRILL_TERMINALS=4, DRILL_BROKER=disk|memory, DRILL_MAX_SECONDS=600, DRILL_ONLY=1,1b,1c,2,3,4,5,6
 (a subset), DRILL_SLOW_SECONDS=30, DRILL_SLOW_TERMINALS=16, DRILL_KEEP=1 (keep the working folder with every
-process's log).
+process's log), DRILL_PGBOUNCER_POOL=20 (PgBouncer's default_pool_size, as deployed).
 """
 from __future__ import annotations
 
@@ -40,6 +43,7 @@ from http import HTTPStatus
 from bench.seed import create_menu, sign_up
 from bench.system import StopRequested, System, stop_on_sigterm
 from salesync_common import roster
+from testsupport.pgbouncer import PgBouncer, pgbouncer_binary
 
 from .disk_broker import DiskBroker, weed_binary
 from .load import Client, ConsultingOwner, Records, Terminal
@@ -436,6 +440,45 @@ def start_broker(system: System) -> str:
     return "Tansu with its log in memory (a restart empties it)"
 
 
+class PooledSystem(System):
+    """The drill's system with PgBouncer between the services and PostgreSQL. It starts once the migrations
+    have run (straight to PostgreSQL, as the migration Job does), before the first service."""
+
+    def __init__(self, *, pool_size: int, **kwargs):
+        super().__init__(**kwargs)
+        self.pool_size = pool_size
+        self.bouncer: PgBouncer | None = None
+
+    def start_service(self, name: str, **kwargs):
+        if self.bouncer is None:
+            self.bouncer = PgBouncer(self.database_url, pool_size=self.pool_size)
+            self.env["DATABASE_URL"] = self.bouncer.url
+            say(f"PgBouncer: transaction pooling, default_pool_size {self.pool_size}, on {self.bouncer.url}")
+        return super().start_service(name, **kwargs)
+
+    def server_connections(self) -> int:
+        """PgBouncer's server connections to PostgreSQL now (SHOW SERVERS)."""
+        return len(self.bouncer.admin("SHOW SERVERS")) if self.bouncer else 0
+
+    def stop(self) -> None:
+        super().stop()
+        if self.bouncer is not None:
+            self.bouncer.stop()
+            self.bouncer = None
+
+
+def make_system() -> System:
+    # The drill's owner asks for consulting every 3 s to keep jobs in flight: more than the hourly quota of 20.
+    options = {"keep": os.environ.get("DRILL_KEEP") == "1", "extra_env": {"SALESYNC_CONSULTING_PER_HOUR": "1000"}}
+    if os.environ.get("DRILL_PGBOUNCER", "1") == "0":
+        say("PgBouncer: left out (DRILL_PGBOUNCER=0); the services connect straight to PostgreSQL")
+        return System(**options)
+    if pgbouncer_binary() is None:
+        say("PgBouncer: not installed (apt-get install pgbouncer); the services connect straight to PostgreSQL")
+        return System(**options)
+    return PooledSystem(pool_size=int(os.environ.get("DRILL_PGBOUNCER_POOL") or 20), **options)
+
+
 def drill_plan(drills: Drills) -> list[tuple[str, Callable[[], dict]]]:
     plan = [(f"1 kill -9 {name}", functools.partial(drills.kill_and_restart, name))
             for name in (*roster.BY_NAME, *roster.WORKERS_BY_NAME)]
@@ -505,8 +548,7 @@ def main() -> int:
     terminals = int(os.environ.get("DRILL_TERMINALS") or 4)
     began = time.monotonic()
     only = {part.strip() for part in (os.environ.get("DRILL_ONLY") or "").split(",") if part.strip()}
-    # The drill's owner asks for consulting every 3 s to keep jobs in flight: more than the hourly quota of 20.
-    system = System(keep=os.environ.get("DRILL_KEEP") == "1", extra_env={"SALESYNC_CONSULTING_PER_HOUR": "1000"})
+    system = make_system()
     drills = None
     try:
         broker_note = start_broker(system)
@@ -519,6 +561,9 @@ def main() -> int:
         drills = Drills(system, base, api.token, store_id, items)
         drills.start_load(terminals)
         run_plan(drills, only=only, began=began, max_seconds=max_seconds)
+        if isinstance(system, PooledSystem):
+            say(f"PgBouncer: {system.server_connections()} server connections to PostgreSQL at the end "
+                f"(pool {system.pool_size})")
         return report(drills, system=system, broker_note=broker_note, terminals=terminals, began=began)
     except (KeyboardInterrupt, StopRequested):
         say("interrupted; stopping everything it started")

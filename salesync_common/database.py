@@ -1,14 +1,19 @@
 """The database session of a service, bound to the PostgreSQL schema that service owns."""
 from __future__ import annotations
 
+import logging
 import time
 
 from flask import Flask
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import Engine, MetaData, event, text
-from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.exc import DisconnectionError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
+from .errors import error_response
 from .settings import Settings
+
+log = logging.getLogger(__name__)
 
 # Stable constraint names, so migrations can drop and recreate them by name.
 NAMING_CONVENTION = {
@@ -38,25 +43,73 @@ def make_database(schema: str) -> SQLAlchemy:
     )
 
 
+# PostgreSQL's SQLSTATEs for a statement it cancelled (statement_timeout), a lock it did not get in
+# time (lock_timeout).
+_STATEMENT_TIMEOUT = "57014"
+_LOCK_NOT_AVAILABLE = "55P03"
+
+
 def configure_database(app: Flask, db: SQLAlchemy, settings: Settings) -> None:
     app.config["SQLALCHEMY_DATABASE_URI"] = settings.database_url
-    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
-        "pool_use_lifo": True,
-        "pool_recycle": 1800,
-        "pool_size": 5,
-        "max_overflow": 10,
-        "pool_timeout": 5,
-        "connect_args": {
-            "application_name": f"salesync-{settings.service}",
-            "connect_timeout": 5,
-            # No request may hold a connection forever.
-            "options": "-c statement_timeout=15000 -c lock_timeout=5000",
-        },
-    }
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(settings)
     db.init_app(app)
     app.extensions["salesync_db"] = db
     with app.app_context():
         ping_idle_connections(db.engine)
+        bound_every_transaction(db.engine, settings)
+    register_database_error_handlers(app)
+
+
+def engine_options(settings: Settings) -> dict:
+    """The pool of one process: a connection per request thread and a little overflow (the README's
+    connection budget). No startup `options`: PgBouncer in transaction pooling refuses them, and a
+    server connection serves other clients between transactions, so nothing may be set per session."""
+    return {
+        "pool_use_lifo": True,
+        "pool_recycle": 1800,
+        "pool_size": settings.db_pool_size,
+        "max_overflow": settings.db_max_overflow,
+        "pool_timeout": settings.db_pool_timeout_ms / 1000,
+        "connect_args": {"application_name": f"salesync-{settings.service}", "connect_timeout": 5},
+    }
+
+
+def bound_every_transaction(engine: Engine, settings: Settings) -> None:
+    """No statement, lock wait or idle transaction lasts forever. Set at the start of each transaction
+    (SET LOCAL ends with it), so the bounds hold on whichever server connection PgBouncer lends."""
+    bounds = (f"SET LOCAL statement_timeout = {int(settings.db_statement_timeout_ms)};"
+              f" SET LOCAL lock_timeout = {int(settings.db_lock_timeout_ms)};"
+              f" SET LOCAL idle_in_transaction_session_timeout = {int(settings.db_idle_in_transaction_timeout_ms)}")
+
+    @event.listens_for(engine, "begin")
+    def _set_bounds(connection):
+        # Straight on the driver's connection (psycopg2 opens the transaction with it): a setting of the
+        # transaction, not one of its queries, so statement events (query counts, logs) leave it out.
+        with connection.connection.dbapi_connection.cursor() as cursor:
+            cursor.execute(bounds)
+
+
+def register_database_error_handlers(app: Flask) -> None:
+    """A busy or unreachable database answers a JSON 503 that says when to retry, never a 500."""
+
+    @app.errorhandler(PoolTimeout)
+    def _pool_exhausted(exc: PoolTimeout):
+        log.warning("no database connection free: %s", exc)
+        return error_response(503, "database_busy", "every database connection of this service is busy; "
+                              "retry in a second", {"Retry-After": "1"})
+
+    @app.errorhandler(OperationalError)
+    def _database_failed(exc: OperationalError):
+        code = getattr(exc.orig, "pgcode", None)
+        log.warning("database operation failed (%s): %s", code, exc.orig)
+        if code == _STATEMENT_TIMEOUT:
+            return error_response(503, "database_timeout", "the database took too long to answer; "
+                                  "retry in a few seconds", {"Retry-After": "2"})
+        if code == _LOCK_NOT_AVAILABLE:
+            return error_response(503, "database_busy", "a record this request needs is busy; retry in a second",
+                                  {"Retry-After": "1"})
+        return error_response(503, "database_unavailable", "the database cannot be reached; "
+                              "retry in a few seconds", {"Retry-After": "5"})
 
 
 def ping_idle_connections(engine: Engine) -> None:

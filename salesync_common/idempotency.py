@@ -1,11 +1,12 @@
 """Idempotency-Key support for write routes (POST/PUT orders, POST sales).
 
-The key is stored per store in the service's own `idempotency_keys` table, in the same
-transaction (the request's unit of work) as the write and its response:
+The key is stored per store in the service's own `idempotency_keys` table. It is claimed (and
+committed, unfinished) before the view runs, since the views call other services and no transaction
+may stay open across such a call; the view's writes and the response are then committed together:
 - the same key with the same request replays the first response (header Idempotent-Replayed: true);
 - the same key with a different request answers 422;
 - while the first request with that key is still running, a duplicate answers 409.
-A request that fails with an error stores nothing, so it can be retried with the same key.
+A request that fails with an error forgets its key, so it can be retried with the same key.
 A key whose request died half-way (no response after ABANDONED_AFTER) may be run again;
 the routes that use it are written to resume safely. A route that can itself tell a live first
 request from a dead one (the sale's row lock) passes a shorter `taken_over_after`.
@@ -19,7 +20,7 @@ import json
 import re
 from http import HTTPStatus
 
-from flask import Response, make_response, request
+from flask import Response, current_app, make_response, request
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import DateTime, Index, Integer, String, delete, func, select, text
 from sqlalchemy.dialects.postgresql import JSONB, insert
@@ -84,19 +85,20 @@ def idempotent(db: SQLAlchemy, model, taken_over_after: datetime.timedelta | Non
                 raise ValidationFailed("Idempotency-Key must be 1 to 255 visible ASCII characters", field=HEADER)
             store_id = authenticated_store_id()
             fingerprint = request_fingerprint()
-            inserted = succeeded = False
+            owned = succeeded = False
             try:
                 with request_unit(db) as unit:
-                    replay, inserted = _claim(db, model, store_id, key, fingerprint, taken_over_after=(
+                    replay, owned = _claim(db, model, store_id, key, fingerprint, taken_over_after=(
                         ABANDONED_AFTER if taken_over_after is None else taken_over_after))
                     if replay is not None:
                         return replay
+                    unit.checkpoint("the key is claimed before the view calls other services outside a transaction")
                     response = unit.respond(view, *args, **kwargs, before_commit=functools.partial(
                         _record_response, db, model, store_id, key))
                     succeeded = response.status_code < HTTPStatus.BAD_REQUEST
                     return response
             finally:
-                if inserted and not succeeded:
+                if owned and not succeeded:
                     _forget_unfinished(db, model, store_id, key)
         return wrapper
     return decorator
@@ -112,13 +114,15 @@ def _record_response(db, model, store_id: int, key: str, response: Response) -> 
 
 def _claim(db, model, store_id: int, key: str, fingerprint: str, *,
            taken_over_after: datetime.timedelta) -> tuple[Response | None, bool]:
-    """Insert the key row (held uncommitted by this transaction), or take over an unfinished one;
-    returns (the response to replay or None, whether this request inserted the row). A replay or a
-    refusal writes nothing: the caller's unit of work rolls back.
+    """Insert the key row, or take over an unfinished one; returns (the response to replay or None,
+    whether this request now owns the row). A replay or a refusal writes nothing: the caller's unit
+    of work rolls back.
 
-    Only the request that inserted the row forgets it when it fails: a retry that took the key
-    over and was refused (its first request still alive) must not delete that request's row."""
+    Only the request that owns the row (inserted it, or took over one whose request died) forgets it
+    when it fails: a retry that was refused, or that runs beside a live first request
+    (taken_over_after zero), must not delete that request's row."""
     session = db.session
+    settings = current_app.extensions["salesync_settings"]
     try:
         # A duplicate that is still running holds the row: wait briefly, then answer 409.
         session.execute(text("SET LOCAL lock_timeout = '300ms'"))
@@ -126,7 +130,7 @@ def _claim(db, model, store_id: int, key: str, fingerprint: str, *,
             insert(model).values(store_id=store_id, key=key, request_hash=fingerprint)
             .on_conflict_do_nothing().returning(model.key)
         ).first()
-        session.execute(text("SET LOCAL lock_timeout = '5s'"))
+        session.execute(text(f"SET LOCAL lock_timeout = {int(settings.db_lock_timeout_ms)}"))
     except OperationalError:
         raise _in_progress() from None
     if claimed is not None:
@@ -144,9 +148,10 @@ def _claim(db, model, store_id: int, key: str, fingerprint: str, *,
     if now - row.created_at < taken_over_after:
         raise _in_progress()
     if held:
-        # The first request died half-way: take the key over and run again (the row stays locked by us).
+        # The first request died half-way: take the key over and run again; the new time, committed with
+        # the claim, makes a further duplicate answer 409 while this request runs.
         row.created_at = now
-    return None, False
+    return None, held
 
 
 def _forget_unfinished(db, model, store_id: int, key: str) -> None:

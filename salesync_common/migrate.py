@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import importlib
 import logging
+import os
 import pathlib
 import sys
+from collections.abc import Mapping
 
 import flask_migrate
 from alembic.migration import MigrationContext
@@ -20,7 +22,7 @@ from alembic.script import ScriptDirectory
 from alembic.util import CommandError
 
 from . import roster
-from .settings import ConfigError, Settings
+from .settings import ConfigError, Settings, int_setting
 
 REPO_ROOT = pathlib.Path(__file__).resolve().parent.parent
 log = logging.getLogger("salesync.migrate")  # not __name__: that is __main__ under -m
@@ -36,13 +38,21 @@ def upgrade(service: str, settings: Settings | None = None, revision: str = "hea
     is at instead (then nothing is done), else []."""
     package = roster.BY_NAME[service].package
     app_module = importlib.import_module(f"{package}.app")
-    app = app_module.create_app(settings or Settings.from_env(service))
+    app = app_module.create_app(settings or migration_settings(service))
     directory = REPO_ROOT / package / "migrations"
     with app.app_context():
         newer = revisions_unknown_here(app.extensions["migrate"].db, directory)
         if not newer:
             flask_migrate.upgrade(directory=str(directory), revision=revision)
     return newer
+
+
+def migration_settings(service: str, env: Mapping[str, str] = os.environ) -> Settings:
+    """The service's settings, but a statement may run for minutes: a backfill or an index over a year of rows
+    must not stop at the 5 s a request gets (the lock timeout stays short, so a migration never queues the POS
+    behind its lock for long)."""
+    limit = int_setting(env, "SALESYNC_MIGRATION_STATEMENT_TIMEOUT_MS", 10 * 60 * 1000, minimum=1)
+    return Settings.from_env(service, env, db_statement_timeout_ms=limit)
 
 
 def revisions_unknown_here(db, directory: pathlib.Path) -> list[str]:

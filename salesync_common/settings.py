@@ -88,6 +88,15 @@ class Settings:
     # The BFF's bulkheads: at most this many requests per gunicorn worker wait on one service at once;
     # one more answers 503 upstream_busy at once. A service not named here has no limit but the threads.
     bulkhead_slots: Mapping[str, int] = dataclasses.field(default_factory=lambda: dict(DEFAULT_BULKHEAD_SLOTS))
+    # The database pool of each process: sized to its request threads, a little overflow for its
+    # background thread; a request that waits longer than the pool timeout answers 503.
+    db_pool_size: int = 4
+    db_max_overflow: int = 1
+    db_pool_timeout_ms: int = 2000
+    # Set at the start of every transaction (SET LOCAL), so they hold through PgBouncer's transaction pooling.
+    db_statement_timeout_ms: int = 5000
+    db_lock_timeout_ms: int = 2000
+    db_idle_in_transaction_timeout_ms: int = 10000
 
     @property
     def is_production(self) -> bool:
@@ -172,6 +181,15 @@ class Settings:
             request_deadline_ms=int_setting(env, "SALESYNC_REQUEST_DEADLINE_MS", 4 * 1000, minimum=100),
             report_deadline_ms=int_setting(env, "SALESYNC_REPORT_DEADLINE_MS", 8 * 1000, minimum=100),
             bulkhead_slots=bulkhead_slots(env),
+            # One connection per request thread: gunicorn's --threads, which the images set from GUNICORN_THREADS.
+            db_pool_size=int_setting(env, "SALESYNC_DB_POOL_SIZE",
+                                     int_setting(env, "GUNICORN_THREADS", 4, minimum=1), minimum=1),
+            db_max_overflow=int_setting(env, "SALESYNC_DB_MAX_OVERFLOW", 1, minimum=0),
+            db_pool_timeout_ms=int_setting(env, "SALESYNC_DB_POOL_TIMEOUT_MS", 2000, minimum=1),
+            db_statement_timeout_ms=int_setting(env, "SALESYNC_DB_STATEMENT_TIMEOUT_MS", 5000, minimum=1),
+            db_lock_timeout_ms=int_setting(env, "SALESYNC_DB_LOCK_TIMEOUT_MS", 2000, minimum=1),
+            db_idle_in_transaction_timeout_ms=int_setting(env, "SALESYNC_DB_IDLE_IN_TRANSACTION_TIMEOUT_MS", 10000,
+                                                          minimum=1),
         )
         values.update(overrides)
         if values["sales_page_default"] > values["sales_page_max"]:

@@ -45,6 +45,14 @@ class UnitOfWork:
         log.debug("checkpoint: %s", reason)
         self.session.commit()
 
+    def hold_across_call(self, reason: str) -> None:
+        """Name a transaction that stays open while another service is called: a row lock that must
+        keep a second request out until the call has answered. Every other call is made outside a
+        transaction (checkpoint first). The hold is bounded twice: the service client's timeout ends
+        the call, and PostgreSQL ends a transaction idle longer than SALESYNC_DB_IDLE_IN_TRANSACTION_
+        TIMEOUT_MS (set at each transaction's start, database.py), releasing its locks."""
+        log.debug("transaction held across a call: %s", reason)
+
     def respond(self, view: Callable, *args, before_commit: Callable[[Response], None] | None = None,
                 **kwargs) -> Response:
         """Run a view: commit once if it answers below 400 (after before_commit has added its writes

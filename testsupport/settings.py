@@ -18,8 +18,11 @@ TEST_ENV = {"SALESYNC_JWT_SECRET": TEST_JWT_SECRET, "SALESYNC_SERVICE_SECRET": T
 
 
 def settings_for_tests(service: str, database_url: str | None, **overrides) -> Settings:
+    # An app served in the test process answers as many requests at once as a test starts (ten and more),
+    # not gunicorn's four threads: it may open that many connections. Overflow ones close when returned,
+    # so the many apps of a test session keep few idle connections (the test server allows 100).
     values = dict(database_url=database_url, jwt_secret=TEST_JWT_SECRET, bcrypt_rounds=4,
-                  environment="test", log_level="WARNING")
+                  environment="test", log_level="WARNING", db_max_overflow=12)
     values.update(overrides)
     return Settings.from_env(service, env=TEST_ENV, **values)
 

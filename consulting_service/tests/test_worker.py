@@ -15,15 +15,16 @@ import psycopg2
 import pytest
 from kafka import TopicPartition
 from sqlalchemy import select
+from sqlalchemy.orm import sessionmaker
 
 from consulting_service import worker as worker_process
-from consulting_service.app import outbox
-from consulting_service.app.models import ConsultingJob
+from consulting_service.app import create_app, outbox
+from consulting_service.app.models import ConsultingJob, db
 from salesync_common.kafka_client import CONSULTING_TOPIC, new_consumer
 from salesync_common.liveness import Liveness, is_fresh
 from salesync_common.migrate import REPO_ROOT
 from testsupport.postgres import libpq_url
-from testsupport.settings import TEST_JWT_SECRET
+from testsupport.settings import TEST_JWT_SECRET, migrated_settings
 
 
 class WorkerProcess:
@@ -167,6 +168,10 @@ def test_a_job_left_by_a_killed_worker_is_finished_by_the_next_one(client, shop,
 def test_a_worker_whose_relay_is_stuck_stops_touching_its_liveness_file(database_url, sessions, store_data_client,
                                                                        kafka_broker, tmp_path, monkeypatch):
     monkeypatch.setattr(worker_process, "RELAY_STUCK_SECONDS", 1.0)
+    # A lock wait longer than the 2 s default, so the relay stays stuck for the whole test's lock.
+    patient = create_app(migrated_settings("consulting", database_url, db_lock_timeout_ms=10_000))
+    with patient.app_context():
+        sessions = sessionmaker(db.engine, expire_on_commit=False)
     alive = tmp_path / "alive"
     running = worker_process.Worker(session_factory=sessions, client=store_data_client, jwt_secret=TEST_JWT_SECRET,
                                     model=None, publisher=outbox.Publisher(kafka_broker.bootstrap_servers),
@@ -175,7 +180,7 @@ def test_a_worker_whose_relay_is_stuck_stops_touching_its_liveness_file(database
     thread.start()
     try:
         assert eventually(lambda: is_fresh(alive, 2), timeout=10)
-        # The relay waits on a table lock (up to the connection's lock_timeout); the job loops go on.
+        # The relay waits on a table lock (up to its lock_timeout, 10 s here); the job loops go on.
         with psycopg2.connect(libpq_url(database_url)) as connection, connection.cursor() as cursor:
             cursor.execute("LOCK TABLE consulting.outbox IN ACCESS EXCLUSIVE MODE")
             time.sleep(3.5)

@@ -37,7 +37,7 @@ log = logging.getLogger(__name__)
 WINDOW = datetime.timedelta(hours=24)
 WARN_PERCENT = 80  # of the deployment's daily limit: the operator hears of it before presses are refused
 _LOCK_KEY = "salesync-dashboard-settlement-sms"
-_LOCK_NOT_AVAILABLE = "55P03"  # PostgreSQL's code when lock_timeout (5 s, salesync_common.database) ran out
+_LOCK_NOT_AVAILABLE = "55P03"  # PostgreSQL's code when lock_timeout (SALESYNC_DB_LOCK_TIMEOUT_MS) ran out
 
 
 @dataclasses.dataclass(frozen=True)

@@ -61,7 +61,9 @@ def _set_lines(order: Order, quantities: dict[int, int], menu: dict[int, MenuIte
         if item_id in existing:
             existing[item_id].quantity = quantity
         else:
-            item = menu[item_id]
+            item = menu.get(item_id)
+            if item is None:  # it left the order after the caller read it, so its price was not looked up
+                raise Conflict("주문이 그사이 바뀌었습니다. 다시 시도하세요.", error="order_changed", item_id=item_id)
             order.lines.append(OrderLine(item_id=item_id, item_name=item.name, unit_price=item.price,
                                          quantity=quantity))
     order.total_price = sum(line.unit_price * line.quantity for line in order.lines)

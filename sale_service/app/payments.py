@@ -51,18 +51,23 @@ def open_order_of_table(*, client: ServiceClient, table_no: int) -> OrderPayment
 def pay_table(*, unit: UnitOfWork, client: ServiceClient, store_id: int, table_no: int,
               payment_method: str, client_total: int, idempotency_key: str | None = None) -> Sale:
     session = unit.session
-    if idempotency_key is not None:
-        # A retry of a payment that a crash cut off: its sale may be pending or already finished
-        # by the reconciler, and the table then has no open order any more.
-        earlier = session.execute(select(Sale.sale_id, Sale.table_no, Sale.total_price).where(
-            Sale.store_id == store_id, Sale.idempotency_key == idempotency_key, Sale.status != FAILED,
-            Sale.created_at > func.now() - KEPT_FOR).order_by(Sale.sale_id.desc()).limit(1)).first()
-        if earlier is not None:
-            if (earlier.table_no, earlier.total_price) != (table_no, client_total):
-                raise key_reused(sale_id=earlier.sale_id)
-            return _resume(unit=unit, client=client, sale_id=earlier.sale_id, created_here=False,
-                           own_key=True)
-    order = open_order_of_table(client=client, table_no=table_no)
+    # A retry of a payment that a crash cut off: its sale may be pending or already finished
+    # by the reconciler, and the table then has no open order any more.
+    earlier = _resumed_by_key(unit=unit, client=client, store_id=store_id, table_no=table_no,
+                              client_total=client_total, idempotency_key=idempotency_key)
+    if earlier is not None:
+        return earlier
+    unit.checkpoint("the key's sale is looked up: no transaction stays open while the order service answers")
+    try:
+        order = open_order_of_table(client=client, table_no=table_no)
+    except NotFound:
+        # A request with the same key, running beside this one (its key is claimed before either asks
+        # the order service), may have paid the table meanwhile: answer with that payment.
+        earlier = _resumed_by_key(unit=unit, client=client, store_id=store_id, table_no=table_no,
+                                  client_total=client_total, idempotency_key=idempotency_key)
+        if earlier is None:
+            raise
+        return earlier
     if client_total != order.total_price:
         raise Conflict("결제 금액이 주문 금액과 다릅니다.", error="total_mismatch",
                        order_total=order.total_price, payment_total=client_total)
@@ -87,6 +92,21 @@ def pay_table(*, unit: UnitOfWork, client: ServiceClient, store_id: int, table_n
         if sale_id is None:  # it failed between the two statements: its order changed
             raise PaymentInProgress("이 테이블의 결제가 진행 중입니다.", table_no=table_no)
     return _resume(unit=unit, client=client, sale_id=sale_id, created_here=created_here)
+
+
+def _resumed_by_key(*, unit: UnitOfWork, client: ServiceClient, store_id: int, table_no: int, client_total: int,
+                    idempotency_key: str | None) -> Sale | None:
+    """The live sale an earlier request with this key made, finished or resumed; None if there is none."""
+    if idempotency_key is None:
+        return None
+    earlier = unit.session.execute(select(Sale.sale_id, Sale.table_no, Sale.total_price).where(
+        Sale.store_id == store_id, Sale.idempotency_key == idempotency_key, Sale.status != FAILED,
+        Sale.created_at > func.now() - KEPT_FOR).order_by(Sale.sale_id.desc()).limit(1)).first()
+    if earlier is None:
+        return None
+    if (earlier.table_no, earlier.total_price) != (table_no, client_total):
+        raise key_reused(sale_id=earlier.sale_id)
+    return _resume(unit=unit, client=client, sale_id=earlier.sale_id, created_here=False, own_key=True)
 
 
 def _resume(*, unit: UnitOfWork, client: ServiceClient, sale_id: int, created_here: bool,
@@ -124,6 +144,7 @@ def _lock(session: Session, sale_id: int) -> Sale:
 def finish(*, unit: UnitOfWork, client: ServiceClient, sale: Sale, token: str | None = None) -> Sale:
     """Steps 2 and 3 for a locked pending sale. Transport failures leave it pending for a retry."""
     session = unit.session
+    unit.hold_across_call("the sale's row lock keeps a second terminal from completing it while its table is closed")
     reply = client.post("order", f"/internal/orders/{sale.order_id}/pay",
                         json={"sale_id": sale.sale_id, "total_price": sale.total_price}, token=token)
     failpoint("sale.after_order_closed")

@@ -18,6 +18,7 @@ from salesync_common.contracts.stores import StoreCard
 from salesync_common.database import MAX_ID
 from salesync_common.errors import Conflict, NotFound, UpstreamError
 from salesync_common.service_client import ServiceClient
+from salesync_common.unit_of_work import UnitOfWork
 
 from . import refund_days, revenue_days
 from .models import COMPLETED, PAYMENT_LABELS, Refund, RefundItemDay, RefundLine, RevenueDay, Sale
@@ -39,20 +40,19 @@ def sale_view(sale: Row) -> dict:
     }
 
 
-def refund_sale(*, session: Session, client: ServiceClient, store_id: int, sale_id: int,
+def refund_sale(*, unit: UnitOfWork, client: ServiceClient, store_id: int, sale_id: int,
                 zone: zoneinfo.ZoneInfo) -> Refund:
     """Refund a completed sale, keeping a copy of its order's lines: the reports take them out on the
     business day of the refund (in the store's time zone `zone`), the day its revenue falls."""
-    if sale_id > MAX_ID:
-        raise NotFound("존재하지 않는 결제 내역", error="sale_not_found")
-    sale = session.scalar(select(Sale).where(Sale.sale_id == sale_id, Sale.store_id == store_id,
-                                             Sale.status == COMPLETED).with_for_update())
-    if sale is None:
-        raise NotFound("존재하지 않는 결제 내역", error="sale_not_found")
-    if session.scalar(select(Refund).where(Refund.sale_id == sale_id)) is not None:
-        raise Conflict("이미 취소된 결제입니다.", error="already_refunded", sale_id=sale_id)
+    session = unit.session
+    sale = _refundable(session, store_id=store_id, sale_id=sale_id, lock=False)
+    # A paid order's lines never change, so they are read before the sale is locked and no transaction
+    # stays open while the order service answers.
+    unit.checkpoint("the sale is read: no transaction stays open while the order service answers")
+    lines = paid_order_of(client=client, sale=sale)
+    _refundable(session, store_id=store_id, sale_id=sale_id, lock=True)  # a refund at the same time waits here
     refund = Refund(sale_id=sale_id, store_id=store_id, amount=sale.total_price)
-    keep_lines(refund, paid_order_of(client=client, sale=sale))
+    keep_lines(refund, lines)
     session.add(refund)
     try:
         session.flush()
@@ -62,6 +62,19 @@ def refund_sale(*, session: Session, client: ServiceClient, store_id: int, sale_
     revenue_days.add_refund(session=session, refund_id=refund.refund_id, zone=zone)
     session.refresh(refund)
     return refund
+
+
+def _refundable(session: Session, *, store_id: int, sale_id: int, lock: bool) -> Sale:
+    """The store's completed sale that has no refund yet (404 or 409 otherwise)."""
+    if sale_id > MAX_ID:
+        raise NotFound("존재하지 않는 결제 내역", error="sale_not_found")
+    query = select(Sale).where(Sale.sale_id == sale_id, Sale.store_id == store_id, Sale.status == COMPLETED)
+    sale = session.scalar(query.with_for_update() if lock else query)
+    if sale is None:
+        raise NotFound("존재하지 않는 결제 내역", error="sale_not_found")
+    if session.scalar(select(Refund).where(Refund.sale_id == sale_id)) is not None:
+        raise Conflict("이미 취소된 결제입니다.", error="already_refunded", sale_id=sale_id)
+    return sale
 
 
 def keep_lines(refund: Refund, order: PaidOrderLines) -> None:

@@ -7,7 +7,7 @@ from salesync_common.errors import ValidationFailed
 from salesync_common.idempotency import idempotent
 from salesync_common.request_body import parse_body
 from salesync_common.tokens import login_required
-from salesync_common.unit_of_work import unit_of_work
+from salesync_common.unit_of_work import current_unit, unit_of_work
 
 from .. import orders
 from ..menu import fetch_menu_items
@@ -21,6 +21,7 @@ def _new_items(form: OrderForm, quantities: dict[int, int]):
     """Look up only the items not already on the table's order (their ordered price is kept)."""
     current = orders.open_order(session=db.session, store_id=g.store_id, table_no=form.table_no)
     on_order = {line.item_id for line in current.lines} if current else set()
+    current_unit().checkpoint("the table's order is read: no transaction stays open while the item service answers")
     return fetch_menu_items([item_id for item_id in quantities if item_id not in on_order])
 
 

@@ -52,7 +52,7 @@ def list_sales():
 @login_required
 @unit_of_work(db)
 def refund(sale_id: int):
-    refund_row = revenue.refund_sale(session=db.session, client=service_client(), store_id=g.store_id,
+    refund_row = revenue.refund_sale(unit=current_unit(), client=service_client(), store_id=g.store_id,
                                      sale_id=sale_id, zone=store_time_zone())
     return jsonify(result="success", message="결제 취소 성공", sale_id=sale_id, refund_id=refund_row.refund_id,
                    amount=refund_row.amount, refunded_at=refund_row.created_at.isoformat())
