@@ -88,6 +88,7 @@ class Settings:
     # The BFF's bulkheads: at most this many requests per gunicorn worker wait on one service at once;
     # one more answers 503 upstream_busy at once. A service not named here has no limit but the threads.
     bulkhead_slots: Mapping[str, int] = dataclasses.field(default_factory=lambda: dict(DEFAULT_BULKHEAD_SLOTS))
+    bulkhead_wait_ms: int = 300               # how long a request waits for a free slot before that 503
     # The database pool of each process: sized to its request threads, a little overflow for its
     # background thread; a request that waits longer than the pool timeout answers 503.
     db_pool_size: int = 4
@@ -181,6 +182,7 @@ class Settings:
             request_deadline_ms=int_setting(env, "SALESYNC_REQUEST_DEADLINE_MS", 4 * 1000, minimum=100),
             report_deadline_ms=int_setting(env, "SALESYNC_REPORT_DEADLINE_MS", 8 * 1000, minimum=100),
             bulkhead_slots=bulkhead_slots(env),
+            bulkhead_wait_ms=int_setting(env, "SALESYNC_BULKHEAD_WAIT_MS", 300, minimum=0),
             # One connection per request thread: gunicorn's --threads, which the images set from GUNICORN_THREADS.
             db_pool_size=int_setting(env, "SALESYNC_DB_POOL_SIZE",
                                      int_setting(env, "GUNICORN_THREADS", 4, minimum=1), minimum=1),

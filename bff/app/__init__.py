@@ -21,7 +21,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     enable_cors(app, settings.cors_origins)
     add_security_headers(app)
     app.extensions["bff_password_changes"] = PasswordChanges(max_age=settings.session_check_seconds)
-    app.extensions["bff_bulkheads"] = Bulkheads(settings.bulkhead_slots)
+    app.extensions["bff_bulkheads"] = Bulkheads(settings.bulkhead_slots, wait_ms=settings.bulkhead_wait_ms)
 
     from .api import gateway
     app.register_blueprint(gateway.blueprint(ROUTES))

@@ -5,13 +5,16 @@ images); a request holds one for as long as its service takes to answer. A slow 
 would otherwise take every thread, one owner's report at a time, and the POS's menu, order and payment
 calls would queue behind it; the autoscaler does not notice, since a waiting thread uses no CPU. So a
 request for a limited service (SALESYNC_BULKHEAD_SLOTS_<SERVICE>) takes one of its slots for the whole
-request, and when they are all taken it is answered at once with a JSON 503 upstream_busy and
-Retry-After, without waiting.
+request. When they are all taken it waits a moment for one (SALESYNC_BULKHEAD_WAIT_MS: a healthy
+dashboard frees a slot in tens of milliseconds, so a few owners opening charts at once are all served),
+then answers a JSON 503 upstream_busy with Retry-After: a slow service keeps its slots, and the wait
+stays short.
 """
 from __future__ import annotations
 
 import contextlib
 import threading
+import time
 from collections.abc import Iterator, Mapping
 
 from salesync_common.errors import UpstreamError
@@ -20,9 +23,10 @@ RETRY_AFTER_SECONDS = 2
 
 
 class Bulkheads:
-    def __init__(self, slots: Mapping[str, int]):
+    def __init__(self, slots: Mapping[str, int], *, wait_ms: int = 0):
         self.slots = dict(slots)
-        self._lock = threading.Lock()
+        self.wait_seconds = wait_ms / 1000
+        self._lock = threading.Condition()
         self._taken = dict.fromkeys(self.slots, 0)
 
     def in_use(self, service: str) -> int:
@@ -32,13 +36,15 @@ class Bulkheads:
 
     @contextlib.contextmanager
     def slot(self, service: str | None) -> Iterator[None]:
-        """Hold one of the service's slots while the block runs; 503 upstream_busy at once when none is free."""
+        """Hold one of the service's slots while the block runs; 503 upstream_busy when none is free within the wait."""
         limit = self.slots.get(service) if service else None
         if limit is None:
             yield
             return
         with self._lock:
-            busy = self._taken[service] >= limit
+            give_up_at = time.monotonic() + self.wait_seconds
+            while (busy := self._taken[service] >= limit) and (left := give_up_at - time.monotonic()) > 0:
+                self._lock.wait(left)
             if not busy:
                 self._taken[service] += 1
         if busy:
@@ -50,3 +56,4 @@ class Bulkheads:
         finally:
             with self._lock:
                 self._taken[service] -= 1
+                self._lock.notify()

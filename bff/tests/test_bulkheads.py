@@ -6,7 +6,9 @@ import zoneinfo
 
 import pytest
 
+from bff.app.bulkheads import Bulkheads
 from salesync_common.deadlines import DEADLINE_HEADER
+from salesync_common.errors import UpstreamError
 
 from .conftest import Pos, bff_app
 
@@ -19,7 +21,7 @@ DASHBOARD_LATE_MS = 3000
 def slow_dashboard(backends, dashboard_service, monkeypatch):
     """The BFF in front of a dashboard that answers every report DASHBOARD_LATE_MS late (the delay failpoint)."""
     monkeypatch.setenv("SALESYNC_FAILPOINT_DELAYS", f"dashboard.report={DASHBOARD_LATE_MS}")
-    return bff_app({**backends, "dashboard": dashboard_service.url}, report_deadline_ms=1000)
+    return bff_app({**backends, "dashboard": dashboard_service.url}, report_deadline_ms=2000)
 
 
 def wait_until(condition, seconds=5.0):
@@ -44,7 +46,7 @@ def test_a_slow_dashboard_leaves_the_pos_answering_while_reports_fail_fast(slow_
         held = [pool.submit(report) for _ in range(slots)]
         assert wait_until(lambda: bulkheads.in_use("dashboard") == slots)
 
-        # Every slot is taken by a report the dashboard sits on: one more is refused at once, with Retry-After.
+        # Every slot is taken by a report the dashboard sits on: one more is refused after a short wait.
         status, error, headers, _ = report()
         assert (status, error) == (503, "upstream_busy")
         assert int(headers["Retry-After"]) > 0
@@ -57,7 +59,7 @@ def test_a_slow_dashboard_leaves_the_pos_answering_while_reports_fail_fast(slow_
         assert not any(future.done() for future in held)
 
         answers = [future.result() for future in held]
-    # The held reports end at their deadline (1 s) with a JSON 504, not when the dashboard answers (3 s).
+    # The held reports end at their deadline (2 s) with a JSON 504, not when the dashboard answers (3 s).
     assert {(status, error) for status, error, _, _ in answers} == {(504, "deadline_exceeded")}
     assert all(seconds < DASHBOARD_LATE_MS / 1000 for *_, seconds in answers)
     assert bulkheads.in_use("dashboard") == 0
@@ -67,3 +69,32 @@ def test_a_deadline_a_browser_sends_is_ignored(client):
     pos = Pos(client)
     response = client.get("/stores/", headers={**pos.headers, DEADLINE_HEADER: "0"})
     assert response.status_code == 200
+
+
+def test_a_burst_of_reports_waits_briefly_for_a_slot_a_healthy_dashboard_frees():
+    bulkheads = Bulkheads({"dashboard": 1}, wait_ms=2000)
+
+    def next_report():
+        with bulkheads.slot("dashboard"):
+            return time.monotonic()
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        with bulkheads.slot("dashboard"):
+            # The report holding the only slot ends in 100 ms; the next one waits for it instead of a 503.
+            pending = pool.submit(next_report)
+            time.sleep(0.1)
+            released_at = time.monotonic()
+        assert pending.result(timeout=5) >= released_at
+    assert bulkheads.in_use("dashboard") == 0
+
+
+def test_a_slot_that_stays_taken_is_refused_after_the_wait_and_not_before():
+    bulkheads = Bulkheads({"dashboard": 1}, wait_ms=200)
+    with bulkheads.slot("dashboard"):
+        started = time.monotonic()
+        with pytest.raises(UpstreamError) as refused, bulkheads.slot("dashboard"):
+            pass
+        waited = time.monotonic() - started
+    assert refused.value.status == 503 and refused.value.error == "upstream_busy"
+    assert 0.2 <= waited < 2
+    assert bulkheads.in_use("dashboard") == 0
