@@ -7,8 +7,9 @@ calls would queue behind it; the autoscaler does not notice, since a waiting thr
 request for a limited service (SALESYNC_BULKHEAD_SLOTS_<SERVICE>) takes one of its slots for the whole
 request. When they are all taken it waits a moment for one (SALESYNC_BULKHEAD_WAIT_MS: a healthy
 dashboard frees a slot in tens of milliseconds, so a few owners opening charts at once are all served),
-then answers a JSON 503 upstream_busy with Retry-After: a slow service keeps its slots, and the wait
-stays short.
+then answers a JSON 503 upstream_busy with Retry-After. It waits only while some slot holder is younger
+than the wait: when every holder has run longer, the service is slow and the answer comes at once, so
+waiting requests do not take the threads the bulkhead keeps for the POS.
 """
 from __future__ import annotations
 
@@ -27,12 +28,13 @@ class Bulkheads:
         self.slots = dict(slots)
         self.wait_seconds = wait_ms / 1000
         self._lock = threading.Condition()
-        self._taken = dict.fromkeys(self.slots, 0)
+        # When each slot now taken was taken: holders older than the wait say the service is slow.
+        self._held_since: dict[str, list[float]] = {service: [] for service in self.slots}
 
     def in_use(self, service: str) -> int:
         """How many of the service's slots are taken now (0 for a service without a limit)."""
         with self._lock:
-            return self._taken.get(service, 0)
+            return len(self._held_since.get(service, ()))
 
     @contextlib.contextmanager
     def slot(self, service: str | None) -> Iterator[None]:
@@ -41,12 +43,14 @@ class Bulkheads:
         if limit is None:
             yield
             return
+        held = self._held_since[service]
         with self._lock:
             give_up_at = time.monotonic() + self.wait_seconds
-            while (busy := self._taken[service] >= limit) and (left := give_up_at - time.monotonic()) > 0:
-                self._lock.wait(left)
+            while (busy := len(held) >= limit) and self._worth_waiting(held, give_up_at):
+                self._lock.wait(give_up_at - time.monotonic())
             if not busy:
-                self._taken[service] += 1
+                taken_at = time.monotonic()
+                held.append(taken_at)
         if busy:
             raise UpstreamError(f"the {service} service is busy with {limit} requests from this server already; "
                                 f"try again in {RETRY_AFTER_SECONDS} seconds", status=503, error="upstream_busy",
@@ -55,5 +59,12 @@ class Bulkheads:
             yield
         finally:
             with self._lock:
-                self._taken[service] -= 1
+                held.remove(taken_at)
                 self._lock.notify()
+
+    def _worth_waiting(self, held: list[float], give_up_at: float) -> bool:
+        """Time is left, and some holder is younger than the wait: a healthy service answers it soon. When every
+        holder has run longer than the wait, the service is slow and the request is refused at once, so waiting
+        requests never take the threads a slow service would otherwise take."""
+        now = time.monotonic()
+        return now < give_up_at and any(now - since < self.wait_seconds for since in held)
