@@ -46,7 +46,7 @@ def make_database(schema: str) -> SQLAlchemy:
 # PostgreSQL's SQLSTATEs for a statement it cancelled (statement_timeout), a lock it did not get in
 # time (lock_timeout).
 _STATEMENT_TIMEOUT = "57014"
-_LOCK_NOT_AVAILABLE = "55P03"
+LOCK_NOT_AVAILABLE = "55P03"
 
 
 def configure_database(app: Flask, db: SQLAlchemy, settings: Settings) -> None:
@@ -105,7 +105,7 @@ def register_database_error_handlers(app: Flask) -> None:
         if code == _STATEMENT_TIMEOUT:
             return error_response(503, "database_timeout", "the database took too long to answer; "
                                   "retry in a few seconds", {"Retry-After": "2"})
-        if code == _LOCK_NOT_AVAILABLE:
+        if code == LOCK_NOT_AVAILABLE:
             return error_response(503, "database_busy", "a record this request needs is busy; retry in a second",
                                   {"Retry-After": "1"})
         return error_response(503, "database_unavailable", "the database cannot be reached; "

@@ -27,6 +27,7 @@ from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Mapped, mapped_column
 
+from .database import LOCK_NOT_AVAILABLE
 from .errors import ApiError, Conflict, ValidationFailed
 from .tokens import authenticated_store_id
 from .unit_of_work import UnitOfWork, request_unit, unit_of_work
@@ -131,7 +132,11 @@ def _claim(db, model, store_id: int, key: str, fingerprint: str, *,
             .on_conflict_do_nothing().returning(model.key)
         ).first()
         session.execute(text(f"SET LOCAL lock_timeout = {int(settings.db_lock_timeout_ms)}"))
-    except OperationalError:
+    except OperationalError as exc:
+        # Only a lock not got in time is a duplicate still running; a database that is down or too slow
+        # answers the 503 of database.py (retry later), not "in progress".
+        if getattr(exc.orig, "pgcode", None) != LOCK_NOT_AVAILABLE:
+            raise
         raise _in_progress() from None
     if claimed is not None:
         return None, True

@@ -27,7 +27,10 @@ class Bulkheads:
     def __init__(self, slots: Mapping[str, int], *, wait_ms: int = 0):
         self.slots = dict(slots)
         self.wait_seconds = wait_ms / 1000
-        self._lock = threading.Condition()
+        self._lock = threading.Lock()
+        # One condition per service on the one lock: a freed slot wakes a request waiting for that service,
+        # never one waiting for another (still full) service, which would leave the first asleep.
+        self._freed = {service: threading.Condition(self._lock) for service in self.slots}
         # When each slot now taken was taken: holders older than the wait say the service is slow.
         self._held_since: dict[str, list[float]] = {service: [] for service in self.slots}
 
@@ -43,11 +46,11 @@ class Bulkheads:
         if limit is None:
             yield
             return
-        held = self._held_since[service]
-        with self._lock:
+        held, freed = self._held_since[service], self._freed[service]
+        with freed:
             give_up_at = time.monotonic() + self.wait_seconds
             while (busy := len(held) >= limit) and self._worth_waiting(held, give_up_at):
-                self._lock.wait(give_up_at - time.monotonic())
+                freed.wait(give_up_at - time.monotonic())
             if not busy:
                 taken_at = time.monotonic()
                 held.append(taken_at)
@@ -58,9 +61,9 @@ class Bulkheads:
         try:
             yield
         finally:
-            with self._lock:
+            with freed:
                 held.remove(taken_at)
-                self._lock.notify()
+                freed.notify()
 
     def _worth_waiting(self, held: list[float], give_up_at: float) -> bool:
         """Time is left, and some holder is younger than the wait: a healthy service answers it soon. When every

@@ -109,3 +109,23 @@ def test_a_service_whose_slots_are_all_held_longer_than_the_wait_is_refused_at_o
             pass
         assert time.monotonic() - started < 0.1
     assert bulkheads.in_use("dashboard") == 0
+
+
+def test_a_freed_dashboard_slot_goes_to_a_waiting_report_even_while_a_consulting_request_waits_too():
+    """The wake-up of a freed slot reaches a request waiting for that service, not one waiting for another
+    service (still full), which would leave the report asleep until its whole wait is over."""
+    bulkheads = Bulkheads({"dashboard": 1, "consulting": 1}, wait_ms=3000)
+
+    def take(service):
+        with bulkheads.slot(service):
+            return time.monotonic()
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool, bulkheads.slot("consulting"):
+        with bulkheads.slot("dashboard"):
+            consulting = pool.submit(take, "consulting")  # waits first: the first in line to be woken
+            time.sleep(0.1)
+            report = pool.submit(take, "dashboard")
+            time.sleep(0.1)
+            released_at = time.monotonic()
+        assert report.result(timeout=5) - released_at < 1.0
+    assert consulting.result(timeout=5) >= released_at

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from salesync_common.contracts.orders import OrderPayment
 from salesync_common.errors import Conflict, NotFound
-from salesync_common.failpoints import failpoint
+from salesync_common.failpoints import delay_point, failpoint
 from salesync_common.idempotency import KEPT_FOR, key_reused
 from salesync_common.metrics import PAYMENTS
 from salesync_common.service_client import ServiceClient
@@ -68,6 +68,7 @@ def pay_table(*, unit: UnitOfWork, client: ServiceClient, store_id: int, table_n
         if earlier is None:
             raise
         return earlier
+    delay_point("sale.after_order_lookup")
     if client_total != order.total_price:
         raise Conflict("결제 금액이 주문 금액과 다릅니다.", error="total_mismatch",
                        order_total=order.total_price, payment_total=client_total)
@@ -84,14 +85,18 @@ def pay_table(*, unit: UnitOfWork, client: ServiceClient, store_id: int, table_n
         .on_conflict_do_nothing(index_elements=[Sale.order_id], index_where=Sale.status != FAILED)
         .returning(Sale.sale_id))
     unit.checkpoint("the pending sale exists before the order service closes the table")
-    created_here = sale_id is not None
+    created_here, own_key = sale_id is not None, False
     if created_here:
         failpoint("sale.after_pending_sale")
     else:
-        sale_id = session.scalar(select(Sale.sale_id).where(Sale.order_id == order.order_id, Sale.status != FAILED))
-        if sale_id is None:  # it failed between the two statements: its order changed
+        live = session.execute(select(Sale.sale_id, Sale.idempotency_key)
+                               .where(Sale.order_id == order.order_id, Sale.status != FAILED)).first()
+        if live is None:  # it failed between the two statements: its order changed
             raise PaymentInProgress("이 테이블의 결제가 진행 중입니다.", table_no=table_no)
-    return _resume(unit=unit, client=client, sale_id=sale_id, created_here=created_here)
+        # A request with this same key, running beside this one, made it: its payment is this one's
+        # (answered as a retry, not as another terminal's "already paid").
+        sale_id, own_key = live.sale_id, idempotency_key is not None and live.idempotency_key == idempotency_key
+    return _resume(unit=unit, client=client, sale_id=sale_id, created_here=created_here, own_key=own_key)
 
 
 def _resumed_by_key(*, unit: UnitOfWork, client: ServiceClient, store_id: int, table_no: int, client_total: int,

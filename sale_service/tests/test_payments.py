@@ -1,4 +1,5 @@
 import threading
+import time
 
 import pytest
 
@@ -163,3 +164,28 @@ def test_a_numeric_string_total_is_accepted(client, pos):
     terminal = pos()
     terminal.order(1, 공기밥=1)
     assert pay(client, terminal, 1, "1000").status_code == 201
+
+
+def test_a_duplicate_that_loses_the_race_to_its_own_first_request_answers_that_payment(app, pos, monkeypatch):
+    """The same key sent twice (a POS retrying a slow answer): the second read the open order before the first
+    paid it, so it meets the first's sale when it inserts its own. That sale is its payment, not another
+    terminal's: it answers it (201, the same sale), never 409 already_paid."""
+    terminal = pos()
+    terminal.order(8, 김치찌개=1)
+    # Each request waits a second after reading the open order; the duplicate starts half a second later.
+    monkeypatch.setenv("SALESYNC_FAILPOINT_DELAYS", "sale.after_order_lookup=1000")
+    replies = {}
+
+    def attempt(name):
+        replies[name] = pay(app.test_client(), terminal, 8, 9000, key="slow-answer")
+
+    first = threading.Thread(target=attempt, args=("first",))
+    first.start()
+    time.sleep(0.5)
+    attempt("duplicate")
+    first.join()
+
+    assert replies["first"].status_code == 201, replies["first"].get_json()
+    assert replies["duplicate"].status_code == 201, replies["duplicate"].get_json()
+    assert replies["duplicate"].get_json()["id"] == replies["first"].get_json()["id"]
+    assert len(sales(app.test_client(), terminal)) == 1
