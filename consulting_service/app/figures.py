@@ -77,6 +77,11 @@ def _read(client: ServiceClient, service: str, path: str, model, *, params: dict
         raise ReportUnavailable(f"매출 조회 실패: {exc.message} ({exc.status})") from None
 
 
+# gunicorn refuses a request line over 4,094 bytes; 300 ids of up to 7 digits with their encoded commas
+# ("%2C") stay under 3,000.
+IDS_PER_CALL = 300
+
+
 def read_store_data(*, client: ServiceClient, store_id: int, start: datetime.date, end: datetime.date,
                     jwt_secret: str, max_days: int) -> StoreData:
     """The three calls: payments and orders at once, then the menu with the costs of what they sold. The cost
@@ -92,9 +97,15 @@ def read_store_data(*, client: ServiceClient, store_id: int, start: datetime.dat
     earliest = min([start, *(datetime.date.fromisoformat(line.sold_on) for line in sales.refund_lines)])
     cost_start = max(earliest, end - datetime.timedelta(days=max_days - 1))
     params = {"start": cost_start.isoformat(), "end": end.isoformat()}
-    if sold:
-        params["ids"] = ",".join(map(str, sold))
-    menu = _read(client, "item", "/internal/consulting/menu", ConsultingMenu, params=params, token=token)
+    # One call for a usual menu; a store that sold more items than one request line holds asks in batches,
+    # each answering the whole menu besides its ids, merged by item.
+    items = {}
+    for batch in [sold[at:at + IDS_PER_CALL] for at in range(0, len(sold), IDS_PER_CALL)] or [[]]:
+        batch_params = {**params, "ids": ",".join(map(str, batch))} if batch else params
+        for item in _read(client, "item", "/internal/consulting/menu", ConsultingMenu, params=batch_params,
+                          token=token).items:
+            items[item.item_id] = item
+    menu = ConsultingMenu(items=list(items.values()))
     return StoreData(sales=sales, orders=orders, menu=menu, costs_from=cost_start)
 
 

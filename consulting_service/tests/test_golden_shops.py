@@ -5,7 +5,7 @@ import datetime
 
 import pytest
 
-from consulting_service.app import jobs
+from consulting_service.app import figures, jobs
 from consulting_service.app.models import ConsultingJob
 from testsupport.served import local_service_urls
 from testsupport.shop import Http, Shop
@@ -137,3 +137,10 @@ def test_a_period_before_any_sale_compares_with_nothing(sessions, work_one_job, 
     [revenue_line] = [line for line in section(text, "요약") if line.startswith("- 매출 ")]
     assert revenue_line.endswith("0원 대비 직전 기록 없음")
     assert "-20.0%" not in text
+
+
+def test_a_store_that_sold_more_items_than_one_request_line_holds_gets_the_same_advice(sessions, work_one_job, diner,
+                                                                                       monkeypatch):
+    whole = advice_for(sessions, work_one_job, diner)
+    monkeypatch.setattr(figures, "IDS_PER_CALL", 2)  # the diner sold five items: three calls for the menu
+    assert advice_for(sessions, work_one_job, diner) == whole
