@@ -13,8 +13,8 @@ LOGIC_MODULES = [path for path in SERVICE_CODE if path.parent.name == "app"]
 # consumer of the consulting topic, and the sale service's reconciler of pending payments.
 SERVICE_LOOP_MODULES = {"consulting_service/app/jobs.py", "consulting_service/app/outbox.py",
                         "dashboard_service/app/consulting_feed.py", "sale_service/app/reconciler.py"}
-# And the purge command, which deletes in batches, each its own transaction.
-LOOP_MODULES = SERVICE_LOOP_MODULES | {"salesync_common/purge.py"}
+# And the purge command, which deletes in batches, and the recount, store by store: each its own transaction.
+LOOP_MODULES = SERVICE_LOOP_MODULES | {"salesync_common/purge.py", "salesync_common/recount.py"}
 BOUNDARIES = {"commit", "rollback"}
 WRITE_ROUTES = {"post", "put", "patch", "delete"}
 UNITS = {"unit_of_work", "idempotent"}
