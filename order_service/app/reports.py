@@ -12,8 +12,6 @@ import datetime
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from salesync_common.contracts.orders import ItemDayReport
-
 _LINES = text("""
     SELECT coalesce(json_agg(json_build_object(
                'date', to_char(business_day, 'YYYY-MM-DD'), 'item_id', item_id, 'name', item_name,
@@ -24,6 +22,7 @@ _LINES = text("""
 
 def item_day_report(*, session: Session, store_id: int, start: datetime.date, end: datetime.date) -> str:
     """Per business day and item (what profit by the cost in force on the day of sale needs): the JSON body
-    of contracts.orders.ItemDayReport."""
+    of contracts.orders.ItemDayReport, written by PostgreSQL in that shape and sent as it is (a year is
+    14,600 lines: a pass through the model here cost 47 ms; the dashboard checks the reply with the model)."""
     lines = session.execute(_LINES, {"store_id": store_id, "start": start, "end": end}).scalar_one()
-    return ItemDayReport.model_validate_json('{"lines": ' + lines + "}").model_dump_json()
+    return '{"lines": ' + lines + "}"

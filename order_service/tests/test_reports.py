@@ -6,6 +6,7 @@ import pytest
 from sqlalchemy import event
 
 from order_service.app.models import db
+from salesync_common.contracts.orders import ItemDayReport
 from testsupport import aggregates
 from testsupport.postgres import libpq_url
 
@@ -42,8 +43,9 @@ def paid_orders(client, shop, database_url):
 def test_item_day_totals_count_paid_orders_only_on_the_stores_business_days(client, paid_orders):
     headers, items = paid_orders
     coffee, latte = items["아메리카노"], items["카페라떼"]
-    lines = client.get("/internal/reports/item-days?start=2024-01-25&end=2024-01-31",
-                       headers=headers).get_json()["lines"]
+    response = client.get("/internal/reports/item-days?start=2024-01-25&end=2024-01-31", headers=headers)
+    # PostgreSQL writes this body: it must be the contract's shape, which the dashboard checks strictly.
+    lines = [line.model_dump() for line in ItemDayReport.model_validate_json(response.data).lines]
     assert [(line["date"], line["item_id"], line["quantity"], line["sales_volume"]) for line in lines] == [
         ("2024-01-25", coffee, 2, 9000), ("2024-01-26", coffee, 1, 4500), ("2024-01-26", latte, 1, 5000),
         ("2024-01-27", latte, 3, 15000)]
