@@ -16,8 +16,11 @@ from testsupport.shop import PastOrder, write_paid_orders
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
 SEOUL = zoneinfo.ZoneInfo("Asia/Seoul")
-ITEM_DAYS = 'SELECT business_day, item_id, quantity, sales_volume FROM "order".item_days ORDER BY 1, 2'
-REVENUE_DAYS = "SELECT business_day, payments, paid_cash, paid_card FROM sale.revenue_days ORDER BY 1"
+STORE = 7001  # other tests of the session leave stores of their own in these schemas
+ITEM_DAYS = ('SELECT business_day, item_id, quantity, sales_volume FROM "order".item_days '
+             f"WHERE store_id = {STORE} ORDER BY 1, 2")
+REVENUE_DAYS = f"SELECT business_day, payments, paid_cash, paid_card FROM sale.revenue_days WHERE store_id = {STORE} " \
+               "ORDER BY 1"
 
 
 @pytest.fixture(scope="module")
@@ -41,19 +44,20 @@ def recount(database_url, *arguments):
 
 def test_payments_an_old_pod_stored_without_counting_them_are_counted_once(migrated):
     noon = datetime.datetime(2026, 11, 2, 12, tzinfo=SEOUL)
-    write_paid_orders(migrated, store_id=7001, orders=[
+    write_paid_orders(migrated, store_id=STORE, orders=[
         (PastOrder(noon, {"김치찌개": 2}), [(1, "김치찌개", 9000, 2)]),
         (PastOrder(noon + datetime.timedelta(days=1), {"김치찌개": 1}, "cash"), [(1, "김치찌개", 9000, 1)])])
     counted = query(migrated, ITEM_DAYS), query(migrated, REVENUE_DAYS)
     # What an old release's pods leave: the payments, and no aggregate rows for them.
-    query(migrated, 'DELETE FROM "order".item_days; DELETE FROM sale.revenue_days')
+    query(migrated, f'DELETE FROM "order".item_days WHERE store_id = {STORE}; '
+                    f"DELETE FROM sale.revenue_days WHERE store_id = {STORE}")
 
     done = recount(migrated)
 
     assert done.returncode == 0, done.stderr
     assert (query(migrated, ITEM_DAYS), query(migrated, REVENUE_DAYS)) == counted
     assert counted[1] == [(datetime.date(2026, 11, 2), 1, 0, 18000), (datetime.date(2026, 11, 3), 1, 9000, 0)]
-    assert recount(migrated, "order", "--store", "7001").returncode == 0  # again: counted once, not twice
+    assert recount(migrated, "order", "--store", str(STORE)).returncode == 0  # again: counted once, not twice
     assert query(migrated, ITEM_DAYS) == counted[0]
 
 
