@@ -62,3 +62,25 @@ def drop_if_invalid(schema: str, name: str) -> None:
         {"index": f'"{schema}"."{name}"'}).scalar()
     if invalid:
         op.drop_index(name, schema=schema, if_exists=True, postgresql_concurrently=True)
+
+
+def create_indexes_concurrently(schema: str, indexes: list[tuple[str, str, list[str], str | None]]) -> None:
+    """CREATE INDEX CONCURRENTLY IF NOT EXISTS for each (name, table, columns, partial WHERE or None), outside
+    the migration's transaction, so the tables stay writable while they build; an index a cancelled build left
+    invalid is dropped first and built anew."""
+    from alembic import op  # noqa: PLC0415  only a running migration has an `op`
+
+    with op.get_context().autocommit_block():
+        for name, table, columns, where in indexes:
+            drop_if_invalid(schema, name)
+            op.create_index(name, table, columns, schema=schema, if_not_exists=True, postgresql_concurrently=True,
+                            postgresql_where=text(where) if where else None)
+
+
+def drop_indexes_concurrently(schema: str, indexes: list[tuple[str, str, list[str], str | None]]) -> None:
+    """The downgrade of create_indexes_concurrently."""
+    from alembic import op  # noqa: PLC0415  only a running migration has an `op`
+
+    with op.get_context().autocommit_block():
+        for name, table, _columns, _where in indexes:
+            op.drop_index(name, table_name=table, schema=schema, if_exists=True, postgresql_concurrently=True)

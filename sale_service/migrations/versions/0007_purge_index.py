@@ -8,10 +8,7 @@ Revision ID: 0007_purge_index
 Revises: 0006_revenue_days
 Create Date: 2026-12-01 04:45:00
 """
-from alembic import op
-import sqlalchemy as sa
-
-from salesync_common.migrations_env import drop_if_invalid
+from salesync_common.migrations_env import create_indexes_concurrently, drop_indexes_concurrently
 
 revision = '0007_purge_index'
 down_revision = '0006_revenue_days'
@@ -24,14 +21,8 @@ INDEXES = [
 
 
 def upgrade():
-    with op.get_context().autocommit_block():
-        for name, table, columns, where in INDEXES:
-            drop_if_invalid('sale', name)
-            op.create_index(name, table, columns, schema='sale', if_not_exists=True, postgresql_concurrently=True,
-                            postgresql_where=sa.text(where) if where else None)
+    create_indexes_concurrently('sale', INDEXES)
 
 
 def downgrade():
-    with op.get_context().autocommit_block():
-        for name, table, _columns, _where in INDEXES:
-            op.drop_index(name, table_name=table, schema='sale', if_exists=True, postgresql_concurrently=True)
+    drop_indexes_concurrently('sale', INDEXES)
