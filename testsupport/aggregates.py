@@ -7,17 +7,15 @@ holds only the schemas of the services under test: what is not there is left alo
 from __future__ import annotations
 
 import functools
-import zoneinfo
 
 import sqlalchemy
 
-from order_service.app import item_days
-from sale_service.app import refund_days, revenue_days
+from order_service.app import recount as order_recount
+from sale_service.app import recount as sale_recount
+from salesync_common.recount import zone_of
 from salesync_common.settings import normalise_database_url
 
 from .postgres import libpq_url
-
-DEFAULT_ZONE = "Asia/Seoul"
 
 
 @functools.cache
@@ -34,8 +32,7 @@ def recount(database_url: str, *, order_ids: list[int] = (), refund_ids: list[in
     """Rebuild the report aggregates (item days, refund item days, revenue days) of the stores these orders and
     refunds belong to, and of store_ids."""
     with _engine(database_url).begin() as connection:
-        has = {table: _exists(connection, table) for table in ('"order".item_days', "sale.refund_item_days",
-                                                               "store.stores")}
+        has = {table: _exists(connection, table) for table in ('"order".item_days', "sale.refund_item_days")}
         stores = set(store_ids)
         if has['"order".item_days']:
             stores |= set(connection.execute(sqlalchemy.text(
@@ -44,10 +41,10 @@ def recount(database_url: str, *, order_ids: list[int] = (), refund_ids: list[in
             stores |= set(connection.execute(sqlalchemy.text(
                 "SELECT store_id FROM sale.refunds WHERE refund_id = ANY(:ids)"), {"ids": list(refund_ids)}).scalars())
         for store_id in sorted(stores):
-            zone = zoneinfo.ZoneInfo((has["store.stores"] and connection.execute(sqlalchemy.text(
-                "SELECT time_zone FROM store.stores WHERE store_id = :id"), {"id": store_id}).scalar()) or DEFAULT_ZONE)
+            zone = zone_of(connection, store_id)
             if has['"order".item_days']:
-                item_days.recount_store(session=connection, store_id=store_id, zone=zone)
+                for recount_store in order_recount.RECOUNTS:
+                    recount_store(session=connection, store_id=store_id, zone=zone)
             if has["sale.refund_item_days"]:
-                refund_days.recount_store(session=connection, store_id=store_id, zone=zone)
-                revenue_days.recount_store(session=connection, store_id=store_id, zone=zone)
+                for recount_store in sale_recount.RECOUNTS:
+                    recount_store(session=connection, store_id=store_id, zone=zone)
