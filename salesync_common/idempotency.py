@@ -131,6 +131,9 @@ def _claim(db, model, store_id: int, key: str, fingerprint: str, *,
             insert(model).values(store_id=store_id, key=key, request_hash=fingerprint)
             .on_conflict_do_nothing().returning(model.key)
         ).first()
+        if claimed is not None:
+            # The claim is committed next, and SET LOCAL ends with it: no round trip to restore the timeout.
+            return None, True
         session.execute(text(f"SET LOCAL lock_timeout = {int(settings.db_lock_timeout_ms)}"))
     except OperationalError as exc:
         # Only a lock not got in time is a duplicate still running; a database that is down or too slow

@@ -45,6 +45,9 @@ class ServiceReply:
     body: Any
     headers: dict
     service: str = "upstream"  # who answered, for the errors below
+    # The JSON exactly as the service sent it, for a caller that passes it on unread (call(relay=True));
+    # body is then None.
+    raw: bytes | None = None
 
     @property
     def ok(self) -> bool:
@@ -100,7 +103,7 @@ class ServiceClient:
     def call(self, method: str, service: str, path: str, *, params: dict | None = None,
              json: Any = None, token: str | None = None, headers: dict | None = None,
              timeout: tuple[float, float] | None = None, retry: bool = True,
-             passed_on: tuple[int, ...] = ()) -> ServiceReply:
+             passed_on: tuple[int, ...] = (), relay: bool = False) -> ServiceReply:
         """Call another service; 4xx replies are returned, transport failures and 5xx raise.
 
         Within a request's deadline (salesync_common.deadlines) each try waits at most what is left, and
@@ -112,6 +115,8 @@ class ServiceClient:
         multiplied. retry=False opts out (a GET that starts work).
         passed_on: 5xx statuses the service answers on purpose (a JSON error, e.g. a 503 with Retry-After),
         returned like a 4xx.
+        relay: the reply's JSON is not parsed but kept as sent (ServiceReply.raw), for a caller that passes
+        it on as it is (the BFF's gateway: a menu of 2,000 items is some 250 KB to parse and write again).
         """
         method = method.upper()
         tries = 1 + (self.settings.http_get_retries if method == "GET" and retry else 0)
@@ -133,7 +138,7 @@ class ServiceClient:
             else:
                 retried = first_hop and response.status in _RETRIED_STATUSES
                 if not retried or not _may_try_again(attempt, tries):
-                    return self._reply(method, service, url, response, passed_on)
+                    return self._reply(method, service, url, response, passed_on, relay=relay)
             attempt += 1
 
     def _send(self, method: str, service: str, url: str, *, params, data: bytes | None, headers: dict,
@@ -161,12 +166,16 @@ class ServiceClient:
             raise self._failure(502, "upstream_failed", service, "failed") from None
 
     def _reply(self, method: str, service: str, url: str, response: Answer,
-               passed_on: tuple[int, ...]) -> ServiceReply:
+               passed_on: tuple[int, ...], *, relay: bool = False) -> ServiceReply:
         if response.status >= HTTPStatus.INTERNAL_SERVER_ERROR and response.status not in passed_on:
             log.warning("%s %s answered %s", method, url, response.status)
             if response.status == HTTPStatus.GATEWAY_TIMEOUT and _error_of(response) == DeadlineExceeded.error:
                 raise deadlines.expired(f"in the {service} service")
             raise self._failure(502, "upstream_error", service, f"answered {response.status}")
+        if relay:
+            if response.body and not _says_json(response.headers):
+                raise self._failure(502, "upstream_bad_reply", service, "sent a reply that is not JSON")
+            return ServiceReply(response.status, None, response.headers, service, raw=response.body)
         try:
             body = jsonlib.loads(response.body) if response.body else None
         except ValueError:
@@ -223,6 +232,11 @@ def _may_try_again(attempt: int, tries: int) -> bool:
         return False
     time.sleep(pause)
     return True
+
+
+def _says_json(headers: dict[str, str]) -> bool:
+    content_type = next((value for name, value in headers.items() if name.lower() == "content-type"), "")
+    return content_type.split(";")[0].strip().lower() == "application/json"
 
 
 def _error_of(response: Answer) -> str | None:

@@ -23,12 +23,16 @@ def forward(route: Route, *, client: ServiceClient, path_args: dict) -> Response
     headers[CLIENT_ADDRESS_HEADER] = client_address()  # the store service throttles password guesses by it
     reply = client.call(route.method, route.service, route.upstream_path(path_args),
                         params=list(request.args.items(multi=True)) or None, json=body, headers=headers,
-                        retry=not route.starts_work, passed_on=route.errors)
+                        retry=not route.starts_work, passed_on=route.errors, relay=True)
     return reply_response(reply)
 
 
 def reply_response(reply: ServiceReply) -> Response:
-    response = jsonify(reply.body) if reply.body is not None else Response()
+    if reply.raw is not None:
+        # The service's JSON as it sent it: written by the same Flask JSON settings the BFF would use.
+        response = Response(reply.raw, mimetype="application/json") if reply.raw else Response()
+    else:
+        response = jsonify(reply.body) if reply.body is not None else Response()
     response.status_code = reply.status
     sent = {name.lower(): value for name, value in reply.headers.items()}
     for name in KEPT_REPLY_HEADERS:

@@ -2,6 +2,7 @@
 purged kind go, fresh ones stay, deletes go in batches, and the shop's records are never touched."""
 import os
 import pathlib
+import random
 import subprocess
 import sys
 import threading
@@ -126,21 +127,23 @@ def test_unsent_messages_and_unfinished_jobs_stay_however_old(migrated):
 
 def test_orders_sales_refunds_and_settlements_are_never_purged(migrated):
     years_ago = "now() - interval '3 years'"
+    # A store and sale id of its own: other tests of the session write orders, sales and settlements too.
+    store_id, paid_by = random.randrange(10**9, 2**31 - 1), random.randrange(10**9, 2**31 - 1)
     order_id = run_sql(migrated, f"""INSERT INTO "order".orders (store_id, table_no, status, total_price, created_at,
                                                                 updated_at, paid_at, sale_id)
-                                    VALUES (1, 1, 'paid', 4500, {years_ago}, {years_ago}, {years_ago}, 1)
-                                    RETURNING order_id""")[0][0]
+                                    VALUES (%s, 1, 'paid', 4500, {years_ago}, {years_ago}, {years_ago}, %s)
+                                    RETURNING order_id""", (store_id, paid_by))[0][0]
     run_sql(migrated, """INSERT INTO "order".order_lines (order_id, item_id, item_name, unit_price, quantity)
                          VALUES (%s, 1, '아메리카노', 4500, 1)""", (order_id,))
     sale_id = run_sql(migrated, f"""INSERT INTO sale.sales (store_id, order_id, table_no, total_price, payment_method,
                                                            status, idempotency_key, created_at, completed_at)
-                                   VALUES (1, %s, 1, 4500, 'cash', 'completed', 'old-key', {years_ago}, {years_ago})
-                                   RETURNING sale_id""", (order_id,))[0][0]
+                                   VALUES (%s, %s, 1, 4500, 'cash', 'completed', 'old-key', {years_ago}, {years_ago})
+                                   RETURNING sale_id""", (store_id, order_id))[0][0]
     run_sql(migrated, f"INSERT INTO sale.refunds (sale_id, store_id, amount, created_at) "
-                      f"VALUES (%s, 1, 4500, {years_ago})", (sale_id,))
+                      f"VALUES (%s, %s, 4500, {years_ago})", (sale_id, store_id))
     run_sql(migrated, f"""INSERT INTO dashboard.settlements (store_id, business_date, figures, text, channel, status,
                                                             created_at)
-                         VALUES (1, '2023-01-01', '{{}}', '정산', 'recorded', 'recorded', {years_ago})""")
+                         VALUES (%s, '2023-01-01', '{{}}', '정산', 'recorded', 'recorded', {years_ago})""", (store_id,))
     counts = {table: run_sql(migrated, f"SELECT count(*) FROM {table}")[0][0]
               for table in ('"order".orders', '"order".order_lines', "sale.sales", "sale.refunds",
                             "dashboard.settlements")}
