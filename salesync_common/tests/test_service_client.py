@@ -120,6 +120,11 @@ def caller(downstream):
         reply = service_client().call("GET", service, "/" + path, retry=False, passed_on=(503,))
         return jsonify(status=reply.status, body=reply.body)
 
+    @app.get("/relayed/<service>/<path:path>")
+    def relayed(service, path):
+        reply = service_client().get(service, "/" + path, relay=True)
+        return jsonify(status=reply.status, body=reply.body, raw=reply.raw.decode())
+
     @app.get("/parsed/<service>/<path:path>")
     def parsed(service, path):
         return jsonify(service_client().get(service, "/" + path).parsed(Thing).model_dump())
@@ -206,6 +211,18 @@ def test_a_slow_service_is_a_504_after_the_read_timeout(caller, downstream):
     assert response.status_code == 504
     assert response.get_json()["error"] == "upstream_timeout"
     assert time.monotonic() - started < 1.4 * (downstream.calls["slow"])
+
+
+def test_a_relayed_reply_comes_as_the_service_sent_it_unparsed(caller, downstream):
+    answer = caller.get("/relayed/down/missing").get_json()
+    assert answer["status"] == 404 and answer["body"] is None
+    assert answer["raw"] == '{"error":"not_found","message":"no such thing","result":"failed"}\n'
+
+
+def test_a_relayed_reply_that_is_not_json_is_a_502(caller):
+    response = caller.get("/relayed/down/text")
+    assert response.status_code == 502
+    assert response.get_json()["error"] == "upstream_bad_reply"
 
 
 def test_a_reply_that_is_not_json_is_a_502(caller):
