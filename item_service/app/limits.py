@@ -7,7 +7,7 @@ parallel creates of one store go one at a time and cannot pass the limit togethe
 from __future__ import annotations
 
 from flask import current_app
-from sqlalchemy import func, select, text
+from sqlalchemy import Integer, String, bindparam, exists, func, insert, select, text
 from sqlalchemy.orm import Session
 
 from salesync_common.errors import Conflict
@@ -34,7 +34,7 @@ def item_limit() -> int:
 
 def refuse_category_past_limit(session: Session, *, store_id: int, limit: int) -> None:
     """Wait for the store's other category creates, then refuse when it has `limit` enabled categories."""
-    _lock_store(session, CATEGORY_LOCK, store_id)
+    lock_store(session, CATEGORY_LOCK, store_id)
     count = session.scalar(select(func.count()).where(Category.store_id == store_id, Category.enabled))
     if count >= limit:
         raise MenuLimitReached(f"카테고리는 가게당 {limit:,}개까지 등록할 수 있습니다. "
@@ -44,7 +44,7 @@ def refuse_category_past_limit(session: Session, *, store_id: int, limit: int) -
 
 def refuse_item_past_limit(session: Session, *, store_id: int, limit: int) -> None:
     """Wait for the store's other item creates, then refuse when it has `limit` enabled items."""
-    _lock_store(session, ITEM_LOCK, store_id)
+    lock_store(session, ITEM_LOCK, store_id)
     count = session.scalar(select(func.count()).where(Item.store_id == store_id, Item.enabled))
     if count >= limit:
         raise MenuLimitReached(f"품목은 가게당 {limit:,}개까지 등록할 수 있습니다. "
@@ -52,6 +52,23 @@ def refuse_item_past_limit(session: Session, *, store_id: int, limit: int) -> No
                                error="item_limit_reached", limit=limit)
 
 
-def _lock_store(session: Session, key: str, store_id: int) -> None:
+def insert_below_limit(model, *, name_column, store_id_column, enabled_column, fields: dict[str, type]):
+    """A prebuilt INSERT .. SELECT of one row of `model` (its `fields`, bound by name with store_id and name)
+    that inserts nothing when the store already has `limit` enabled rows or an enabled row of that name,
+    returning the new primary key: the create, its limit and its name check in one trip to PostgreSQL (run it
+    under the store's lock: lock_store)."""
+    store_id, name, limit = (bindparam("store_id", type_=Integer), bindparam("name", type_=String),
+                             bindparam("limit", type_=Integer))
+    enabled = select(func.count()).where(store_id_column == store_id, enabled_column).scalar_subquery()
+    taken = exists().where(store_id_column == store_id, name_column == name, enabled_column)
+    values = [store_id, name] + [bindparam(field, type_=kind) for field, kind in fields.items()]
+    primary_key = model.__table__.primary_key.columns.values()[0]
+    # The table, not the model: a Core insert (the ORM would take the parameters for a bulk insert of rows).
+    below_limit = select(*values).where(enabled < limit, ~taken)
+    return insert(model.__table__).from_select(["store_id", "name", *fields], below_limit).returning(primary_key)
+
+
+def lock_store(session: Session, key: str, store_id: int) -> None:
+    """Hold the store's CATEGORY_LOCK or ITEM_LOCK until the transaction ends (taken again, it stacks)."""
     session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:key), :store_id)"),
                     {"key": key, "store_id": store_id})

@@ -30,9 +30,9 @@ def list_categories():
 @unit_of_work(db)
 def create_category():
     form = parse_body(CategoryForm)
-    category = categories.create_category(session=db.session, store_id=g.store_id, name=form.name,
-                                         limit=category_limit())
-    return jsonify(result="success", message="카테고리 등록 성공", id=category.category_id), 201
+    category_id = categories.create_category(session=db.session, store_id=g.store_id, name=form.name,
+                                            limit=category_limit())
+    return jsonify(result="success", message="카테고리 등록 성공", id=category_id), 201
 
 
 @bp.put("/<int:category_id>")

@@ -20,9 +20,9 @@ bp = Blueprint("items", __name__, url_prefix="/categories")
 @unit_of_work(db)
 def create_item(category_id: int):
     form = parse_body(ItemForm)
-    item = items.create_item(session=db.session, store_id=g.store_id, category_id=category_id,
-                             name=form.name, price=form.price, limit=item_limit())
-    return jsonify(result="success", message="품목 등록 성공", id=item.item_id), 201
+    item_id = items.create_item(session=db.session, store_id=g.store_id, category_id=category_id,
+                                name=form.name, price=form.price, limit=item_limit())
+    return jsonify(result="success", message="품목 등록 성공", id=item_id), 201
 
 
 @bp.get("/items/<int:item_id>")
