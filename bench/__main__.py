@@ -59,7 +59,7 @@ from .hop import run_hop
 from .knee import run_knee
 from .profiles import print_profile, start_profiles, summarise_profile, wait_for_profiles
 from .saturate import process_roots, run_saturation
-from .seed import DAYS, ORDERS_PER_DAY, check_history, create_menu, sign_up, write_history
+from .seed import DAYS, ORDERS_PER_DAY, check_history, create_menu, sign_up, terminal_stores, write_history
 from .system import REPO, StopRequested, System, stop_on_sigterm
 
 RESULTS = pathlib.Path(__file__).resolve().parent / "results"
@@ -286,6 +286,9 @@ def run(config: dict, work: pathlib.Path) -> int:
         offsets = log_offsets(log_dir) if log_dir.is_dir() else {}
         load_config = {**config, "base_url": base, "token": api.token,
                        "items": [{"item_id": item["item_id"]} for item in items]}
+        load_config["stores"] = terminal_stores(base, {"token": api.token, "items": load_config["items"]},
+                                                terminals=config["terminals"],
+                                                tables_per_terminal=config["tables_per_terminal"])
         measured, profiles, cpu = run_load(config, work, system, load_config)
         if measured is None:
             return 2

@@ -1,6 +1,7 @@
 """`BENCH_MODE=knee make bench`: the most POS terminals this machine serves with POS p99 under 50 ms.
 
-One system, one seeded store; then the POS load of `make bench` (bench/load.py: terminals with
+One system, one seeded store (and, from 20 terminals on, more stores with the menu: a store has 99
+tables and each terminal works 5 of its own, so 19 terminals fill one); then the POS load of `make bench` (bench/load.py: terminals with
 BENCH_THINK pauses, 0.5-1.5 s) at each of BENCH_KNEE_STEPS terminals (default 16,32,48,64,96,128),
 BENCH_DURATION (default 30 s in this mode) each after BENCH_WARMUP (5 s), with BENCH_OWNERS owners
 (default 0 here: the knee is the terminals'). POS p99 = the 99th percentile over every POS request of
@@ -15,6 +16,7 @@ import os
 import pathlib
 from collections.abc import Callable
 
+from .seed import terminal_stores
 from .system import REPO, System
 
 RESULTS = pathlib.Path(__file__).resolve().parent / "results"
@@ -40,11 +42,13 @@ def run_knee(config: dict, work: pathlib.Path, *, seed: Callable, run_load: Call
         system.start()
         base = system.urls["bff"]
         api, items, _ = seed(config, base, system.database_url)
-        steps, knee = [], None
+        steps, knee, more_stores = [], None, []
+        measured_store = {"token": api.token, "items": [{"item_id": item["item_id"]} for item in items]}
         for terminals in knee_steps():
             step_config = {**config, "terminals": terminals}
-            load_config = {**step_config, "base_url": base, "token": api.token,
-                           "items": [{"item_id": item["item_id"]} for item in items]}
+            load_config = {**step_config, "base_url": base, "token": api.token, "items": measured_store["items"],
+                           "stores": terminal_stores(base, measured_store, terminals=terminals, made=more_stores,
+                                                     tables_per_terminal=config["tables_per_terminal"])}
             measured, _, cpu = run_load(step_config, work, system, load_config)
             if measured is None:
                 return 2

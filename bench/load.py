@@ -37,6 +37,7 @@ from locust import FastHttpUser, between, events, task  # noqa: E402
 from locust.env import Environment  # noqa: E402
 
 from bench.checked_call import checked_call  # noqa: E402
+from bench.seed import terminals_per_store  # noqa: E402
 
 CONFIG: dict = {}
 ADDS_SOMETHING = 0.5  # the share of tables whose guests add to their order before paying
@@ -85,9 +86,11 @@ class Client(FastHttpUser):
     connection_timeout = 10.0
     network_timeout = 30.0
 
+    store_token: str | None = None  # None: the measured store; a terminal past its tables works in another
+
     def call(self, route: str, method: str, path: str, body=None, *, expect=(200, 201), idempotency_key=None):
         request_id = f"bn{STATE['tag']}x{ROUTES[route][0]}x{next(_sequence)}"
-        headers = {"Authorization": f"Bearer {CONFIG['token']}", "X-CSRF-Token": "csrf",
+        headers = {"Authorization": f"Bearer {self.store_token or CONFIG['token']}", "X-CSRF-Token": "csrf",
                    "X-Request-ID": request_id}
         if idempotency_key:
             headers["Idempotency-Key"] = idempotency_key
@@ -105,8 +108,12 @@ class PosTerminal(Client):
     def on_start(self) -> None:
         number = next(_terminal_numbers)
         per_terminal = CONFIG["tables_per_terminal"]
-        self.tables = [1 + (number * per_terminal + k) % 99 for k in range(per_terminal)]
-        self.items = CONFIG["items"]
+        # A store has tables 1-99: terminals never share one (two cashiers on one table answer each other
+        # 409s, which would count as errors); past a store's tables the next terminals work in the next store.
+        per_store = terminals_per_store(per_terminal)
+        store = (CONFIG.get("stores") or [{"token": CONFIG["token"], "items": CONFIG["items"]}])[number // per_store]
+        self.store_token, self.items = store["token"], store["items"]
+        self.tables = [1 + (number % per_store) * per_terminal + k for k in range(per_terminal)]
 
     def cart(self) -> list[dict]:
         return [{"item_id": item["item_id"], "quantity": random.choice((1, 1, 2, 3))}

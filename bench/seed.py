@@ -68,6 +68,29 @@ def create_menu(shop: Shop) -> list[dict]:
             for dishes in MENU.values() for name, price, cost in dishes]
 
 
+# A store's tables are 1-99 (order_service.app.models.MAX_TABLE_NO; 0 is the kiosk).
+MAX_TABLE_NO = 99
+
+
+def terminals_per_store(tables_per_terminal: int) -> int:
+    """How many POS terminals one store holds when each works tables of its own."""
+    return MAX_TABLE_NO // tables_per_terminal
+
+
+def terminal_stores(base: str, first: dict, *, terminals: int, tables_per_terminal: int,
+                    made: list[dict] | None = None) -> list[dict]:
+    """The stores `terminals` work in: `first` ({token, items}), then as many more, each with the menu, as it
+    takes to give every terminal tables of its own (two cashiers on one table answer each other 409s).
+    `made` keeps the stores of an earlier call (the knee's steps) to reuse."""
+    stores = [first, *(made or [])]
+    while len(stores) * terminals_per_store(tables_per_terminal) < terminals:
+        shop, _, _ = sign_up(base)
+        stores.append({"token": shop.token, "items": [{"item_id": item["item_id"]} for item in create_menu(shop)]})
+        if made is not None:
+            made.append(stores[-1])
+    return stores
+
+
 def _copy(cursor, table: str, columns: tuple[str, ...], rows: list[tuple]) -> None:
     buffer = io.StringIO()
     for row in rows:
