@@ -13,18 +13,23 @@ import datetime
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+# Every aggregate reads the rows in the order of the index (store, item, day), none sorts them again; the name
+# is looked up on each item's last day rather than aggregated in the other order (a sort per item).
 _ITEMS = text("""
     SELECT coalesce(json_agg(json_build_object(
                'item_id', item_id, 'name', name, 'days', days, 'quantities', quantities,
                'sales_volumes', sales_volumes) ORDER BY item_id), '[]')::text
-    FROM (SELECT item_id,
-                 (array_agg(item_name ORDER BY business_day DESC))[1] AS name,
-                 array_agg(business_day - CAST(:start AS date) ORDER BY business_day) AS days,
-                 array_agg(quantity ORDER BY business_day) AS quantities,
-                 array_agg(sales_volume ORDER BY business_day) AS sales_volumes
-          FROM "order".item_days
-          WHERE store_id = :store_id AND business_day BETWEEN :start AND :end
-          GROUP BY item_id) AS per_item""")
+    FROM (SELECT item_id, days, quantities, sales_volumes,
+                 (SELECT item_name FROM "order".item_days AS named
+                  WHERE named.store_id = :store_id AND named.item_id = per_item.item_id
+                        AND named.business_day = per_item.last_day) AS name
+          FROM (SELECT item_id, max(business_day) AS last_day,
+                       array_agg(business_day - CAST(:start AS date) ORDER BY business_day) AS days,
+                       array_agg(quantity ORDER BY business_day) AS quantities,
+                       array_agg(sales_volume ORDER BY business_day) AS sales_volumes
+                FROM "order".item_days
+                WHERE store_id = :store_id AND business_day BETWEEN :start AND :end
+                GROUP BY item_id) AS per_item) AS named_items""")
 
 
 def item_day_report(*, session: Session, store_id: int, start: datetime.date, end: datetime.date) -> str:

@@ -1,7 +1,8 @@
 """What the order service answers other services."""
 from __future__ import annotations
 
-from itertools import pairwise
+import operator
+from itertools import islice
 
 from pydantic import BaseModel, StrictInt, StrictStr, model_validator
 
@@ -39,7 +40,8 @@ class ItemDaySeries(BaseModel):
         days = self.days
         if not len(days) == len(self.quantities) == len(self.sales_volumes):
             raise ValueError("days, quantities and sales_volumes differ in length")
-        if days and (days[0] < 0 or any(later <= earlier for earlier, later in pairwise(days))):
+        # map/all run in C: a year of 40 items is 14,600 comparisons per reply.
+        if days and (days[0] < 0 or not all(map(operator.lt, days, islice(days, 1, None)))):
             raise ValueError("days are not ascending offsets from the start")
         return self
 
