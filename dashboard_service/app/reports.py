@@ -32,11 +32,14 @@ class CostHistory:
     """Each item's cost entries (effective_date ascending), as the item service reports them."""
 
     def __init__(self, items: list[dict]):
+        """A ValueError when an effective_date is not a YYYY-MM-DD date."""
         self._days: dict[int, list[str]] = {}
+        self._dates: dict[int, list[datetime.date]] = {}
         self._costs: dict[int, list[int]] = {}
         for item in items:
             entries = sorted(item.get("costs") or [], key=lambda entry: entry["effective_date"])
             self._days[item["item_id"]] = [entry["effective_date"] for entry in entries]
+            self._dates[item["item_id"]] = [datetime.date.fromisoformat(day) for day in self._days[item["item_id"]]]
             self._costs[item["item_id"]] = [int(entry["cost"]) for entry in entries]
 
     def cost_on(self, item_id: int, day: str) -> int | None:
@@ -51,8 +54,7 @@ class CostHistory:
         """The series' days (counted from start) cut by the cost in force: (first, past the last, unit cost)
         positions in its lists, in order, covering them all; None before the item's first cost entry."""
         days = series.days
-        cuts = [bisect.bisect_left(days, (datetime.date.fromisoformat(effective) - start).days)
-                for effective in self._days.get(series.item_id, ())]
+        cuts = [bisect.bisect_left(days, (effective - start).days) for effective in self._dates.get(series.item_id, ())]
         bounds = [0, *cuts, len(days)]
         unit_costs = [None, *self._costs.get(series.item_id, ())]
         return [(bounds[n], bounds[n + 1], unit_cost) for n, unit_cost in enumerate(unit_costs)

@@ -79,7 +79,12 @@ def cost_history(*, client: ServiceClient, start: datetime.date, end: datetime.d
     for batch in id_batches(item_ids, max_ids=limit, max_chars=MAX_IDS_CHARS):
         reply = client.get("item", "/internal/items/costs", params={**_period(start, end), "ids": batch})
         items += [item.model_dump(include={"item_id", "costs"}) for item in reply.parsed(CostHistoryReport).items]
-    return CostHistory(items)
+    try:
+        return CostHistory(items)
+    except ValueError:
+        log.warning("the item service sent a cost history with a date that is not YYYY-MM-DD")
+        raise UpstreamError("the item service sent a reply of an unexpected shape", error="upstream_bad_reply",
+                            service="item") from None
 
 
 def id_batches(item_ids: list[int], *, max_ids: int, max_chars: int) -> list[str]:

@@ -180,8 +180,8 @@ def test_a_year_with_costs_changing_mid_period_and_refunds_of_earlier_sales_matc
     assert profit_of(report, costs) == total
 
 
-class OrderServiceAnswering:
-    """A service client whose order service answers `body` to every call."""
+class ServicesAnswering:
+    """A service client whose services answer `body` to every call."""
 
     def __init__(self, body):
         self.body = body
@@ -204,12 +204,20 @@ GOOD_SERIES = {"item_id": 1, "name": "americano", "days": [0, 2], "quantities": 
 ])
 def test_an_item_day_report_of_the_wrong_shape_is_a_502(body):
     with pytest.raises(UpstreamError) as failure:
-        sources.paid_items(client=OrderServiceAnswering(body), start=START, end=datetime.date(2024, 1, 3))
+        sources.paid_items(client=ServicesAnswering(body), start=START, end=datetime.date(2024, 1, 3))
     assert (failure.value.status, failure.value.error) == (502, "upstream_bad_reply")
 
 
+def test_a_cost_history_with_a_date_that_is_not_a_date_is_a_502(app):
+    costs = {"items": [{"item_id": 1, "name": "americano", "costs": [{"effective_date": "2024-1-5", "cost": 1000}]}]}
+    with app.app_context(), pytest.raises(UpstreamError) as failure:
+        sources.cost_history(client=ServicesAnswering(costs), start=START, end=START, item_ids=[1])
+    assert (failure.value.status, failure.value.error, failure.value.extra) == (502, "upstream_bad_reply",
+                                                                                {"service": "item"})
+
+
 def test_an_item_day_report_of_the_right_shape_is_read_as_it_came():
-    client = OrderServiceAnswering({"start": "2024-01-01", "items": [GOOD_SERIES]})
+    client = ServicesAnswering({"start": "2024-01-01", "items": [GOOD_SERIES]})
     [series] = sources.paid_items(client=client, start=START, end=datetime.date(2024, 1, 3))
     assert (series.item_id, series.days, series.quantities, series.sales_volumes) == (1, [0, 2], [1, 2], [4500, 9000])
 
