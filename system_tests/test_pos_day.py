@@ -84,5 +84,5 @@ def test_a_cafe_day_from_menu_to_revenue(store_service, item_service, order_serv
     assert paid_total == expected
 
     # The report the dashboard will use agrees with the payments, to the won.
-    lines = pos.call("GET", "order", f"/internal/reports/item-days?start={today}&end={today}")["lines"]
-    assert sum(line["sales_volume"] for line in lines) == paid_total
+    report = pos.call("GET", "order", f"/internal/reports/item-days?start={today}&end={today}")
+    assert sum(sum(item["sales_volumes"]) for item in report["items"]) == paid_total

@@ -54,9 +54,8 @@ def figures_for(*, client: ServiceClient, store: dict, day: datetime.date) -> di
     """The day's revenue from the sale service and its profit from the paid order lines less the lines its
     refunds took back (at the cost of the day each refunded sale was made), as the reports count them."""
     revenue = sources.revenue_of_day(client=client, day=day)
-    lines = sources.item_lines(client=client, start=day, end=day)
-    costs = sources.costs_of(client=client, lines=lines, start=day, end=day)
-    profit, cost_missing = reports.profit_of(lines, costs)
+    sold = sources.sold_in(client=client, start=day, end=day)
+    profit, cost_missing = reports.profit_of(sold, sources.costs_of(client=client, sold=sold, end=day))
     return {"store_name": store["store_name"], "date": day.isoformat(), **revenue,
             "profit": profit, "cost_missing": cost_missing}
 

@@ -10,16 +10,20 @@ a body of the wrong shape is a 502.
 from __future__ import annotations
 
 import datetime
+import logging
 
 from flask import current_app
 
 from salesync_common.contracts.items import CostHistoryReport
-from salesync_common.contracts.orders import ItemDayReport
-from salesync_common.contracts.sales import DailyRevenue, PeriodRevenue, RefundItemDayReport
+from salesync_common.contracts.orders import ItemDayReport, ItemDaySeries
+from salesync_common.contracts.sales import DailyRevenue, PeriodRevenue, RefundItemDayLine, RefundItemDayReport
 from salesync_common.contracts.stores import StoreCard
+from salesync_common.errors import UpstreamError
 from salesync_common.service_client import ServiceClient
 
-from .reports import CostHistory, earliest_cost_day
+from .reports import CostHistory, Sold
+
+log = logging.getLogger(__name__)
 
 # gunicorn refuses a request line over 4,094 bytes: the ids of one call stay well under it.
 MAX_IDS_CHARS = 3000
@@ -29,35 +33,41 @@ def _period(start: datetime.date, end: datetime.date) -> dict:
     return {"start": start.isoformat(), "end": end.isoformat()}
 
 
-def paid_lines(*, client: ServiceClient, start: datetime.date, end: datetime.date) -> list[dict]:
-    """Paid order lines per business day and item: date, item_id, name, quantity, sales_volume."""
+def paid_items(*, client: ServiceClient, start: datetime.date, end: datetime.date) -> list[ItemDaySeries]:
+    """Paid order lines per item, by business day counted from start (contracts.orders.ItemDayReport).
+
+    A reply for another period, or with a day past its end, is a 502 like any reply of the wrong shape."""
     reply = client.get("order", "/internal/reports/item-days", params=_period(start, end))
-    # One dump of the whole report: a year is some 15,000 lines, and a call per line costs several times more.
-    return reply.parsed(ItemDayReport).model_dump()["lines"]
+    report = reply.parsed(ItemDayReport)
+    last_day = (end - start).days
+    if report.start != start.isoformat() or any(series.days and series.days[-1] > last_day
+                                                for series in report.items):
+        log.warning("the order service sent an item-day report outside %s..%s", start, end)
+        raise UpstreamError("the order service sent a reply of an unexpected shape", error="upstream_bad_reply",
+                            service="order")
+    return report.items
 
 
-def refunded_lines(*, client: ServiceClient, start: datetime.date, end: datetime.date) -> list[dict]:
-    """What the refunds of the period took back, as negative lines on the business day of each refund:
-    date, sold_on (the day of the sale, whose cost the refund takes back), item_id, name, quantity,
-    sales_volume."""
+def refunds(*, client: ServiceClient, start: datetime.date, end: datetime.date) -> list[RefundItemDayLine]:
+    """What the refunds of the period took back (positive), on the business day of each refund, with sold_on,
+    the day of the sale whose cost the refund takes back."""
     reply = client.get("sale", "/internal/reports/refund-item-days", params=_period(start, end))
-    return [{**line.model_dump(), "quantity": -line.quantity, "sales_volume": -line.sales_volume}
-            for line in reply.parsed(RefundItemDayReport).lines]
+    return reply.parsed(RefundItemDayReport).lines
 
 
-def item_lines(*, client: ServiceClient, start: datetime.date, end: datetime.date) -> list[dict]:
-    """Paid lines and refunded lines of the period, one after the other (for a caller not in a hurry)."""
-    return paid_lines(client=client, start=start, end=end) + refunded_lines(client=client, start=start, end=end)
+def sold_in(*, client: ServiceClient, start: datetime.date, end: datetime.date) -> Sold:
+    """Paid lines and refunded lines of the period, one call after the other (for a caller not in a hurry)."""
+    return Sold(start, paid_items(client=client, start=start, end=end), refunds(client=client, start=start, end=end))
 
 
-def costs_of(*, client: ServiceClient, lines: list[dict], start: datetime.date, end: datetime.date) -> CostHistory:
-    """The cost history the lines need, in one call once they are known: only the items they sell or refund
-    (never the store's other or deleted items), from start or, when a refund of the period takes back a sale
-    made before start, from that sale's day. No lines, no call."""
-    item_ids = sorted({line["item_id"] for line in lines})
+def costs_of(*, client: ServiceClient, sold: Sold, end: datetime.date) -> CostHistory:
+    """The cost history what was sold needs, in one call once it is known: only the items sold or refunded
+    (never the store's other or deleted items), from the period's start or, when a refund of the period takes
+    back a sale made before it, from that sale's day. Nothing sold, no call."""
+    item_ids = sold.item_ids()
     if not item_ids:
         return CostHistory([])
-    return cost_history(client=client, start=earliest_cost_day(lines, start), end=end, item_ids=item_ids)
+    return cost_history(client=client, start=sold.earliest_cost_day(), end=end, item_ids=item_ids)
 
 
 def cost_history(*, client: ServiceClient, start: datetime.date, end: datetime.date,
@@ -69,7 +79,12 @@ def cost_history(*, client: ServiceClient, start: datetime.date, end: datetime.d
     for batch in id_batches(item_ids, max_ids=limit, max_chars=MAX_IDS_CHARS):
         reply = client.get("item", "/internal/items/costs", params={**_period(start, end), "ids": batch})
         items += [item.model_dump(include={"item_id", "costs"}) for item in reply.parsed(CostHistoryReport).items]
-    return CostHistory(items)
+    try:
+        return CostHistory(items)
+    except ValueError:
+        log.warning("the item service sent a cost history with a date that is not YYYY-MM-DD")
+        raise UpstreamError("the item service sent a reply of an unexpected shape", error="upstream_bad_reply",
+                            service="item") from None
 
 
 def id_batches(item_ids: list[int], *, max_ids: int, max_chars: int) -> list[str]:

@@ -1,22 +1,52 @@
 import datetime
+import random
 import urllib.parse
 
 import pytest
 
-from dashboard_service.app import create_app
-from dashboard_service.app.reports import CostHistory, earliest_cost_day, profit_by_day, profit_by_item, profit_of
+from dashboard_service.app import create_app, sources
+from dashboard_service.app.reports import CostHistory, Sold, profit_by_day, profit_by_item, profit_of
 from dashboard_service.app.sources import MAX_IDS_CHARS, id_batches
-from salesync_common.service_client import ServiceClient
+from salesync_common.business_day import days_of
+from salesync_common.contracts.orders import ItemDaySeries
+from salesync_common.contracts.sales import RefundItemDayLine
+from salesync_common.errors import UpstreamError
+from salesync_common.service_client import ServiceClient, ServiceReply
 from testsupport.clients import CheckedClient
 from testsupport.settings import settings_for_tests
 
 from .conftest import days_ago, period, today
 
-# The computation alone, on data as the order and item services send it.
+# The computation alone, on data as the order, sale and item services send it.
+
+START = datetime.date(2024, 1, 1)
+
 
 def line(date, item_id, quantity, sales_volume, name=None):
+    """One item-day of paid lines, as a test writes it."""
     return {"date": date, "item_id": item_id, "name": name or f"item {item_id}", "quantity": quantity,
             "sales_volume": sales_volume}
+
+
+def refund(date, sold_on, item_id, quantity, sales_volume, name=None):
+    """A line a refund took back, as the sale service reports it: positive, on the day of the refund."""
+    return RefundItemDayLine(date=date, sold_on=sold_on, item_id=item_id, name=name or f"item {item_id}",
+                             quantity=quantity, sales_volume=sales_volume)
+
+
+def sold(*lines, start=START):
+    """The lines as the dashboard receives them: paid item-days as the order service's columns per item
+    (days counted from start, under the name of the item's last day), refunds as they are."""
+    refunds = [entry for entry in lines if isinstance(entry, RefundItemDayLine)]
+    by_item = {}
+    for entry in sorted((entry for entry in lines if isinstance(entry, dict)), key=lambda e: e["date"]):
+        by_item.setdefault(entry["item_id"], []).append(entry)
+    paid = [ItemDaySeries(item_id=item_id, name=days[-1]["name"],
+                          days=[(datetime.date.fromisoformat(day["date"]) - start).days for day in days],
+                          quantities=[day["quantity"] for day in days],
+                          sales_volumes=[day["sales_volume"] for day in days])
+            for item_id, days in sorted(by_item.items())]
+    return Sold(start, paid, refunds)
 
 
 COSTS = CostHistory([
@@ -36,8 +66,8 @@ def test_the_cost_in_force_is_the_latest_entry_on_or_before_the_day(item_id, day
 
 
 def test_profit_by_item_uses_the_cost_of_each_day_of_sale_and_flags_missing_costs():
-    lines = [line("2024-01-09", 1, 2, 9000), line("2024-01-10", 1, 1, 4500, name="americano (new)"),
-             line("2024-01-04", 2, 1, 5000), line("2024-01-05", 2, 2, 10000), line("2024-01-05", 3, 1, 6500)]
+    lines = sold(line("2024-01-09", 1, 2, 9000), line("2024-01-10", 1, 1, 4500, name="americano (new)"),
+                 line("2024-01-04", 2, 1, 5000), line("2024-01-05", 2, 2, 10000), line("2024-01-05", 3, 1, 6500))
 
     assert profit_by_item(lines, COSTS) == [
         {"item_id": 2, "name": "item 2", "quantity": 3, "sales_volume": 15000, "profit": 15000 - 2 * 2000,
@@ -49,14 +79,15 @@ def test_profit_by_item_uses_the_cost_of_each_day_of_sale_and_flags_missing_cost
 
 
 def test_items_with_equal_sales_are_ordered_by_item_id():
-    lines = [line("2024-01-10", 3, 1, 5000), line("2024-01-10", 1, 2, 5000), line("2024-01-10", 2, 1, 7000)]
+    lines = sold(line("2024-01-10", 3, 1, 5000), line("2024-01-10", 1, 2, 5000), line("2024-01-10", 2, 1, 7000))
     assert [item["item_id"] for item in profit_by_item(lines, COSTS)] == [2, 1, 3]
 
 
 def test_profit_by_day_lists_every_day_of_the_period_with_zeros_for_quiet_days():
-    lines = [line("2024-01-09", 1, 2, 9000), line("2024-01-09", 2, 1, 5000), line("2024-01-11", 1, 1, 4500)]
+    lines = sold(line("2024-01-09", 1, 2, 9000), line("2024-01-09", 2, 1, 5000), line("2024-01-11", 1, 1, 4500),
+                 start=datetime.date(2024, 1, 8))
 
-    days = profit_by_day(lines, COSTS, datetime.date(2024, 1, 8), datetime.date(2024, 1, 11))
+    days = profit_by_day(lines, COSTS, datetime.date(2024, 1, 11))
 
     assert days == [
         {"date": "2024-01-08", "sales_volume": 0, "profit": 0, "cost_missing": False},
@@ -67,30 +98,25 @@ def test_profit_by_day_lists_every_day_of_the_period_with_zeros_for_quiet_days()
 
 
 def test_profit_of_a_day_totals_its_lines():
-    assert profit_of([line("2024-01-05", 2, 1, 5000), line("2024-01-05", 3, 2, 13000)], COSTS) == (16000, True)
-    assert profit_of([], COSTS) == (0, False)
-
-
-def refund(date, sold_on, item_id, quantity, sales_volume, name=None):
-    """A line a refund took back, as sources.refunded_lines gives it: negative, on the day of the refund."""
-    return {**line(date, item_id, -quantity, -sales_volume, name), "sold_on": sold_on}
+    assert profit_of(sold(line("2024-01-05", 2, 1, 5000), line("2024-01-05", 3, 2, 13000)), COSTS) == (16000, True)
+    assert profit_of(sold(), COSTS) == (0, False)
 
 
 def test_a_refund_line_takes_back_the_cost_of_the_day_of_the_sale():
-    lines = [line("2024-01-09", 1, 2, 9000), refund("2024-01-11", "2024-01-09", 1, 2, 9000)]
+    sale, taken_back = line("2024-01-09", 1, 2, 9000), refund("2024-01-11", "2024-01-09", 1, 2, 9000)
 
-    sold, refunded = (profit_by_day(lines, COSTS, datetime.date(2024, 1, day), datetime.date(2024, 1, day))
-                      for day in (9, 11))
+    on_the_9th = profit_by_day(sold(sale, start=datetime.date(2024, 1, 9)), COSTS, datetime.date(2024, 1, 9))
+    on_the_11th = profit_by_day(sold(taken_back, start=datetime.date(2024, 1, 11)), COSTS, datetime.date(2024, 1, 11))
 
-    assert sold[0]["profit"] == 9000 - 2 * 1000
-    assert refunded[0] == {"date": "2024-01-11", "sales_volume": -9000, "profit": -(9000 - 2 * 1000),
-                           "cost_missing": False}  # 1,000 on the 9th, not the 1,500 in force on the 11th
-    assert profit_of(lines, COSTS) == (0, False)
+    assert on_the_9th[0]["profit"] == 9000 - 2 * 1000
+    assert on_the_11th[0] == {"date": "2024-01-11", "sales_volume": -9000, "profit": -(9000 - 2 * 1000),
+                              "cost_missing": False}  # 1,000 on the 9th, not the 1,500 in force on the 11th
+    assert profit_of(sold(sale, taken_back), COSTS) == (0, False)
 
 
 def test_an_item_sold_and_refunded_within_the_period_is_not_listed():
-    lines = [line("2024-01-09", 1, 2, 9000), line("2024-01-09", 2, 1, 5000),
-             refund("2024-01-11", "2024-01-09", 1, 2, 9000), refund("2024-01-11", "2024-01-03", 2, 1, 5000)]
+    lines = sold(line("2024-01-09", 1, 2, 9000), line("2024-01-09", 2, 1, 5000),
+                 refund("2024-01-11", "2024-01-09", 1, 2, 9000), refund("2024-01-11", "2024-01-03", 2, 1, 5000))
 
     assert profit_by_item(lines, COSTS) == [
         {"item_id": 2, "name": "item 2", "quantity": 0, "sales_volume": 0, "profit": -2000, "cost_missing": True},
@@ -98,9 +124,102 @@ def test_an_item_sold_and_refunded_within_the_period_is_not_listed():
 
 
 def test_the_earliest_cost_day_reaches_back_to_the_sales_refunds_take_back():
-    lines = [line("2024-01-11", 1, 1, 4500), refund("2024-01-11", "2024-01-03", 2, 1, 5000)]
-    assert earliest_cost_day(lines, datetime.date(2024, 1, 10)) == datetime.date(2024, 1, 3)
-    assert earliest_cost_day(lines[:1], datetime.date(2024, 1, 10)) == datetime.date(2024, 1, 10)
+    start = datetime.date(2024, 1, 10)
+    assert sold(line("2024-01-11", 1, 1, 4500), refund("2024-01-11", "2024-01-03", 2, 1, 5000),
+                start=start).earliest_cost_day() == datetime.date(2024, 1, 3)
+    assert sold(line("2024-01-11", 1, 1, 4500), start=start).earliest_cost_day() == start
+
+
+def per_line_reference(paid_lines, refunds, costs, start, end):
+    """Profit by item and by day counted the plain way, a cost lookup per line (what the reports did when
+    the order service sent an object per item-day): what the per-item walk must agree with."""
+    lines = [(entry["date"], entry["date"], entry["item_id"], entry["quantity"], entry["sales_volume"])
+             for entry in paid_lines]
+    lines += [(entry.date, entry.sold_on, entry.item_id, -entry.quantity, -entry.sales_volume) for entry in refunds]
+    items, days = {}, {day.isoformat(): [0, 0, False] for day in days_of(start, end)}
+    for date, cost_day, item_id, quantity, sales_volume in lines:
+        unit_cost = costs.cost_on(item_id, cost_day)
+        item = items.setdefault(item_id, [0, 0, 0, False])
+        item[:] = [item[0] + quantity, item[1] + sales_volume, item[2] + (unit_cost or 0) * quantity,
+                   item[3] or unit_cost is None]
+        day = days[date]
+        day[:] = [day[0] + sales_volume, day[1] + sales_volume - (unit_cost or 0) * quantity,
+                  day[2] or unit_cost is None]
+    by_item = {item_id: (quantity, sales_volume, sales_volume - cost, missing)
+               for item_id, (quantity, sales_volume, cost, missing) in items.items()
+               if (quantity, sales_volume, cost) != (0, 0, 0)}
+    total = (sum(sales_volume - cost for _, sales_volume, cost, _ in items.values()),
+             any(missing for *_, missing in items.values()))
+    return by_item, [(date, *figures) for date, figures in days.items()], total
+
+
+def test_a_year_with_costs_changing_mid_period_and_refunds_of_earlier_sales_matches_a_lookup_per_line():
+    rng = random.Random(14)
+    start, end = datetime.date(2024, 3, 1), datetime.date(2025, 2, 28)
+    paid_lines = [line((start + datetime.timedelta(days=day)).isoformat(), item_id, quantity, quantity * 4500)
+                  for item_id in range(1, 11) for day in range(365) if rng.random() < 0.9
+                  for quantity in [rng.randint(1, 30)]]
+    refunds = [refund((start + datetime.timedelta(days=day)).isoformat(),
+                      (start + datetime.timedelta(days=day - rng.randint(0, 90))).isoformat(),
+                      rng.randint(1, 12), 1, 4500) for day in sorted(rng.sample(range(365), 60))]
+    assert any(entry.sold_on < start.isoformat() for entry in refunds)  # sales made before the period
+    # Costs changing within the period and before it; none at all for item 5, none before September for item 7.
+    entries = {item_id: [{"effective_date": (start + datetime.timedelta(days=rng.randint(-100, 364))).isoformat(),
+                          "cost": rng.randint(500, 3000)} for _ in range(rng.randint(1, 4))]
+               for item_id in range(1, 13)}
+    entries |= {5: [], 7: [{"effective_date": "2024-09-01", "cost": 999}]}
+    costs = CostHistory([{"item_id": item_id, "costs": costs} for item_id, costs in entries.items()])
+
+    by_item, by_day, total = per_line_reference(paid_lines, refunds, costs, start, end)
+    report = sold(*paid_lines, *refunds, start=start)
+
+    assert {item["item_id"]: (item["quantity"], item["sales_volume"], item["profit"], item["cost_missing"])
+            for item in profit_by_item(report, costs)} == by_item
+    assert [(day["date"], day["sales_volume"], day["profit"], day["cost_missing"])
+            for day in profit_by_day(report, costs, end)] == by_day
+    assert profit_of(report, costs) == total
+
+
+class ServicesAnswering:
+    """A service client whose services answer `body` to every call."""
+
+    def __init__(self, body):
+        self.body = body
+
+    def get(self, service, path, **_):
+        return ServiceReply(200, self.body, {}, service)
+
+
+GOOD_SERIES = {"item_id": 1, "name": "americano", "days": [0, 2], "quantities": [1, 2], "sales_volumes": [4500, 9000]}
+
+
+@pytest.mark.parametrize("body", [
+    {"lines": []},  # the per-line shape of old
+    {"start": "2024-01-01", "items": [{**GOOD_SERIES, "quantities": [1]}]},  # columns of different lengths
+    {"start": "2024-01-01", "items": [{**GOOD_SERIES, "days": [2, 0]}]},  # days out of order
+    {"start": "2024-01-01", "items": [{**GOOD_SERIES, "days": [-1, 0]}]},  # a day before the start
+    {"start": "2024-01-01", "items": [{**GOOD_SERIES, "days": [0, 3]}]},  # a day past the end
+    {"start": "2023-12-31", "items": [GOOD_SERIES]},  # another period
+    {"start": "2024-01-01", "items": [{**GOOD_SERIES, "quantities": [1, "2"]}]},
+])
+def test_an_item_day_report_of_the_wrong_shape_is_a_502(body):
+    with pytest.raises(UpstreamError) as failure:
+        sources.paid_items(client=ServicesAnswering(body), start=START, end=datetime.date(2024, 1, 3))
+    assert (failure.value.status, failure.value.error) == (502, "upstream_bad_reply")
+
+
+def test_a_cost_history_with_a_date_that_is_not_a_date_is_a_502(app):
+    costs = {"items": [{"item_id": 1, "name": "americano", "costs": [{"effective_date": "2024-1-5", "cost": 1000}]}]}
+    with app.app_context(), pytest.raises(UpstreamError) as failure:
+        sources.cost_history(client=ServicesAnswering(costs), start=START, end=START, item_ids=[1])
+    assert (failure.value.status, failure.value.error, failure.value.extra) == (502, "upstream_bad_reply",
+                                                                                {"service": "item"})
+
+
+def test_an_item_day_report_of_the_right_shape_is_read_as_it_came():
+    client = ServicesAnswering({"start": "2024-01-01", "items": [GOOD_SERIES]})
+    [series] = sources.paid_items(client=client, start=START, end=datetime.date(2024, 1, 3))
+    assert (series.item_id, series.days, series.quantities, series.sales_volumes) == (1, [0, 2], [1, 2], [4500, 9000])
 
 
 # The reports over HTTP, from sales made through the real services.

@@ -71,6 +71,8 @@ class ItemDay(db.Model):
     __table_args__ = (
         CheckConstraint("quantity > 0", name="quantity_positive"),
         CheckConstraint("sales_volume >= 0", name="sales_volume_not_negative"),
+        # The report reads a period per item, days in order (reports.py): in this order, not sorted each time.
+        Index("ix_item_days_store_item_day", "store_id", "item_id", "business_day"),
     )
 
     store_id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -15,7 +15,7 @@ from order_service.app.models import db
 
 from .test_orders import order
 from .test_payment_close import from_sale
-from .test_reports import pay_at
+from .test_reports import item_days, pay_at
 
 SEOUL = zoneinfo.ZoneInfo("Asia/Seoul")
 MIGRATIONS = pathlib.Path(orders.__file__).resolve().parent.parent / "migrations"
@@ -153,13 +153,13 @@ def test_the_backfill_gives_the_reports_of_the_lines(app, client, shop, database
     pay_at(client, headers, database_url, 2, [(coffee, 1), (latte, 1)], "2024-01-25 15:30:00+00", 102)
     pay_at(client, headers, database_url, 3, [(latte, 3)], "2024-01-27 03:00:00+00", 103)
     period = "/internal/reports/item-days?start=2024-01-20&end=2024-01-31"
-    before = client.get(period, headers=headers).get_json()["lines"]
+    before = item_days(client.get(period, headers=headers))
 
     with app.app_context():
         flask_migrate.downgrade(directory=str(MIGRATIONS), revision="0001")
         flask_migrate.upgrade(directory=str(MIGRATIONS))
 
-    assert client.get(period, headers=headers).get_json()["lines"] == before
+    assert item_days(client.get(period, headers=headers)) == before
     assert rows(app, AGGREGATE) == rows(app, FROM_LINES)
     assert [(line["date"], line["quantity"]) for line in before] == [
         ("2024-01-25", 2), ("2024-01-26", 1), ("2024-01-26", 1), ("2024-01-27", 3)]

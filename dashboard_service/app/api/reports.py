@@ -23,15 +23,15 @@ def sales():
     delay_point("dashboard.report")  # the slow-dashboard drill: this service answers late
     start, end = parse_period(request.args.get("start"), request.args.get("end"))
     client = service_client()
-    paid, refunded, revenue = call_in_parallel(
-        lambda: sources.paid_lines(client=client, start=start, end=end),
-        lambda: sources.refunded_lines(client=client, start=start, end=end),
+    paid, refunds, revenue = call_in_parallel(
+        lambda: sources.paid_items(client=client, start=start, end=end),
+        lambda: sources.refunds(client=client, start=start, end=end),
         lambda: sources.revenue_of_period(client=client, start=start, end=end))
-    lines = paid + refunded
-    costs = sources.costs_of(client=client, lines=lines, start=start, end=end)
+    sold = reports.Sold(start, paid, refunds)
+    costs = sources.costs_of(client=client, sold=sold, end=end)
     return jsonify(SalesReport(result="success", message="매출 조회 성공", start_date=start.isoformat(),
                                end_date=end.isoformat(), sales_volume=revenue,
-                               items=reports.profit_by_item(lines, costs)).model_dump(mode="json"))
+                               items=reports.profit_by_item(sold, costs)).model_dump(mode="json"))
 
 
 @bp.get("/volumes")
@@ -40,9 +40,9 @@ def volumes():
     delay_point("dashboard.report")  # the slow-dashboard drill: this service answers late
     start, end = parse_period(request.args.get("start"), request.args.get("end"))
     client = service_client()
-    paid, refunded = call_in_parallel(lambda: sources.paid_lines(client=client, start=start, end=end),
-                                      lambda: sources.refunded_lines(client=client, start=start, end=end))
-    lines = paid + refunded
-    costs = sources.costs_of(client=client, lines=lines, start=start, end=end)
+    paid, refunds = call_in_parallel(lambda: sources.paid_items(client=client, start=start, end=end),
+                                     lambda: sources.refunds(client=client, start=start, end=end))
+    sold = reports.Sold(start, paid, refunds)
+    costs = sources.costs_of(client=client, sold=sold, end=end)
     return jsonify(result="success", message="기간별 매출 조회 성공", start_date=start.isoformat(),
-                   end_date=end.isoformat(), total=reports.profit_by_day(lines, costs, start, end))
+                   end_date=end.isoformat(), total=reports.profit_by_day(sold, costs, end))
