@@ -2,7 +2,9 @@
 answers GET /hop by calling `upstream` (gunicorn B) over HTTP and answering its JSON; `upstream`
 answers GET /menu with the JSON in HOP_REPLY_FILE (the measured store's menu, as the item service
 answered it). No database, no tokens, no middleware: what Flask, gunicorn and one internal HTTP
-call cost on this machine with the same server settings.
+call cost on this machine with the same server settings, and the same HTTP client as the services
+(salesync_common.http_transport, libcurl with keep-alive per thread), so the comparison measures what
+Salesync adds, not which client it uses.
 
     gunicorn ... bench.hop_apps:upstream     (HOP_REPLY_FILE=menu.json)
     gunicorn ... bench.hop_apps:front        (HOP_UPSTREAM_URL=http://127.0.0.1:<port of B>)
@@ -13,12 +15,13 @@ import json
 import os
 import pathlib
 
-import requests
 from flask import Flask, jsonify
+
+from salesync_common.http_transport import Transport
 
 upstream = Flask("hop-upstream")
 front = Flask("hop-front")
-_session = requests.Session()  # one pooled session per process, as a service keeps one
+_transport = Transport()  # keep-alive connections per thread, as a service keeps them
 _REPLY = json.loads(pathlib.Path(os.environ["HOP_REPLY_FILE"]).read_text()) if os.environ.get("HOP_REPLY_FILE") else {}
 
 
@@ -29,8 +32,8 @@ def menu():
 
 @front.get("/hop")
 def hop():
-    reply = _session.get(os.environ["HOP_UPSTREAM_URL"] + "/menu", timeout=(1, 5))
-    return jsonify(reply.json()), reply.status_code
+    reply = _transport.send("GET", os.environ["HOP_UPSTREAM_URL"] + "/menu", headers={}, connect_timeout=1, timeout=5)
+    return jsonify(json.loads(reply.body)), reply.status
 
 
 for _app in (upstream, front):

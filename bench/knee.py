@@ -1,12 +1,13 @@
 """`BENCH_MODE=knee make bench`: the most POS terminals this machine serves with POS p99 under 50 ms.
 
 One system, one seeded store (and, from 20 terminals on, more stores with the menu: a store has 99
-tables and each terminal works 5 of its own, so 19 terminals fill one); then the POS load of `make bench` (bench/load.py: terminals with
-BENCH_THINK pauses, 0.5-1.5 s) at each of BENCH_KNEE_STEPS terminals (default 16,32,48,64,96,128),
-BENCH_DURATION (default 30 s in this mode) each after BENCH_WARMUP (5 s), with BENCH_OWNERS owners
-(default 0 here: the knee is the terminals'). POS p99 = the 99th percentile over every POS request of
-the step (menu, tables, orders, payments). The steps stop at the first one that misses 50 ms (or
-has errors); the knee is the last step before it. Prints a row per step and the knee.
+tables and each terminal works 5 of its own, so 19 terminals fill one); then the POS load of
+`make bench` (bench/load.py: terminals with BENCH_THINK pauses, 0.5-1.5 s) at each of
+BENCH_KNEE_STEPS terminals (default 16,32,48,64,96,128), BENCH_DURATION (default 30 s in this mode)
+each after BENCH_WARMUP (5 s), with BENCH_OWNERS owners (default 0 here: the knee is the terminals').
+POS p99 = the 99th percentile over every POS request of the step (menu, tables, orders, payments).
+The steps stop at the first one that misses 50 ms (or has errors); the knee is the last step before
+it. Prints a row per step and the knee.
 """
 from __future__ import annotations
 
