@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import datetime
 
-from sqlalchemy import select, union_all
+from sqlalchemy import select, text, union_all
 from sqlalchemy.dialects.postgresql import distinct_on, insert
 from sqlalchemy.orm import Session
 
 from salesync_common.errors import ValidationFailed
 
 from .items import ItemNotFound, get_item, item_view
-from .models import MAX_ID, Category, Item, ItemCost
+from .models import MAX_ID, Item, ItemCost
 from .schemas import CostLine
 
 MAX_DAYS_BACK = 366
@@ -29,16 +29,29 @@ def costs_in_force(*, store_id: int, day: datetime.date, item_ids: list[int] | N
             .subquery("cost_in_force"))
 
 
-def list_costs(*, session: Session, store_id: int, today: datetime.date) -> list[dict]:
-    in_force = costs_in_force(store_id=store_id, day=today)
-    rows = session.execute(  # plain rows, not ORM objects: the cost page lists every item
-        select(Item.item_id, Item.name, Item.category_id, Item.price, Category.name.label("category_name"),
-               in_force.c.cost)
-        .join(Category, Category.category_id == Item.category_id)
-        .outerjoin(in_force, in_force.c.item_id == Item.item_id)
-        .where(Item.store_id == store_id, Item.enabled, Category.enabled)
-        .order_by(Item.category_id, Item.item_id))
-    return [item_view(item, cost=item.cost, category_name=item.category_name) for item in rows]
+# The cost page's reply (contracts.items.CostList) as PostgreSQL writes it: the enabled items of enabled
+# categories with today's cost, by category then item. A store may have 2,000 items: a model and a dict per
+# item, then the JSON, were most of the item service's CPU for this page.
+_COST_LIST_JSON = text("""
+    WITH cost AS (
+        SELECT DISTINCT ON (item_id) item_id, cost
+        FROM item.item_costs
+        WHERE store_id = :store_id AND effective_date <= :day
+        ORDER BY item_id, effective_date DESC
+    )
+    SELECT json_build_object('result', 'success', 'message', :message, 'items', coalesce(json_agg(json_build_object(
+               'item_id', i.item_id, 'name', i.name, 'category_id', i.category_id, 'price', i.price,
+               'cost', cost.cost, 'category_name', c.name) ORDER BY i.category_id, i.item_id), '[]'::json))::text
+    FROM item.items i
+    JOIN item.categories c ON c.category_id = i.category_id
+    LEFT JOIN cost ON cost.item_id = i.item_id
+    WHERE i.store_id = :store_id AND i.enabled AND c.enabled""")
+
+
+def cost_list_json(*, session: Session, store_id: int, today: datetime.date, message: str) -> str:
+    """The cost page's reply, {result, message, items: [{item_id, name, category_id, price, cost,
+    category_name}]}, as PostgreSQL wrote it."""
+    return session.execute(_COST_LIST_JSON, {"store_id": store_id, "day": today, "message": message}).scalar_one()
 
 
 def set_costs(*, session: Session, store_id: int, lines: list[CostLine], effective_date: datetime.date | None,

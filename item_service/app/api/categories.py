@@ -1,7 +1,7 @@
 """Category routes and the menu tree (API.md §3.1-3.5): parse, call one function, answer JSON."""
 from __future__ import annotations
 
-from flask import Blueprint, g, jsonify
+from flask import Blueprint, Response, g, jsonify
 
 from salesync_common.business_day import store_time_zone, today_in
 from salesync_common.request_body import parse_body
@@ -10,7 +10,7 @@ from salesync_common.unit_of_work import unit_of_work
 
 from .. import categories
 from ..limits import category_limit
-from ..menu import menu
+from ..menu import menu_json
 from ..models import db
 from ..schemas import CategoryForm
 
@@ -57,5 +57,5 @@ def delete_category(category_id: int):
 @bp.get("/items")
 @login_required
 def menu_tree():
-    tree = menu(session=db.session, store_id=g.store_id, today=today_in(store_time_zone()))
-    return jsonify(categories=tree)
+    body = menu_json(session=db.session, store_id=g.store_id, today=today_in(store_time_zone()))
+    return Response(body, mimetype="application/json")

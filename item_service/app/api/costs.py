@@ -1,10 +1,9 @@
 """Cost routes (API.md §3.10-3.12), dated by the store's business day: parse, call one function, answer JSON."""
 from __future__ import annotations
 
-from flask import Blueprint, g, jsonify
+from flask import Blueprint, Response, g, jsonify
 
 from salesync_common.business_day import store_time_zone, today_in
-from salesync_common.contracts.items import CostList
 from salesync_common.request_body import parse_body
 from salesync_common.tokens import login_required
 from salesync_common.unit_of_work import unit_of_work
@@ -23,8 +22,8 @@ def _today():
 @bp.get("")
 @login_required
 def list_costs():
-    found = costs.list_costs(session=db.session, store_id=g.store_id, today=_today())
-    return jsonify(CostList(result="success", message="원가 조회 성공", items=found).model_dump(mode="json"))
+    body = costs.cost_list_json(session=db.session, store_id=g.store_id, today=_today(), message="원가 조회 성공")
+    return Response(body, mimetype="application/json")
 
 
 @bp.post("")
