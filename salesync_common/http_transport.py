@@ -96,6 +96,9 @@ class Transport:
         header_lines: list[bytes] = []
         handle.setopt(pycurl.URL, url)
         handle.setopt(pycurl.NOSIGNAL, 1)  # timeouts without SIGALRM: several threads call at once
+        # Straight to the roster's address: libcurl would otherwise take a proxy from http_proxy or all_proxy
+        # in the environment (requests did too, until trust_env=False), and hand it our service tokens.
+        handle.setopt(pycurl.PROXY, "")
         handle.setopt(pycurl.MAXCONNECTS, MAX_CONNECTIONS_PER_THREAD)
         handle.setopt(pycurl.CONNECTTIMEOUT_MS, max(1, int(connect_timeout * 1000)))
         handle.setopt(pycurl.TIMEOUT_MS, max(1, int(timeout * 1000)))

@@ -107,3 +107,15 @@ def test_a_header_value_outside_ascii_goes_out_in_latin_1(transport):
     assert _send(transport, server, headers={"Idempotency-Key": "caf\xe9"}).status == 200
     assert b"Idempotency-Key: caf\xe9" in server.requests[0][1]
     server.close()
+
+
+def test_a_proxy_in_the_environment_is_not_used(transport, monkeypatch):
+    server, proxy = KeepAliveServer(), KeepAliveServer()
+    for name in ("http_proxy", "HTTP_PROXY", "all_proxy", "ALL_PROXY"):
+        monkeypatch.setenv(name, proxy.url.removesuffix("/x"))
+    for name in ("no_proxy", "NO_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+    assert _send(transport, server, headers={"Authorization": "Bearer secret"}).status == 200
+    assert proxy.requests == [] and len(server.requests) == 1
+    server.close()
+    proxy.close()
