@@ -103,10 +103,7 @@ class Transport:
         handle.setopt(pycurl.CONNECTTIMEOUT_MS, max(1, int(connect_timeout * 1000)))
         handle.setopt(pycurl.TIMEOUT_MS, max(1, int(timeout * 1000)))
         # No "Expect: 100-continue" round trip before a body: the callee is ours and reads every body.
-        # Bytes, as http.client sent them: pycurl takes a str only in ASCII, and a browser's header (an
-        # Authorization or Idempotency-Key the BFF forwards) may hold any latin-1 character.
-        handle.setopt(pycurl.HTTPHEADER,
-                      [f"{name}: {value}".encode("latin-1") for name, value in headers.items()] + [b"Expect:"])
+        handle.setopt(pycurl.HTTPHEADER, [_header_line(name, value) for name, value in headers.items()] + [b"Expect:"])
         handle.setopt(pycurl.WRITEDATA, received)
         handle.setopt(pycurl.HEADERFUNCTION, header_lines.append)
         if body is not None:
@@ -127,6 +124,14 @@ class Transport:
             handle.close()
         self._handles = weakref.WeakSet()
         self._local = threading.local()
+
+
+def _header_line(name: str, value: str) -> bytes:
+    """One request header for libcurl, in latin-1 as http.client sent it: pycurl takes a str only in ASCII,
+    and a browser's header (an Authorization or Idempotency-Key the BFF forwards) may hold any latin-1
+    character. An empty value is spelled "name;": "name:" tells libcurl to leave the header out, and an
+    empty Idempotency-Key must reach the service to be refused, not vanish and let the write run unkeyed."""
+    return (f"{name}: {value}" if value.strip() else f"{name};").encode("latin-1")
 
 
 def _before_each_send(sends: list[None], resend: bool):

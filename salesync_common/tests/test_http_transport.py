@@ -109,6 +109,13 @@ def test_a_header_value_outside_ascii_goes_out_in_latin_1(transport):
     server.close()
 
 
+def test_a_header_with_an_empty_value_is_sent_not_left_out(transport):
+    server = KeepAliveServer()
+    assert _send(transport, server, headers={"Idempotency-Key": ""}).status == 200
+    assert b"\r\nIdempotency-Key:" in server.requests[0][1]
+    server.close()
+
+
 def test_a_proxy_in_the_environment_is_not_used(transport, monkeypatch):
     server, proxy = KeepAliveServer(), KeepAliveServer()
     for name in ("http_proxy", "HTTP_PROXY", "all_proxy", "ALL_PROXY"):
