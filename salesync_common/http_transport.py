@@ -10,10 +10,12 @@ Only what the service client needs: a method, a URL with its query, headers, a b
 and a total timeout; the answer's status, headers and body. Failures come back as one of three
 exceptions, so the client decides what each means for its caller.
 
-libcurl sends a request a second time, once, on a fresh connection when a keep-alive connection it
-reused turns out closed before a single byte of the answer came back (the callee closed it idle just as
-it was reused). The callee closed that connection without reading the request, so this is a retry of a
-send that never reached the service, not of work done.
+libcurl sends a request again, on a fresh connection, when a keep-alive connection it reused closes
+before a single byte of the answer came back. That is not only a connection the callee closed idle just
+as it was reused: a callee that read the request, did the work and died before answering (a worker
+killed mid-request) looks the same. So libcurl may send again only when the caller says the request may
+be repeated (resend=True: a GET the service client would retry itself); any other request fails as
+ConnectFailed instead of reaching the callee twice.
 """
 from __future__ import annotations
 
@@ -82,8 +84,9 @@ class Transport:
         return handle
 
     def send(self, method: str, url: str, *, params=None, body: bytes | None = None, headers: dict[str, str],
-             connect_timeout: float, timeout: float) -> Answer:
-        """One exchange; raises ConnectFailed, TimedOut or TransportFailed."""
+             connect_timeout: float, timeout: float, resend: bool = False) -> Answer:
+        """One exchange; raises ConnectFailed, TimedOut or TransportFailed. resend: the request may go out
+        a second time when a reused connection dies before any answer (see the module's docstring)."""
         query = query_string(params)
         if query:
             url += ("&" if "?" in url else "?") + query
@@ -93,11 +96,14 @@ class Transport:
         header_lines: list[bytes] = []
         handle.setopt(pycurl.URL, url)
         handle.setopt(pycurl.NOSIGNAL, 1)  # timeouts without SIGALRM: several threads call at once
+        # Straight to the roster's address: libcurl would otherwise take a proxy from http_proxy or all_proxy
+        # in the environment (requests did too, until trust_env=False), and hand it our service tokens.
+        handle.setopt(pycurl.PROXY, "")
         handle.setopt(pycurl.MAXCONNECTS, MAX_CONNECTIONS_PER_THREAD)
         handle.setopt(pycurl.CONNECTTIMEOUT_MS, max(1, int(connect_timeout * 1000)))
         handle.setopt(pycurl.TIMEOUT_MS, max(1, int(timeout * 1000)))
         # No "Expect: 100-continue" round trip before a body: the callee is ours and reads every body.
-        handle.setopt(pycurl.HTTPHEADER, [f"{name}: {value}" for name, value in headers.items()] + ["Expect:"])
+        handle.setopt(pycurl.HTTPHEADER, [_header_line(name, value) for name, value in headers.items()] + [b"Expect:"])
         handle.setopt(pycurl.WRITEDATA, received)
         handle.setopt(pycurl.HEADERFUNCTION, header_lines.append)
         if body is not None:
@@ -105,10 +111,12 @@ class Transport:
             handle.setopt(pycurl.COPYPOSTFIELDS, body)
         if method != ("POST" if body is not None else "GET"):
             handle.setopt(pycurl.CUSTOMREQUEST, method)
+        sends: list[None] = []
+        handle.setopt(pycurl.PREREQFUNCTION, _before_each_send(sends, resend))
         try:
             handle.perform()
         except pycurl.error as exc:
-            raise _failure(handle, exc) from None
+            raise _failure(exc, sent=len(sends)) from None
         return Answer(handle.getinfo(pycurl.RESPONSE_CODE), _headers_of(header_lines), received.getvalue())
 
     def close(self) -> None:
@@ -118,14 +126,30 @@ class Transport:
         self._local = threading.local()
 
 
-def _failure(handle: pycurl.Curl, exc: pycurl.error) -> Exception:
+def _header_line(name: str, value: str) -> bytes:
+    """One request header for libcurl, in latin-1 as http.client sent it: pycurl takes a str only in ASCII,
+    and a browser's header (an Authorization or Idempotency-Key the BFF forwards) may hold any latin-1
+    character. An empty value is spelled "name;": "name:" tells libcurl to leave the header out, and an
+    empty Idempotency-Key must reach the service to be refused, not vanish and let the write run unkeyed."""
+    return (f"{name}: {value}" if value.strip() else f"{name};").encode("latin-1")
+
+
+def _before_each_send(sends: list[None], resend: bool):
+    """libcurl's call once a connection is made or reused, just before the request goes out on it."""
+    def before_send(*_addresses) -> int:
+        sends.append(None)
+        return pycurl.PREREQFUNC_OK if resend or len(sends) == 1 else pycurl.PREREQFUNC_ABORT
+    return before_send
+
+
+def _failure(exc: pycurl.error, *, sent: int) -> Exception:
     code = exc.args[0] if exc.args else None
     message = exc.args[1] if len(exc.args) > 1 else str(exc)
     if code == pycurl.E_OPERATION_TIMEDOUT:
-        # No connection made yet: the connect timeout, which says nothing of the callee's work.
-        connected = handle.getinfo(pycurl.CONNECT_TIME) > 0
-        return TimedOut(message) if connected else ConnectFailed(message)
-    if code in _NO_CONNECTION:
+        # Nothing sent yet: the connect timeout, which says nothing of the callee's work. (A reused
+        # connection has no connect time of its own, so whether the request went out is what tells.)
+        return TimedOut(message) if sent else ConnectFailed(message)
+    if code in _NO_CONNECTION or (code == pycurl.E_ABORTED_BY_CALLBACK and sent > 1):
         return ConnectFailed(message)
     return TransportFailed(message)
 

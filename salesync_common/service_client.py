@@ -130,7 +130,7 @@ class ServiceClient:
         while True:
             try:
                 response = self._send(method, service, url, params=params, data=data, headers=all_headers,
-                                      timeout=timeout or self.timeout)
+                                      timeout=timeout or self.timeout, resend=tries > 1)
             except UpstreamError as failure:
                 retried = failure.error == _NO_CONNECTION or (first_hop and not isinstance(failure, DeadlineExceeded))
                 if not retried or not _may_try_again(attempt, tries):
@@ -142,7 +142,7 @@ class ServiceClient:
             attempt += 1
 
     def _send(self, method: str, service: str, url: str, *, params, data: bytes | None, headers: dict,
-              timeout: tuple[float, float]) -> Answer:
+              timeout: tuple[float, float], resend: bool) -> Answer:
         """One try, bounded by the deadline: the header tells the callee what is left when it is sent. The
         read timeout bounds the whole try (on loopback or in a cluster a connection takes well under a
         millisecond, and most tries reuse one), the connect timeout the connection within it."""
@@ -156,7 +156,7 @@ class ServiceClient:
             connect, total = min(connect, left), min(total, left)
         try:
             return self._transport.send(method, url, params=params, body=data, headers=headers,
-                                        connect_timeout=connect, timeout=total)
+                                        connect_timeout=connect, timeout=total, resend=resend)
         except ConnectFailed:
             raise self._failure(503, _NO_CONNECTION, service, "cannot be reached") from None
         except TimedOut:

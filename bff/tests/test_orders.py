@@ -61,6 +61,23 @@ def test_an_idempotency_key_replays_the_first_order(pos):
     assert len(terminal.call("GET", "/orders/unpaids")["orders"]) == 1
 
 
+def test_an_idempotency_key_outside_ascii_is_refused_by_the_order_service_not_a_500(pos):
+    terminal = pos()
+    body = {"table_no": 6, "carts": [{"item_id": terminal.ids["콜라"], "quantity": 1}]}
+    reply = terminal.request("POST", "/orders/", body, **{"Idempotency-Key": "caf\xe9"})
+    assert reply.status_code == 400, reply.get_json()
+    assert reply.get_json()["field"] == "Idempotency-Key"
+    assert terminal.call("GET", "/orders/unpaids")["orders"] == []
+
+
+def test_an_empty_idempotency_key_is_refused_not_dropped_on_the_way(pos):
+    terminal = pos()
+    body = {"table_no": 6, "carts": [{"item_id": terminal.ids["콜라"], "quantity": 1}]}
+    reply = terminal.request("POST", "/orders/", body, **{"Idempotency-Key": ""})
+    assert reply.status_code == 400, reply.get_json()
+    assert terminal.call("GET", "/orders/unpaids")["orders"] == []
+
+
 def test_every_id_table_and_price_the_pos_compares_is_a_json_integer(pos):
     terminal = pos()
     terminal.order(3, 콜라=1)
