@@ -24,12 +24,22 @@ import io
 import threading
 import urllib.parse
 import weakref
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 import pycurl
 
+from .settings import int_setting
+
 # Connections one thread keeps open: one per service it calls, with room to spare.
 MAX_CONNECTIONS_PER_THREAD = 16
+# A connection idle longer than this is not reused but closed and made again. gunicorn closes one idle for
+# SALESYNC_KEEPALIVE_SECONDS (75); reusing only younger ones keeps a POST off a connection the callee is
+# closing just then (which fails it: see the module's docstring).
+KEEPALIVE_MARGIN_SECONDS = 15
+
+
+def max_idle_seconds(env: Mapping[str, str]) -> int:
+    return max(1, int_setting(env, "SALESYNC_KEEPALIVE_SECONDS", 75, minimum=1) - KEEPALIVE_MARGIN_SECONDS)
 
 
 class ConnectFailed(Exception):
@@ -72,7 +82,8 @@ def query_string(params: dict | Iterable[tuple[str, object]] | None) -> str:
 
 
 class Transport:
-    def __init__(self):
+    def __init__(self, *, max_idle: int = 60):
+        self.max_idle = max_idle
         self._local = threading.local()
         self._handles: weakref.WeakSet = weakref.WeakSet()
 
@@ -100,6 +111,7 @@ class Transport:
         # in the environment (requests did too, until trust_env=False), and hand it our service tokens.
         handle.setopt(pycurl.PROXY, "")
         handle.setopt(pycurl.MAXCONNECTS, MAX_CONNECTIONS_PER_THREAD)
+        handle.setopt(pycurl.MAXAGE_CONN, self.max_idle)
         handle.setopt(pycurl.CONNECTTIMEOUT_MS, max(1, int(connect_timeout * 1000)))
         handle.setopt(pycurl.TIMEOUT_MS, max(1, int(timeout * 1000)))
         # No "Expect: 100-continue" round trip before a body: the callee is ours and reads every body.

@@ -14,6 +14,7 @@ import contextvars
 import dataclasses
 import json as jsonlib
 import logging
+import os
 import random
 import time
 from collections.abc import Callable
@@ -27,7 +28,7 @@ from pydantic import BaseModel, ValidationError
 from . import deadlines
 from .deadlines import DeadlineExceeded
 from .errors import ApiError, UpstreamError
-from .http_transport import Answer, ConnectFailed, TimedOut, Transport, TransportFailed
+from .http_transport import Answer, ConnectFailed, TimedOut, Transport, TransportFailed, max_idle_seconds
 from .request_log import REQUEST_ID_HEADER, current_request_id, new_request_id
 from .service_auth import SERVICE_TOKEN_HEADER, ServiceTokens
 from .settings import Settings
@@ -85,7 +86,7 @@ class ServiceClient:
         self.timeout = (settings.http_connect_timeout, settings.http_read_timeout)
         # Keep-alive connections per thread; retries are ours (call()): each try carries what is left of the
         # deadline. Calls go to the roster's addresses, never through a proxy.
-        self._transport = Transport()
+        self._transport = Transport(max_idle=max_idle_seconds(os.environ))
         self.service_tokens = ServiceTokens(issuer=settings.service, secret=settings.service_secret)
 
     def url_for(self, service: str, path: str) -> str:

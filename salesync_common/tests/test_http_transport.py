@@ -126,3 +126,19 @@ def test_a_proxy_in_the_environment_is_not_used(transport, monkeypatch):
     assert proxy.requests == [] and len(server.requests) == 1
     server.close()
     proxy.close()
+
+
+def test_a_connection_idle_longer_than_the_limit_is_made_again_not_reused():
+    """The callee (gunicorn) closes a connection idle past its keep-alive: the client must not reuse one that
+    old, or a POST could meet the close and fail."""
+    server = KeepAliveServer()
+    transport = Transport(max_idle=1)
+    try:
+        for pause in (0, 0.2, 1.6):
+            time.sleep(pause)
+            transport.send("GET", server.url, headers={}, connect_timeout=1, timeout=2)
+    finally:
+        transport.close()
+        server.close()
+    # the second call reused the first connection; the third, after 1.6 s idle, made a new one
+    assert [number for number, _ in server.requests] == [1, 1, 2]
