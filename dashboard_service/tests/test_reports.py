@@ -216,6 +216,18 @@ def test_a_cost_history_with_a_date_that_is_not_a_date_is_a_502(app):
                                                                                 {"service": "item"})
 
 
+REFUND_LINE = {"date": "2024-01-02", "sold_on": "2023-12-30", "item_id": 1, "name": "americano", "quantity": 1,
+               "sales_volume": 4500}
+
+
+@pytest.mark.parametrize("field, day", [("date", "2024-1-2"), ("sold_on", "yesterday"), ("date", "2024-02-30")])
+def test_a_refund_line_with_a_day_that_is_not_a_day_is_a_502(field, day):
+    body = {"lines": [{**REFUND_LINE, field: day}]}
+    with pytest.raises(UpstreamError) as failure:
+        sources.refunds(client=ServicesAnswering(body), start=START, end=datetime.date(2024, 1, 3))
+    assert (failure.value.status, failure.value.error) == (502, "upstream_bad_reply")
+
+
 def test_an_item_day_report_of_the_right_shape_is_read_as_it_came():
     client = ServicesAnswering({"start": "2024-01-01", "items": [GOOD_SERIES]})
     [series] = sources.paid_items(client=client, start=START, end=datetime.date(2024, 1, 3))

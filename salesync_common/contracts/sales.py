@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, StrictInt, StrictStr
 
-from . import Result
+from . import Day, Result
 
 
 class DayRevenue(BaseModel):
@@ -28,8 +28,8 @@ class PeriodRevenue(Result):
 
 
 class RefundItemDayLine(BaseModel):
-    date: StrictStr  # the business day of the refund, YYYY-MM-DD
-    sold_on: StrictStr  # the business day its sale's lines were counted (the order's payment)
+    date: Day  # the business day of the refund
+    sold_on: Day  # the business day its sale's lines were counted (the order's payment)
     item_id: StrictInt
     name: StrictStr  # as ordered
     quantity: StrictInt  # taken back: positive, as `refunds` in DayRevenue
