@@ -286,9 +286,9 @@ def run(config: dict, work: pathlib.Path) -> int:
         offsets = log_offsets(log_dir) if log_dir.is_dir() else {}
         load_config = {**config, "base_url": base, "token": api.token,
                        "items": [{"item_id": item["item_id"]} for item in items]}
-        load_config["stores"] = terminal_stores(base, {"token": api.token, "items": load_config["items"]},
-                                                terminals=config["terminals"],
-                                                tables_per_terminal=config["tables_per_terminal"])
+        load_config["terminal_stores"] = terminal_stores(
+            base, {"token": api.token, "items": load_config["items"]}, terminals=config["terminals"],
+            tables_per_terminal=config["tables_per_terminal"])
         measured, profiles, cpu = run_load(config, work, system, load_config)
         if measured is None:
             return 2

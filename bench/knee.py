@@ -47,9 +47,10 @@ def run_knee(config: dict, work: pathlib.Path, *, seed: Callable, run_load: Call
         measured_store = {"token": api.token, "items": [{"item_id": item["item_id"]} for item in items]}
         for terminals in knee_steps():
             step_config = {**config, "terminals": terminals}
+            stores = terminal_stores(base, measured_store, terminals=terminals, made=more_stores,
+                                     tables_per_terminal=config["tables_per_terminal"])
             load_config = {**step_config, "base_url": base, "token": api.token, "items": measured_store["items"],
-                           "stores": terminal_stores(base, measured_store, terminals=terminals, made=more_stores,
-                                                     tables_per_terminal=config["tables_per_terminal"])}
+                           "terminal_stores": stores}
             measured, _, cpu = run_load(step_config, work, system, load_config)
             if measured is None:
                 return 2

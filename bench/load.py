@@ -111,7 +111,8 @@ class PosTerminal(Client):
         # A store has tables 1-99: terminals never share one (two cashiers on one table answer each other
         # 409s, which would count as errors); past a store's tables the next terminals work in the next store.
         per_store = terminals_per_store(per_terminal)
-        store = (CONFIG.get("stores") or [{"token": CONFIG["token"], "items": CONFIG["items"]}])[number // per_store]
+        stores = CONFIG.get("terminal_stores") or [{"token": CONFIG["token"], "items": CONFIG["items"]}]
+        store = stores[number // per_store]
         self.store_token, self.items = store["token"], store["items"]
         self.tables = [1 + (number % per_store) * per_terminal + k for k in range(per_terminal)]
 
