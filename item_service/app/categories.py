@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 
 from salesync_common.errors import Conflict, NotFound
 
-from .limits import CATEGORY_LOCK, insert_below_limit, lock_store, refuse_category_past_limit
+from .limits import CATEGORY_LOCK, create_below_limit, insert_below_limit, refuse_category_past_limit
 from .models import CATEGORY_NAME_TAKEN, MAX_ID, Category, Item, violated_unique_index
 
 
@@ -64,18 +64,9 @@ _INSERT_CATEGORY = insert_below_limit(Category, name_column=Category.name, store
 def create_category(*, session: Session, store_id: int, name: str, limit: int) -> int:
     """A new enabled category's id; 409 when the name is taken or the store already has `limit` categories.
     Under the store's lock, so parallel creates cannot pass the limit together."""
-    lock_store(session, CATEGORY_LOCK, store_id)
-    try:
-        category_id = session.scalar(_INSERT_CATEGORY, {"store_id": store_id, "name": name, "limit": limit})
-    except IntegrityError as exc:
-        # Two requests raced for one name (a rename beside this create); the partial unique index picked the winner.
-        if violated_unique_index(exc) == CATEGORY_NAME_TAKEN:
-            raise DuplicateCategory() from None
-        raise
-    if category_id is None:  # which check refused it: the limit, else the name
-        refuse_category_past_limit(session, store_id=store_id, limit=limit)
-        raise DuplicateCategory()
-    return category_id
+    return create_below_limit(session, _INSERT_CATEGORY, {"store_id": store_id, "name": name, "limit": limit},
+                              lock=CATEGORY_LOCK, name_index=CATEGORY_NAME_TAKEN, duplicate=DuplicateCategory,
+                              refuse_past_limit=refuse_category_past_limit)
 
 
 def rename_category(*, session: Session, store_id: int, category_id: int, name: str) -> Category:

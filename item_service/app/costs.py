@@ -29,16 +29,21 @@ def costs_in_force(*, store_id: int, day: datetime.date, item_ids: list[int] | N
             .subquery("cost_in_force"))
 
 
-# The cost page's reply (contracts.items.CostList) as PostgreSQL writes it: the enabled items of enabled
-# categories with today's cost, by category then item. A store may have 2,000 items: a model and a dict per
-# item, then the JSON, were most of the item service's CPU for this page.
-_COST_LIST_JSON = text("""
-    WITH cost AS (
+# Each item's cost in force on :day (its latest entry on or before it), as a CTE named cost: the SQL twin of
+# costs_in_force for the replies PostgreSQL writes whole.
+COST_IN_FORCE_CTE = """
+    cost AS (
         SELECT DISTINCT ON (item_id) item_id, cost
         FROM item.item_costs
         WHERE store_id = :store_id AND effective_date <= :day
         ORDER BY item_id, effective_date DESC
-    )
+    )"""
+
+# The cost page's reply (contracts.items.CostList) as PostgreSQL writes it: the enabled items of enabled
+# categories with today's cost, by category then item. A store may have 2,000 items: a model and a dict per
+# item, then the JSON, were most of the item service's CPU for this page.
+_COST_LIST_JSON = text(f"""
+    WITH {COST_IN_FORCE_CTE}
     SELECT json_build_object('result', 'success', 'message', :message, 'items', coalesce(json_agg(json_build_object(
                'item_id', i.item_id, 'name', i.name, 'category_id', i.category_id, 'price', i.price,
                'cost', cost.cost, 'category_name', c.name) ORDER BY i.category_id, i.item_id), '[]'::json))::text

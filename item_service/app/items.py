@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 from salesync_common.errors import Conflict, NotFound
 
 from .categories import get_category
-from .limits import ITEM_LOCK, insert_below_limit, lock_store, refuse_item_past_limit
+from .limits import ITEM_LOCK, create_below_limit, insert_below_limit, refuse_item_past_limit
 from .models import ITEM_NAME_TAKEN, MAX_ID, Category, Item, violated_unique_index
 
 
@@ -58,19 +58,9 @@ def create_item(*, session: Session, store_id: int, category_id: int, name: str,
     """A new enabled item's id; 404 for an unknown category, 409 when the name is taken or the store already
     has `limit` items. Under the store's lock, so parallel creates cannot pass the limit together."""
     get_category(session=session, store_id=store_id, category_id=category_id, lock="share")
-    lock_store(session, ITEM_LOCK, store_id)
-    try:
-        item_id = session.scalar(_INSERT_ITEM, {"store_id": store_id, "name": name, "limit": limit,
-                                                "category_id": category_id, "price": price})
-    except IntegrityError as exc:
-        # Two requests raced for one name (a rename beside this create); the partial unique index picked the winner.
-        if violated_unique_index(exc) == ITEM_NAME_TAKEN:
-            raise DuplicateItem() from None
-        raise
-    if item_id is None:  # which check refused it: the limit, else the name
-        refuse_item_past_limit(session, store_id=store_id, limit=limit)
-        raise DuplicateItem()
-    return item_id
+    params = {"store_id": store_id, "name": name, "limit": limit, "category_id": category_id, "price": price}
+    return create_below_limit(session, _INSERT_ITEM, params, lock=ITEM_LOCK, name_index=ITEM_NAME_TAKEN,
+                              duplicate=DuplicateItem, refuse_past_limit=refuse_item_past_limit)
 
 
 def update_item(*, session: Session, store_id: int, item_id: int, name: str, price: int,

@@ -6,13 +6,16 @@ parallel creates of one store go one at a time and cannot pass the limit togethe
 """
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import current_app
 from sqlalchemy import Integer, String, bindparam, exists, func, insert, select, text
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from salesync_common.errors import Conflict
 
-from .models import Category, Item
+from .models import Category, Item, violated_unique_index
 
 # The first key of each per-store advisory lock (the second is the store id), apart from other locks.
 CATEGORY_LOCK = "salesync-menu-categories"
@@ -66,6 +69,24 @@ def insert_below_limit(model, *, name_column, store_id_column, enabled_column, f
     # The table, not the model: a Core insert (the ORM would take the parameters for a bulk insert of rows).
     below_limit = select(*values).where(enabled < limit, ~taken)
     return insert(model.__table__).from_select(["store_id", "name", *fields], below_limit).returning(primary_key)
+
+
+def create_below_limit(session: Session, insert, params: dict, *, lock: str, name_index: str,
+                       duplicate: Callable[[], Exception], refuse_past_limit: Callable[..., None]) -> int:
+    """Run an insert_below_limit statement under the store's `lock`; the new id, or the 409 of the check that
+    refused it: the limit (refuse_past_limit), else the name taken (duplicate)."""
+    lock_store(session, lock, params["store_id"])
+    try:
+        new_id = session.scalar(insert, params)
+    except IntegrityError as exc:
+        # Two requests raced for one name (a rename beside this create); the partial unique index picked the winner.
+        if violated_unique_index(exc) == name_index:
+            raise duplicate() from None
+        raise
+    if new_id is None:
+        refuse_past_limit(session, store_id=params["store_id"], limit=params["limit"])
+        raise duplicate()
+    return new_id
 
 
 def lock_store(session: Session, key: str, store_id: int) -> None:

@@ -12,15 +12,12 @@ import datetime
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from .costs import COST_IN_FORCE_CTE
+
 # {"categories": [{category_id, category_name, items: [{item_id, name, price, cost}]}]}: categories by id, a
 # category without items with an empty list, items by id, cost null where none is in force on the day.
-_MENU_JSON = text("""
-    WITH cost AS (
-        SELECT DISTINCT ON (item_id) item_id, cost
-        FROM item.item_costs
-        WHERE store_id = :store_id AND effective_date <= :day
-        ORDER BY item_id, effective_date DESC
-    ), items AS (
+_MENU_JSON = text(f"""
+    WITH {COST_IN_FORCE_CTE}, items AS (
         SELECT i.category_id,
                json_agg(json_build_object('item_id', i.item_id, 'name', i.name, 'price', i.price, 'cost', cost.cost)
                         ORDER BY i.item_id) AS items
