@@ -1,0 +1,62 @@
+"""The menu and the cost page are written as JSON by PostgreSQL (menu.py, costs.py), not by Python: the bodies
+must still be the JSON a Python view would write, keep the contract the BFF checks (contracts.items.CostList),
+and escape whatever a name may hold."""
+import datetime
+import json
+
+from salesync_common.contracts.items import CostList
+
+from .conftest import add_category, add_item, seoul_today
+
+# Characters a name may hold that JSON must escape or carry as they are.
+AWKWARD_NAMES = ['"큰따옴표" 세트', "역\\슬래시", "이모지 🍕 피자", "</script>&'<", "탭 아닌 공백 ㄱ"]
+
+
+def costs(client, headers, items: list[dict], effective_date: str | None = None) -> None:
+    body = {"items": items, **({"effective_date": effective_date} if effective_date else {})}
+    response = client.post("/categories/items/costs", json=body, headers=headers)
+    assert response.status_code in (200, 201), response.get_json()
+
+
+def test_awkward_names_empty_categories_and_cost_dates_come_out_as_the_shop_entered_them(client, headers):
+    today = seoul_today()
+    tomorrow = (today + datetime.timedelta(days=1)).isoformat()
+    last_week = (today - datetime.timedelta(days=7)).isoformat()
+    odd = add_category(client, headers, AWKWARD_NAMES[0])
+    empty = add_category(client, headers, "빈 분류")
+    hidden = add_category(client, headers, "숨긴 분류")
+    names = {add_item(client, headers, odd, name, price): (name, price)
+             for name, price in zip(AWKWARD_NAMES, [1000, 2000, 3000, 4000, 5000], strict=True)}
+    first, second, third, *_ = names
+    add_item(client, headers, hidden, "숨긴 메뉴", 900)
+    assert client.delete(f"/categories/{hidden}", headers=headers).status_code == 200
+    # first: a cost from last week; second: one from last week and a higher one from tomorrow (not yet in
+    # force); third: only tomorrow's (none in force today); the rest: none.
+    costs(client, headers, [{"item_id": first, "cost": 400}, {"item_id": second, "cost": 800}], last_week)
+    costs(client, headers, [{"item_id": second, "cost": 1900}, {"item_id": third, "cost": 1200}], tomorrow)
+    in_force = {first: 400, second: 800}
+
+    menu = client.get("/categories/items", headers=headers)
+    assert menu.status_code == 200 and menu.mimetype == "application/json"
+    assert json.loads(menu.get_data(as_text=True)) == {"categories": [
+        {"category_id": odd, "category_name": AWKWARD_NAMES[0],
+         "items": [{"item_id": item_id, "name": name, "price": price, "cost": in_force.get(item_id)}
+                   for item_id, (name, price) in sorted(names.items())]},
+        {"category_id": empty, "category_name": "빈 분류", "items": []},
+    ]}
+
+    page = client.get("/categories/items/costs", headers=headers)
+    assert page.status_code == 200 and page.mimetype == "application/json"
+    checked = CostList.model_validate_json(page.get_data())
+    assert [item.model_dump() for item in checked.items] == [
+        {"item_id": item_id, "name": name, "category_id": odd, "price": price, "cost": in_force.get(item_id),
+         "category_name": AWKWARD_NAMES[0]}
+        for item_id, (name, price) in sorted(names.items())]
+    assert checked.result == "success"
+
+
+def test_a_store_with_no_menu_gets_empty_lists_not_nulls(client, headers):
+    assert client.get("/categories/items", headers=headers).get_json() == {"categories": []}
+    page = client.get("/categories/items/costs", headers=headers)
+    assert CostList.model_validate_json(page.get_data()).items == []
+    assert page.get_json()["items"] == []
