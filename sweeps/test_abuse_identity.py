@@ -97,6 +97,7 @@ def service_routes(shop) -> list[tuple[str, str, str, dict | None]]:
         ("store", "POST", "/stores/login", {"username": shop.username, "password": PASSWORD}),
         ("item", "GET", "/categories/items", None),
         ("item", "GET", "/categories/items/costs", None),
+        ("item", "GET", "/categories/items/costs/by-category", None),
         ("order", "GET", "/orders/unpaids", None),
         ("sale", "GET", "/sales/", None),
         ("sale", "POST", "/sales/", {"table_no": shop.open_tables[0], "payment_type": "카드", "total_price": 1}),

@@ -1,35 +1,22 @@
-"""The cost page (API.md §8.1): the item service's flat cost list, nested by category for the screen, and back."""
+"""The cost page (API.md §8.1): the item service's costs nested by category for the screen, and back as flat lines."""
 from __future__ import annotations
 
 import dataclasses
 import re
 
-from salesync_common.contracts.items import CostList, CostListItem
 from salesync_common.errors import ValidationFailed
 from salesync_common.service_client import ServiceClient, ServiceReply
 
 from .schemas import CostsForm
 
 ITEM_COSTS = "/categories/items/costs"
+COST_PAGE = "/categories/items/costs/by-category"
 _FLAT_FIELD = re.compile(r"^items\.(?P<index>[0-9]+)(?P<rest>\..*)?$")
 
 
-def by_category(flat: list[CostListItem]) -> list[dict]:
-    """Group the flat list (ordered by category, then item) by category, keeping that order."""
-    groups: dict[int, dict] = {}
-    for item in flat:
-        group = groups.setdefault(item.category_id, {
-            "category_id": item.category_id, "category_name": item.category_name, "items": []})
-        group["items"].append({"item_id": item.item_id, "name": item.name, "price": item.price, "cost": item.cost})
-    return list(groups.values())
-
-
 def load_costs(*, client: ServiceClient) -> ServiceReply:
-    reply = client.get("item", ITEM_COSTS)
-    if not reply.ok:
-        return reply
-    return dataclasses.replace(reply, body={"result": "success", "message": "원가 조회 성공",
-                                            "items": by_category(reply.parsed(CostList).items)})
+    """The item service writes the nested page itself; its JSON goes to the browser as it came."""
+    return client.get("item", COST_PAGE, relay=True)
 
 
 def cost_lines(form: CostsForm) -> tuple[list[dict], list[str]]:

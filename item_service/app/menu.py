@@ -12,19 +12,12 @@ import datetime
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from .costs import COST_IN_FORCE_CTE
+from .costs import ITEMS_BY_CATEGORY_CTE
 
 # {"categories": [{category_id, category_name, items: [{item_id, name, price, cost}]}]}: categories by id, a
 # category without items with an empty list, items by id, cost null where none is in force on the day.
 _MENU_JSON = text(f"""
-    WITH {COST_IN_FORCE_CTE}, items AS (
-        SELECT i.category_id,
-               json_agg(json_build_object('item_id', i.item_id, 'name', i.name, 'price', i.price, 'cost', cost.cost)
-                        ORDER BY i.item_id) AS items
-        FROM item.items i LEFT JOIN cost ON cost.item_id = i.item_id
-        WHERE i.store_id = :store_id AND i.enabled
-        GROUP BY i.category_id
-    )
+    WITH {ITEMS_BY_CATEGORY_CTE}
     SELECT json_build_object('categories', coalesce(json_agg(json_build_object(
                'category_id', c.category_id, 'category_name', c.name, 'items', coalesce(items.items, '[]'::json))
                ORDER BY c.category_id), '[]'::json))::text

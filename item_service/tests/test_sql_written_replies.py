@@ -1,4 +1,4 @@
-"""The menu and the cost page are written as JSON by PostgreSQL (menu.py, costs.py), not by Python: the bodies
+"""The menu and the cost pages are written as JSON by PostgreSQL (menu.py, costs.py), not by Python: the bodies
 must still be the JSON a Python view would write, keep the contract the BFF checks (contracts.items.CostList),
 and escape whatever a name may hold."""
 import datetime
@@ -54,9 +54,18 @@ def test_awkward_names_empty_categories_and_cost_dates_come_out_as_the_shop_ente
         for item_id, (name, price) in sorted(names.items())]
     assert checked.result == "success"
 
+    # The BFF's cost page: the same items nested by category, categories without items left out.
+    nested = client.get("/categories/items/costs/by-category", headers=headers)
+    assert nested.status_code == 200 and nested.mimetype == "application/json"
+    assert json.loads(nested.get_data(as_text=True)) == {"result": "success", "message": "원가 조회 성공", "items": [
+        {"category_id": odd, "category_name": AWKWARD_NAMES[0],
+         "items": [{"item_id": item_id, "name": name, "price": price, "cost": in_force.get(item_id)}
+                   for item_id, (name, price) in sorted(names.items())]}]}
+
 
 def test_a_store_with_no_menu_gets_empty_lists_not_nulls(client, headers):
     assert client.get("/categories/items", headers=headers).get_json() == {"categories": []}
     page = client.get("/categories/items/costs", headers=headers)
     assert CostList.model_validate_json(page.get_data()).items == []
     assert page.get_json()["items"] == []
+    assert client.get("/categories/items/costs/by-category", headers=headers).get_json()["items"] == []

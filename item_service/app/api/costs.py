@@ -26,6 +26,14 @@ def list_costs():
     return Response(body, mimetype="application/json")
 
 
+@bp.get("/by-category")
+@login_required
+def cost_page():
+    """The same costs nested by category, as the BFF's cost page shows them (GET /bff/costs)."""
+    body = costs.cost_page_json(session=db.session, store_id=g.store_id, today=_today(), message="원가 조회 성공")
+    return Response(body, mimetype="application/json")
+
+
 @bp.post("")
 @login_required
 @unit_of_work(db)
