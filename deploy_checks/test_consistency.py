@@ -48,6 +48,7 @@ LEFT_AT_DEFAULT = {
     "AWS_DEFAULT_REGION": "AWS_REGION is set",
     "OPENAI_BASE_URL": "OpenAI's own endpoint",
     "CONSULTING_LEASE_SECONDS": "the default covers every model try",
+    "CONSULTING_IDLE_MAX_SECONDS": "0.5 s: how long a new job may wait for an idle worker to look",
     "OPENAI_MAX_ANSWER_CHARS": "4000: a longer model answer gives the rule-based advice instead",
     "SALESYNC_BCRYPT_ROUNDS": "12",
     "SALESYNC_JWT_TTL_SECONDS": "one day",

@@ -189,3 +189,36 @@ def test_a_worker_whose_relay_is_stuck_stops_touching_its_liveness_file(database
     finally:
         running.stop()
         thread.join(timeout=15)
+
+
+
+def test_an_idle_worker_looks_for_jobs_less_and_less_often_and_a_job_brings_it_back():
+    looks, waiting = [], []
+
+    class CountingWorker(worker_process.Worker):
+        def work_one_job(self):  # the loop's step, without a database: a job whenever one is waiting
+            looks.append(time.monotonic())
+            return waiting.pop() if waiting else None
+
+    running = CountingWorker(session_factory=None, client=None, jwt_secret=TEST_JWT_SECRET, model=None,
+                             publisher=None, lease=datetime.timedelta(seconds=60), job_threads=1,
+                             idle_seconds=0.05, idle_max_seconds=0.4)
+    thread = threading.Thread(target=running.work_jobs, daemon=True)
+    thread.start()
+    try:
+        time.sleep(2.0)
+        # 0.05, 0.1, 0.2, then 0.4 s apart: about 7 looks in 2 s, where a steady 0.05 s would be 40.
+        assert 4 <= len(looks) <= 9, len(looks)
+        gaps = [later - earlier for earlier, later in zip(looks, looks[1:], strict=False)]
+        assert gaps[-1] > 0.3 and max(gaps) < 0.4 + 0.2, gaps
+        waiting.append(object())
+        arrived = time.monotonic()
+        assert eventually(lambda: not waiting, timeout=2)
+        assert looks[-1] - arrived < 0.4 + 0.1
+        # Having found a job it looks again at once, and then at the shortest pause.
+        time.sleep(0.3)
+        after = [look for look in looks if look > arrived]
+        assert len(after) >= 3 and after[2] - after[1] < 0.05 + 0.1, after
+    finally:
+        running.stop()
+        thread.join(timeout=10)
