@@ -2,7 +2,10 @@
 
 Settings that matter on the local Tansu broker and are harmless on a real cluster:
 idempotent producers do not survive a broker restart there, so they are off (consumers
-dedupe by key instead); short fetch waits keep results quick to arrive.
+dedupe by key instead). A consumer's fetch waits up to 500 ms at the broker for a record (Kafka's
+default): the broker answers as soon as one is written (Tansu here: 20 ms after the send, against 5 ms
+with 50 ms waits), and an idle consumer asks twice a second rather than twenty times (that was 0.07 of a
+core, its own and the broker's, for nothing).
 """
 from __future__ import annotations
 
@@ -42,7 +45,7 @@ def new_consumer(bootstrap_servers: str) -> KafkaConsumer:
         group_id=None,
         enable_auto_commit=False,
         auto_offset_reset="earliest",
-        fetch_max_wait_ms=50,
+        fetch_max_wait_ms=500,
         request_timeout_ms=5000,
         bootstrap_timeout_ms=3000,
         reconnect_backoff_max_ms=2000,
