@@ -56,7 +56,9 @@ def refuse_deep_json(text: str) -> None:
 
 def check_json_body() -> None:
     """before_request (init_service): every JSON body of every route, whoever parses it later."""
-    if request.is_json:
+    # A request with neither Content-Length nor Transfer-Encoding has no body (a GET sent with a JSON
+    # Content-Type, as some clients do): nothing to read.
+    if request.is_json and (request.content_length or "Transfer-Encoding" in request.headers):
         text = _body_text()
         if text is not None:
             refuse_deep_json(text)
