@@ -3,8 +3,9 @@ so the cost in force on any past day can be read back (profit uses the cost of t
 from __future__ import annotations
 
 import datetime
+import json
 
-from sqlalchemy import select, text, union_all
+from sqlalchemy import select, text
 from sqlalchemy.dialects.postgresql import distinct_on, insert
 from sqlalchemy.orm import Session
 
@@ -113,31 +114,48 @@ def set_cost(*, session: Session, store_id: int, item_id: int, cost: int, effect
     return item_view(item, cost=cost)
 
 
+# The cost history reply (contracts.items.CostHistoryReport) as PostgreSQL writes it: the store's items among
+# :ids (deleted ones too) by id, each with the entry in force on :start, then each change after it up to :end.
+# The dashboard asks for it on every report over more than today; built per call with SQLAlchemy, ORM rows and
+# pydantic it was 7 ms of the item service's CPU for 40 items.
+_COST_HISTORY_JSON = text("""
+    WITH wanted AS (
+        SELECT item_id, name FROM item.items WHERE store_id = :store_id AND item_id = ANY(:ids)
+    ), entries AS (
+        (SELECT DISTINCT ON (item_id) item_id, effective_date, cost
+         FROM item.item_costs
+         WHERE store_id = :store_id AND item_id = ANY(:ids) AND effective_date <= :start
+         ORDER BY item_id, effective_date DESC)
+        UNION ALL
+        SELECT item_id, effective_date, cost
+        FROM item.item_costs
+        WHERE store_id = :store_id AND item_id = ANY(:ids) AND effective_date > :start AND effective_date <= :end
+    ), history AS (
+        SELECT item_id, json_agg(json_build_object('effective_date', to_char(effective_date, 'YYYY-MM-DD'),
+                                                   'cost', cost) ORDER BY effective_date) AS costs
+        FROM entries GROUP BY item_id
+    )
+    SELECT json_build_object('items', coalesce(json_agg(json_build_object(
+               'item_id', w.item_id, 'name', w.name, 'costs', coalesce(h.costs, '[]'::json))
+               ORDER BY w.item_id), '[]'::json))::text
+    FROM wanted w LEFT JOIN history h ON h.item_id = w.item_id""")
+
+
+def cost_history_json(*, session: Session, store_id: int, start: datetime.date, end: datetime.date,
+                      item_ids: list[int]) -> str:
+    """The store's items among item_ids, deleted ones too, with the entries that set their cost during
+    start..end: the one in force on start, then each change after start up to end. Other ids are left out.
+    As JSON: {"items": [{item_id, name, costs: [{effective_date, cost}]}]}."""
+    wanted = sorted({item_id for item_id in item_ids if item_id <= MAX_ID})
+    return session.execute(_COST_HISTORY_JSON,
+                           {"store_id": store_id, "ids": wanted, "start": start, "end": end}).scalar_one()
+
+
 def cost_history(*, session: Session, store_id: int, start: datetime.date, end: datetime.date,
                  item_ids: list[int]) -> list[dict]:
-    """The store's items among item_ids, deleted ones too, with the entries that set their cost during
-    start..end: the one in force on start, then each change after start up to end. Other ids are left out."""
-    wanted = sorted({item_id for item_id in item_ids if item_id <= MAX_ID})
-    items = session.execute(
-        select(Item.item_id, Item.name).where(Item.store_id == store_id, Item.item_id.in_(wanted))
-        .order_by(Item.item_id)).all()
-    in_force_at_start = (
-        select(ItemCost.item_id, ItemCost.effective_date, ItemCost.cost)
-        .where(ItemCost.store_id == store_id, ItemCost.item_id.in_(wanted), ItemCost.effective_date <= start)
-        .ext(distinct_on(ItemCost.item_id))
-        .order_by(ItemCost.item_id, ItemCost.effective_date.desc())
-        .subquery())
-    changes = union_all(
-        select(in_force_at_start),
-        select(ItemCost.item_id, ItemCost.effective_date, ItemCost.cost)
-        .where(ItemCost.store_id == store_id, ItemCost.item_id.in_(wanted), ItemCost.effective_date > start,
-               ItemCost.effective_date <= end),
-    ).subquery()
-    history: dict[int, list[dict]] = {item_id: [] for item_id, _ in items}
-    for item_id, day, cost in session.execute(
-            select(changes).order_by(changes.c.item_id, changes.c.effective_date)):
-        history[item_id].append({"effective_date": day.isoformat(), "cost": cost})
-    return [{"item_id": item_id, "name": name, "costs": history[item_id]} for item_id, name in items]
+    """cost_history_json's items as Python values."""
+    return json.loads(cost_history_json(session=session, store_id=store_id, start=start, end=end,
+                                        item_ids=item_ids))["items"]
 
 
 def _effective_day(effective_date: datetime.date | None, today: datetime.date) -> datetime.date:

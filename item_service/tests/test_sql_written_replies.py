@@ -1,10 +1,11 @@
 """The menu and the cost pages are written as JSON by PostgreSQL (menu.py, costs.py), not by Python: the bodies
 must still be the JSON a Python view would write, keep the contract the BFF checks (contracts.items.CostList),
-and escape whatever a name may hold."""
+and escape whatever a name may hold. The cost history the dashboard reads (contracts.items.CostHistoryReport)
+is written the same way."""
 import datetime
 import json
 
-from salesync_common.contracts.items import CostList
+from salesync_common.contracts.items import CostHistoryReport, CostList
 
 from .conftest import add_category, add_item, seoul_today
 
@@ -69,3 +70,30 @@ def test_a_store_with_no_menu_gets_empty_lists_not_nulls(client, headers):
     assert CostList.model_validate_json(page.get_data()).items == []
     assert page.get_json()["items"] == []
     assert client.get("/categories/items/costs/by-category", headers=headers).get_json()["items"] == []
+
+
+def test_the_cost_history_keeps_its_contract_for_awkward_names_and_dates_in_order(client, headers):
+    today = seoul_today()
+    day = [(today - datetime.timedelta(days=n)).isoformat() for n in range(10)]
+    pizza = add_category(client, headers, "피자")
+    odd, plain, never = (add_item(client, headers, pizza, name, 1000) for name in AWKWARD_NAMES[:3])
+    # odd: in force before the period, changed twice inside it (entered out of order), once after it;
+    # plain: its only cost set inside the period; never: no cost at all.
+    costs(client, headers, [{"item_id": odd, "cost": 100}], day[9])
+    costs(client, headers, [{"item_id": odd, "cost": 300}], day[3])
+    costs(client, headers, [{"item_id": odd, "cost": 200}], day[5])
+    costs(client, headers, [{"item_id": odd, "cost": 999}], day[0])
+    costs(client, headers, [{"item_id": plain, "cost": 50}], day[4])
+
+    reply = client.get("/internal/items/costs", headers=headers,
+                       query_string={"start": day[7], "end": day[1], "ids": f"{never},{plain},{odd}"})
+
+    assert reply.status_code == 200 and reply.mimetype == "application/json"
+    checked = CostHistoryReport.model_validate_json(reply.get_data())
+    assert checked.model_dump(mode="json") == {"items": [
+        {"item_id": odd, "name": AWKWARD_NAMES[0], "costs": [
+            {"effective_date": day[9], "cost": 100}, {"effective_date": day[5], "cost": 200},
+            {"effective_date": day[3], "cost": 300}]},
+        {"item_id": plain, "name": AWKWARD_NAMES[1], "costs": [{"effective_date": day[4], "cost": 50}]},
+        {"item_id": never, "name": AWKWARD_NAMES[2], "costs": []},
+    ]}

@@ -1,10 +1,10 @@
 """Routes only other services call, with the caller's forwarded token: the store is always the token's."""
 from __future__ import annotations
 
-from flask import Blueprint, g, jsonify, request
+from flask import Blueprint, Response, g, jsonify, request
 
 from salesync_common.business_day import parse_period
-from salesync_common.contracts.items import ConsultingMenu, CostHistoryReport, OrderableItems
+from salesync_common.contracts.items import ConsultingMenu, OrderableItems
 from salesync_common.errors import ValidationFailed
 from salesync_common.request_body import parse_query
 from salesync_common.service_auth import called_by
@@ -32,8 +32,8 @@ def find_items():
 def cost_history():
     start, end = parse_period(request.args.get("start"), request.args.get("end"))
     item_ids = _cost_ids(request.args.get("ids"))
-    history = costs.cost_history(session=db.session, store_id=g.store_id, start=start, end=end, item_ids=item_ids)
-    return jsonify(CostHistoryReport(items=history).model_dump(mode="json"))
+    body = costs.cost_history_json(session=db.session, store_id=g.store_id, start=start, end=end, item_ids=item_ids)
+    return Response(body, mimetype="application/json")
 
 
 def _cost_ids(value: str | None) -> list[int]:
