@@ -1,15 +1,13 @@
 """The database session of a service, bound to the PostgreSQL schema that service owns."""
 from __future__ import annotations
 
-import contextlib
 import logging
 import time
 import weakref
-from collections.abc import Iterator
 
 from flask import Flask
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import Connection, Engine, MetaData, event, text
+from sqlalchemy import Engine, MetaData, event, text
 from sqlalchemy.exc import DisconnectionError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
@@ -90,22 +88,16 @@ def bound_every_transaction(engine: Engine, settings: Settings) -> None:
               f" SET LOCAL lock_timeout = {int(settings.db_lock_timeout_ms)};"
               f" SET LOCAL idle_in_transaction_session_timeout = {int(settings.db_idle_in_transaction_timeout_ms)};")
 
-    read_bounds = bounds + " SET LOCAL transaction_read_only = on;"
-
     # The driver connections whose transaction has begun and not yet sent its bounds.
     due: weakref.WeakSet = weakref.WeakSet()
 
-    def bounds_for(cursor, context) -> str:
-        if cursor.connection.autocommit:
-            due.discard(cursor.connection)
-            # Each statement is a transaction of its own. A read of one_trip_reads goes with its bounds in one
-            # query string, which PostgreSQL runs as one implicit transaction; anything else in autocommit (a
-            # migration's CREATE INDEX CONCURRENTLY) cannot run inside one and goes alone.
-            return read_bounds if context is not None and context.execution_options.get(_ONE_TRIP_READ) else ""
+    def bounds_due(cursor) -> bool:
         if cursor.connection not in due:
-            return ""
+            return False
         due.discard(cursor.connection)
-        return bounds
+        # In autocommit (a migration's CREATE INDEX CONCURRENTLY) there is no transaction to bound, and two
+        # statements in one query string would make one.
+        return not cursor.connection.autocommit
 
     @event.listens_for(engine, "begin")
     def _transaction_begins(connection):
@@ -113,40 +105,22 @@ def bound_every_transaction(engine: Engine, settings: Settings) -> None:
 
     @event.listens_for(engine, "do_execute")
     def _with_parameters(cursor, statement, parameters, context):
-        if prefix := bounds_for(cursor, context):
-            cursor.execute(prefix + statement, parameters)
+        if bounds_due(cursor):
+            cursor.execute(bounds + statement, parameters)
             return True
         return None
 
     @event.listens_for(engine, "do_execute_no_params")
     def _without_parameters(cursor, statement, context):
-        if prefix := bounds_for(cursor, context):
-            cursor.execute(prefix + statement)
+        if bounds_due(cursor):
+            cursor.execute(bounds + statement)
             return True
         return None
 
     @event.listens_for(engine, "do_executemany")
     def _before_many(cursor, statement, parameters, context):
-        if prefix := bounds_for(cursor, context):  # once, not in front of each set of parameters
-            cursor.execute(prefix)
-
-
-# The execution option that marks a connection of one_trip_reads.
-_ONE_TRIP_READ = "salesync_one_trip_read"
-
-
-@contextlib.contextmanager
-def one_trip_reads(db: SQLAlchemy) -> Iterator[Connection]:
-    """A connection whose every statement is a read sent to PostgreSQL in one round trip, with the
-    transaction's bounds and `transaction_read_only` in front of it (a write through it fails).
-
-    For the routes the POS and the reports call most, which read with one statement: through the
-    session a read is three trips (BEGIN, the bounds with the statement, ROLLBACK) and the ORM session's
-    set-up and teardown; here it is one trip and a Core connection. Nothing is lost: under READ
-    COMMITTED each statement takes its own snapshot in a transaction too. The reading functions take it
-    where they take a session (both have `execute`)."""
-    with db.engine.connect() as connection:
-        yield connection.execution_options(isolation_level="AUTOCOMMIT", **{_ONE_TRIP_READ: True})
+        if bounds_due(cursor):  # once, not in front of each set of parameters
+            cursor.execute(bounds)
 
 
 def register_database_error_handlers(app: Flask) -> None:

@@ -1,7 +1,7 @@
 """Menu categories of a store: list, create, rename and delete (soft, together with their items)."""
 from __future__ import annotations
 
-from sqlalchemy import Connection, Integer, Row, bindparam, select, update
+from sqlalchemy import Integer, Row, bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -32,7 +32,7 @@ ENABLED_CATEGORIES = (select(Category.category_id, Category.name)
                       .order_by(Category.category_id))
 
 
-def list_categories(*, session: Session | Connection, store_id: int) -> list[Row]:
+def list_categories(*, session: Session, store_id: int) -> list[Row]:
     """The store's enabled categories as rows of (category_id, name)."""
     return list(session.execute(ENABLED_CATEGORIES, {"store_id": store_id}))
 

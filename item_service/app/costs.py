@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime
 import json
 
-from sqlalchemy import Connection, select, text
+from sqlalchemy import select, text
 from sqlalchemy.dialects.postgresql import distinct_on, insert
 from sqlalchemy.orm import Session
 
@@ -77,13 +77,13 @@ _COST_LIST_JSON = text(f"""
     WHERE i.store_id = :store_id AND i.enabled AND c.enabled""")
 
 
-def cost_list_json(*, session: Session | Connection, store_id: int, today: datetime.date, message: str) -> str:
+def cost_list_json(*, session: Session, store_id: int, today: datetime.date, message: str) -> str:
     """The flat cost list's reply, {result, message, items: [{item_id, name, category_id, price, cost,
     category_name}]}, as PostgreSQL wrote it."""
     return session.execute(_COST_LIST_JSON, {"store_id": store_id, "day": today, "message": message}).scalar_one()
 
 
-def cost_page_json(*, session: Session | Connection, store_id: int, today: datetime.date, message: str) -> str:
+def cost_page_json(*, session: Session, store_id: int, today: datetime.date, message: str) -> str:
     """The cost page's reply, {result, message, items: [{category_id, category_name, items: [{item_id, name,
     price, cost}]}]}, as PostgreSQL wrote it."""
     return session.execute(_COST_PAGE_JSON, {"store_id": store_id, "day": today, "message": message}).scalar_one()
@@ -141,7 +141,7 @@ _COST_HISTORY_JSON = text("""
     FROM wanted w LEFT JOIN history h ON h.item_id = w.item_id""")
 
 
-def cost_history_json(*, session: Session | Connection, store_id: int, start: datetime.date, end: datetime.date,
+def cost_history_json(*, session: Session, store_id: int, start: datetime.date, end: datetime.date,
                       item_ids: list[int]) -> str:
     """The store's items among item_ids, deleted ones too, with the entries that set their cost during
     start..end: the one in force on start, then each change after start up to end. Other ids are left out.

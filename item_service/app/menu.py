@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime
 
-from sqlalchemy import Connection, text
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from .costs import ITEMS_BY_CATEGORY_CTE
@@ -25,6 +25,6 @@ _MENU_JSON = text(f"""
     WHERE c.store_id = :store_id AND c.enabled""")
 
 
-def menu_json(*, session: Session | Connection, store_id: int, today: datetime.date) -> str:
+def menu_json(*, session: Session, store_id: int, today: datetime.date) -> str:
     """The menu reply's JSON, as PostgreSQL wrote it."""
     return session.execute(_MENU_JSON, {"store_id": store_id, "day": today}).scalar_one()

@@ -8,7 +8,7 @@ from __future__ import annotations
 import collections
 import zoneinfo
 
-from sqlalchemy import Connection, Integer, bindparam, func, select
+from sqlalchemy import Integer, bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, lazyload
 
@@ -159,7 +159,7 @@ _OPEN_ORDERS_WITH_LINES = (
 _OPEN_ORDER_OF_TABLE_WITH_LINES = _OPEN_ORDERS_WITH_LINES.where(Order.table_no == bindparam("table_no", type_=Integer))
 
 
-def open_order_views(*, session: Session | Connection, store_id: int, table_no: int | None = None) -> list[dict]:
+def open_order_views(*, session: Session, store_id: int, table_no: int | None = None) -> list[dict]:
     """order_view() of each open order of the store (or of its one table), by table, read as rows."""
     if table_no is None:
         rows = session.execute(_OPEN_ORDERS_WITH_LINES, {"store_id": store_id})

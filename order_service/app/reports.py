@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime
 
-from sqlalchemy import Connection, text
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 # Every aggregate reads the rows in the order of the index (store, item, day), none sorts them again; the name
@@ -32,7 +32,7 @@ _ITEMS = text("""
                 GROUP BY item_id) AS per_item) AS named_items""")
 
 
-def item_day_report(*, session: Session | Connection, store_id: int, start: datetime.date, end: datetime.date) -> str:
+def item_day_report(*, session: Session, store_id: int, start: datetime.date, end: datetime.date) -> str:
     """Per item and business day (what profit by the cost in force on the day of sale needs): the JSON body
     of contracts.orders.ItemDayReport, days counted from start, the name the item was last ordered under
     in the period."""

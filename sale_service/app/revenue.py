@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime
 import zoneinfo
 
-from sqlalchemy import Connection, Row, select
+from sqlalchemy import Row, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -103,8 +103,7 @@ def store_zone(*, client: ServiceClient, token: str | None = None) -> zoneinfo.Z
         StoreCard, error="store_lookup_failed", message="store lookup failed").zone
 
 
-def refunded_lines(*, session: Session | Connection, store_id: int, start: datetime.date,
-                   end: datetime.date) -> list[dict]:
+def refunded_lines(*, session: Session, store_id: int, start: datetime.date, end: datetime.date) -> list[dict]:
     """The lines refunds of start..end took back, per business day of the refund, item and business day the
     order was paid (whose cost the refund takes back): rows of the refund item-day aggregate, never the
     refund lines themselves."""
@@ -120,8 +119,7 @@ def refunded_lines(*, session: Session | Connection, store_id: int, start: datet
             for day, sold, item_id, name, quantity, volume in rows]
 
 
-def daily_revenue(*, session: Session | Connection, store_id: int, start: datetime.date,
-                  end: datetime.date) -> list[dict]:
+def daily_revenue(*, session: Session, store_id: int, start: datetime.date, end: datetime.date) -> list[dict]:
     """Every business day of start..end: revenue (payments − refunds), payment count, refunds,
     and the cash and card parts of the revenue. One row of the revenue-day aggregate per day at most."""
     rows = session.execute(

@@ -14,7 +14,7 @@ import datetime
 import json
 import re
 
-from sqlalchemy import Connection, Row, Select, select, tuple_
+from sqlalchemy import Row, Select, select, tuple_
 from sqlalchemy.orm import Session
 
 from salesync_common.database import MAX_ID
@@ -82,7 +82,7 @@ def page_query(*, store_id: int, limit: int, after: Position | None) -> Select:
     return query
 
 
-def page_of_sales(*, session: Session | Connection, store_id: int, limit: int, after: Position | None) -> dict:
+def page_of_sales(*, session: Session, store_id: int, limit: int, after: Position | None) -> dict:
     """{"sales": up to `limit` sales newest first, "limit": limit, "next_cursor": None on the last page}."""
     rows = session.execute(page_query(store_id=store_id, limit=limit, after=after)).all()
     page = rows[:limit]

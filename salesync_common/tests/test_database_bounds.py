@@ -7,9 +7,7 @@ import psycopg2
 import pytest
 from flask import jsonify
 from sqlalchemy import text
-from sqlalchemy.exc import InternalError, OperationalError
-
-from salesync_common.database import one_trip_reads
+from sqlalchemy.exc import OperationalError
 
 from salesync_common.settings import Settings
 from store_service.app import create_app
@@ -38,25 +36,7 @@ def app(database_url):
         names = ("statement_timeout", "lock_timeout", "idle_in_transaction_session_timeout")
         return jsonify({name: db.session.execute(text(f"SHOW {name}")).scalar() for name in names})
 
-    def read_timeouts():
-        names = ("statement_timeout", "lock_timeout", "idle_in_transaction_session_timeout", "transaction_read_only")
-        with one_trip_reads(db) as reads:
-            return jsonify({name: reads.execute(text(f"SELECT current_setting('{name}')")).scalar() for name in names})
-
-    def read_sleeps(seconds):
-        with one_trip_reads(db) as reads:
-            reads.execute(text("SELECT pg_sleep(:s)"), {"s": float(seconds)})
-        return jsonify(slept=seconds)
-
-    def in_a_transaction():
-        # now() is the transaction's start: the same across statements only inside one transaction
-        first = db.session.execute(text("SELECT now()")).scalar()
-        db.session.execute(text("SELECT pg_sleep(0.01)"))
-        return jsonify(same=db.session.execute(text("SELECT now()")).scalar() == first)
-
-    for view, rule in ((sleeps, "/probe/sleep/<seconds>"), (locks, "/probe/lock"), (timeouts, "/probe/timeouts"),
-                       (read_timeouts, "/probe/reads/timeouts"), (read_sleeps, "/probe/reads/sleep/<seconds>"),
-                       (in_a_transaction, "/probe/transaction")):
+    for view, rule in ((sleeps, "/probe/sleep/<seconds>"), (locks, "/probe/lock"), (timeouts, "/probe/timeouts")):
         app.add_url_rule(rule, view_func=view)
     app.test_client_class = CheckedClient
     yield app
@@ -75,39 +55,6 @@ def test_the_pool_is_sized_to_the_request_threads_with_a_little_overflow():
 def test_every_transaction_carries_the_configured_timeouts(app):
     assert app.test_client().get("/probe/timeouts").get_json() == {
         "statement_timeout": "300ms", "lock_timeout": "200ms", "idle_in_transaction_session_timeout": "1s"}
-
-
-def test_a_read_in_one_trip_carries_the_same_timeouts_and_cannot_write(app):
-    """one_trip_reads sends each read with the bounds in one query string, in autocommit: every statement of
-    it is bounded (not only the first), read-only, and the pooled connection goes back to transactions."""
-    client = app.test_client()
-    assert client.get("/probe/reads/timeouts").get_json() == {
-        "statement_timeout": "300ms", "lock_timeout": "200ms", "idle_in_transaction_session_timeout": "1s",
-        "transaction_read_only": "on"}
-    # the pool holds one connection: the session's next transaction runs on the one just used in autocommit
-    assert client.get("/probe/transaction").get_json() == {"same": True}
-    assert client.get("/probe/timeouts").get_json()["statement_timeout"] == "300ms"
-    with app.app_context(), one_trip_reads(db) as reads, pytest.raises(InternalError, match="read-only"):
-        reads.execute(text("INSERT INTO store.login_failures (address, failed_at) VALUES ('x', now())"))
-
-
-def test_a_slow_read_in_one_trip_answers_503_and_leaves_no_setting_behind(app, database_url):
-    client = app.test_client()
-    response = client.get("/probe/reads/sleep/2")
-    assert response.status_code == 503 and response.get_json()["error"] == "database_timeout"
-    assert response.headers["Retry-After"] == "2"
-    assert client.get("/probe/reads/sleep/0").status_code == 200
-    with psycopg2.connect(libpq_url(database_url)) as fresh, fresh.cursor() as cursor:
-        cursor.execute("SHOW statement_timeout")
-        [server_default] = cursor.fetchone()
-    with app.app_context(), db.engine.connect() as connection:  # the pool's one connection, just used
-        driver = connection.connection.dbapi_connection
-        assert driver.autocommit is False
-        driver.autocommit = True  # a statement outside any transaction sees the session's own settings
-        try:
-            assert connection.exec_driver_sql("SHOW statement_timeout").scalar() == server_default != "300ms"
-        finally:
-            driver.autocommit = False
 
 
 def test_a_statement_past_the_timeout_answers_503_with_retry_advice(app):

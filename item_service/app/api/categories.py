@@ -4,7 +4,6 @@ from __future__ import annotations
 from flask import Blueprint, Response, g, jsonify
 
 from salesync_common.business_day import store_time_zone, today_in
-from salesync_common.database import one_trip_reads
 from salesync_common.request_body import parse_body
 from salesync_common.tokens import login_required
 from salesync_common.unit_of_work import unit_of_work
@@ -21,8 +20,7 @@ bp = Blueprint("categories", __name__, url_prefix="/categories")
 @bp.get("/")
 @login_required
 def list_categories():
-    with one_trip_reads(db) as reads:
-        found = categories.list_categories(session=reads, store_id=g.store_id)
+    found = categories.list_categories(session=db.session, store_id=g.store_id)
     return jsonify(categories=[{"id": category.category_id, "name": category.name} for category in found],
                    store_id=g.store_id)
 
@@ -59,6 +57,5 @@ def delete_category(category_id: int):
 @bp.get("/items")
 @login_required
 def menu_tree():
-    with one_trip_reads(db) as reads:
-        body = menu_json(session=reads, store_id=g.store_id, today=today_in(store_time_zone()))
+    body = menu_json(session=db.session, store_id=g.store_id, today=today_in(store_time_zone()))
     return Response(body, mimetype="application/json")

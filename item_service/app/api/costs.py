@@ -4,7 +4,6 @@ from __future__ import annotations
 from flask import Blueprint, Response, g, jsonify
 
 from salesync_common.business_day import store_time_zone, today_in
-from salesync_common.database import one_trip_reads
 from salesync_common.request_body import parse_body
 from salesync_common.tokens import login_required
 from salesync_common.unit_of_work import unit_of_work
@@ -23,8 +22,7 @@ def _today():
 @bp.get("")
 @login_required
 def list_costs():
-    with one_trip_reads(db) as reads:
-        body = costs.cost_list_json(session=reads, store_id=g.store_id, today=_today(), message="원가 조회 성공")
+    body = costs.cost_list_json(session=db.session, store_id=g.store_id, today=_today(), message="원가 조회 성공")
     return Response(body, mimetype="application/json")
 
 
@@ -32,8 +30,7 @@ def list_costs():
 @login_required
 def cost_page():
     """The same costs nested by category, as the BFF's cost page shows them (GET /bff/costs)."""
-    with one_trip_reads(db) as reads:
-        body = costs.cost_page_json(session=reads, store_id=g.store_id, today=_today(), message="원가 조회 성공")
+    body = costs.cost_page_json(session=db.session, store_id=g.store_id, today=_today(), message="원가 조회 성공")
     return Response(body, mimetype="application/json")
 
 

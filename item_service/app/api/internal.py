@@ -5,7 +5,6 @@ from flask import Blueprint, Response, g, jsonify, request
 
 from salesync_common.business_day import parse_period
 from salesync_common.contracts.items import ConsultingMenu, OrderableItems
-from salesync_common.database import one_trip_reads
 from salesync_common.errors import ValidationFailed
 from salesync_common.request_body import parse_query
 from salesync_common.service_auth import called_by
@@ -33,8 +32,7 @@ def find_items():
 def cost_history():
     start, end = parse_period(request.args.get("start"), request.args.get("end"))
     item_ids = _cost_ids(request.args.get("ids"))
-    with one_trip_reads(db) as reads:
-        body = costs.cost_history_json(session=reads, store_id=g.store_id, start=start, end=end, item_ids=item_ids)
+    body = costs.cost_history_json(session=db.session, store_id=g.store_id, start=start, end=end, item_ids=item_ids)
     return Response(body, mimetype="application/json")
 
 

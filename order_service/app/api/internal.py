@@ -11,7 +11,6 @@ from flask import Blueprint, Response, g, jsonify, request
 
 from salesync_common.business_day import parse_period, store_time_zone
 from salesync_common.contracts.orders import ConsultingOrderSummary
-from salesync_common.database import one_trip_reads
 from salesync_common.request_body import parse_body
 from salesync_common.service_auth import called_by
 from salesync_common.tokens import login_required
@@ -61,9 +60,8 @@ def pay_order(order_id: int):
 @login_required
 def item_day_report():
     start, end = parse_period(request.args.get("start"), request.args.get("end"))
-    with one_trip_reads(db) as reads:
-        body = reports.item_day_report(session=reads, store_id=g.store_id, start=start, end=end)
-    return Response(body, mimetype="application/json")
+    return Response(reports.item_day_report(session=db.session, store_id=g.store_id, start=start, end=end),
+                    mimetype="application/json")
 @bp.get("/consulting/orders")
 @login_required
 @called_by("consulting")

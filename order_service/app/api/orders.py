@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from flask import Blueprint, g, jsonify
 
-from salesync_common.database import one_trip_reads
 from salesync_common.errors import ValidationFailed
 from salesync_common.idempotency import idempotent
 from salesync_common.request_body import parse_body
@@ -68,8 +67,7 @@ def change_order():
 @bp.get("/unpaids")
 @login_required
 def unpaid_orders():
-    with one_trip_reads(db) as reads:
-        views = orders.open_order_views(session=reads, store_id=g.store_id)
+    views = orders.open_order_views(session=db.session, store_id=g.store_id)
     return jsonify(result="success", message="미결제 주문 목록 조회 성공", store_id=g.store_id, orders=views)
 
 
@@ -82,9 +80,7 @@ def _checked_table(table_no: int) -> int:
 @bp.get("/unpaids/<int:table_no>")
 @login_required
 def unpaid_order_of_table(table_no: int):
-    table_no = _checked_table(table_no)
-    with one_trip_reads(db) as reads:
-        found = orders.open_order_views(session=reads, store_id=g.store_id, table_no=table_no)
+    found = orders.open_order_views(session=db.session, store_id=g.store_id, table_no=_checked_table(table_no))
     if not found:
         return jsonify(result="success", message="미결제 주문 없음", store_id=g.store_id, order_id=None,
                        table_no=table_no, total_price=0, carts=[])

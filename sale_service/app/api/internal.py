@@ -5,7 +5,6 @@ from flask import Blueprint, g, jsonify, request
 
 from salesync_common.business_day import parse_period
 from salesync_common.contracts.sales import ConsultingSaleSummary, RefundItemDayReport
-from salesync_common.database import one_trip_reads
 from salesync_common.service_auth import called_by
 from salesync_common.tokens import login_required
 
@@ -19,8 +18,7 @@ bp = Blueprint("internal", __name__, url_prefix="/internal")
 @login_required
 def refund_item_day_report():
     start, end = parse_period(request.args.get("start"), request.args.get("end"))
-    with one_trip_reads(db) as reads:
-        lines = revenue.refunded_lines(session=reads, store_id=g.store_id, start=start, end=end)
+    lines = revenue.refunded_lines(session=db.session, store_id=g.store_id, start=start, end=end)
     return jsonify(RefundItemDayReport(lines=lines).model_dump(mode="json"))
 
 

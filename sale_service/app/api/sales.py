@@ -7,7 +7,6 @@ from flask import Blueprint, current_app, g, jsonify, request
 
 from salesync_common.business_day import parse_day, parse_period, store_time_zone
 from salesync_common.contracts.sales import DailyRevenue, PeriodRevenue
-from salesync_common.database import one_trip_reads
 from salesync_common.idempotency import HEADER as IDEMPOTENCY_HEADER
 from salesync_common.idempotency import idempotent
 from salesync_common.request_body import parse_body
@@ -46,9 +45,7 @@ def list_sales():
     limit = sales_page.parse_limit(request.args.get("limit"), default=settings.sales_page_default,
                                    maximum=settings.sales_page_max)
     after = sales_page.decode_cursor(request.args.get("cursor"), store_id=g.store_id)
-    with one_trip_reads(db) as reads:
-        page = sales_page.page_of_sales(session=reads, store_id=g.store_id, limit=limit, after=after)
-    return jsonify(page)
+    return jsonify(sales_page.page_of_sales(session=db.session, store_id=g.store_id, limit=limit, after=after))
 
 
 @bp.delete("/<int:sale_id>")
@@ -65,8 +62,7 @@ def refund(sale_id: int):
 @login_required
 def daily():
     day = parse_day(request.args.get("date"), "date")
-    with one_trip_reads(db) as reads:
-        [totals] = revenue.daily_revenue(session=reads, store_id=g.store_id, start=day, end=day)
+    [totals] = revenue.daily_revenue(session=db.session, store_id=g.store_id, start=day, end=day)
     return jsonify(DailyRevenue(result="success", message="하루 매출 조회 성공", **totals).model_dump(mode="json"))
 
 
@@ -74,8 +70,7 @@ def daily():
 @login_required
 def period():
     start, end = parse_period(request.args.get("start"), request.args.get("end"))
-    with one_trip_reads(db) as reads:
-        days = revenue.daily_revenue(session=reads, store_id=g.store_id, start=start, end=end)
+    days = revenue.daily_revenue(session=db.session, store_id=g.store_id, start=start, end=end)
     return jsonify(PeriodRevenue(result="success", message="기간별 매출 조회 성공", start_date=start.isoformat(),
                                  end_date=end.isoformat(), sales_volume=sum(day["sales_volume"] for day in days),
                                  days=days).model_dump(mode="json"))
