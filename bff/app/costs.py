@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from http import HTTPStatus
 
+from salesync_common.contracts.items import CostList, CostListItem
 from salesync_common.errors import ValidationFailed
 from salesync_common.service_client import ServiceClient, ServiceReply
 
@@ -16,7 +18,26 @@ _FLAT_FIELD = re.compile(r"^items\.(?P<index>[0-9]+)(?P<rest>\..*)?$")
 
 def load_costs(*, client: ServiceClient) -> ServiceReply:
     """The item service writes the nested page itself; its JSON goes to the browser as it came."""
-    return client.get("item", COST_PAGE, relay=True)
+    reply = client.get("item", COST_PAGE, relay=True)
+    if reply.status != HTTPStatus.NOT_FOUND:
+        return reply
+    # An item service older than the nested page (each service is rolled out, and back, on its own): the
+    # flat list every version has, nested here. To go once no item service before the nested page runs.
+    flat = client.get("item", ITEM_COSTS)
+    if not flat.ok:
+        return flat
+    return dataclasses.replace(flat, body={"result": "success", "message": "원가 조회 성공",
+                                           "items": by_category(flat.parsed(CostList).items)})
+
+
+def by_category(flat: list[CostListItem]) -> list[dict]:
+    """Group the flat list (ordered by category, then item) by category, keeping that order."""
+    groups: dict[int, dict] = {}
+    for item in flat:
+        group = groups.setdefault(item.category_id, {
+            "category_id": item.category_id, "category_name": item.category_name, "items": []})
+        group["items"].append({"item_id": item.item_id, "name": item.name, "price": item.price, "cost": item.cost})
+    return list(groups.values())
 
 
 def cost_lines(form: CostsForm) -> tuple[list[dict], list[str]]:

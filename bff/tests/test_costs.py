@@ -1,6 +1,8 @@
 """The cost page (API.md §8.1): GET /bff/costs nests the item service's costs by category; POST takes them back."""
 import pytest
 
+from bff.app import costs as cost_page
+
 MENU = {"피자": {"포테이토 피자": 21000, "페퍼로니 피자": 24000}, "사이드": {}, "음료": {"콜라": 2000, "사이다": 2000}}
 
 
@@ -84,3 +86,17 @@ def test_an_unknown_item_is_a_404_and_saves_nothing(pos):
     page["items"][1]["items"].append({"item_id": 2_000_000_000, "name": "없음", "price": 1, "cost": 5})
     assert terminal.request("POST", "/bff/costs", page).status_code == 404
     assert nested(terminal)["items"][0]["items"][0]["cost"] is None
+
+
+def test_an_item_service_without_the_nested_page_still_serves_the_same_page(pos, monkeypatch):
+    """A BFF rolled out before the item service (or an item service rolled back alone) gets a 404 for the
+    nested page: the BFF nests the flat list every item service version has, and the page is the same."""
+    terminal = pos(MENU)
+    page = nested(terminal)
+    page["items"][0]["items"][1]["cost"] = 7000
+    terminal.call("POST", "/bff/costs", page)
+    expected = nested(terminal)
+    # the real item service answers this path 404, as one from before the nested page answers COST_PAGE
+    monkeypatch.setattr(cost_page, "COST_PAGE", "/categories/items/costs/by-category-of-a-later-version")
+    assert nested(terminal) == expected
+    assert expected["items"][0]["items"][1]["cost"] == 7000
