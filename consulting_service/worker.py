@@ -12,7 +12,7 @@ publishes what is finished and exits.
 Environment, beside the shared settings: OPENAI_API_KEY (unset: rule-based advice),
 OPENAI_BASE_URL, OPENAI_MODEL, OPENAI_TIMEOUT_SECONDS, OPENAI_MAX_RETRIES,
 CONSULTING_WORKER_THREADS (default 2), CONSULTING_LEASE_SECONDS (default: long enough for
-every model try), CONSULTING_IDLE_MAX_SECONDS (default 0.5, at most 60), SALESYNC_LIVENESS_FILE
+every model try), CONSULTING_IDLE_MAX_SECONDS (default 0.5, at most 10), SALESYNC_LIVENESS_FILE
 (touched while every loop goes round; see salesync_common.liveness).
 """
 from __future__ import annotations
@@ -41,7 +41,9 @@ log = logging.getLogger("consulting_service.worker")
 
 IDLE_SECONDS = 0.1
 IDLE_MAX_SECONDS = 0.5
-IDLE_MAX_SECONDS_CAP = 60.0  # a longer idle pause would leave a job unnoticed past what anyone waits for
+# A longer idle pause would leave a job unnoticed past what anyone waits for, and would come near the
+# 60 s after which the liveness probe (k8s, compose) takes an untouched file for a stuck worker.
+IDLE_MAX_SECONDS_CAP = 10.0
 SHUTDOWN_GRACE_SECONDS = 5.0
 ERROR_PAUSE_SECONDS = 1.0
 # A relay pass waits for the broker at most outbox.SEND_TIMEOUT_SECONDS per try; far longer is stuck.

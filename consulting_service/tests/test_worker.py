@@ -222,3 +222,17 @@ def test_an_idle_worker_looks_for_jobs_less_and_less_often_and_a_job_brings_it_b
     finally:
         running.stop()
         thread.join(timeout=10)
+
+
+@pytest.mark.parametrize("idle_max", ["11", "0", "-1"])
+def test_an_idle_pause_past_its_cap_stops_the_worker_at_boot_naming_the_setting(database_url, idle_max):
+    """A pause near the liveness probe's 60 s would get an idle worker restarted as stuck; the worker
+    refuses to start with one rather than run into that."""
+    env = {key: value for key, value in os.environ.items() if not key.startswith("OPENAI_")}
+    env.update(DATABASE_URL=database_url, SALESYNC_JWT_SECRET=TEST_JWT_SECRET, PYTHONPATH=str(REPO_ROOT),
+               CONSULTING_IDLE_MAX_SECONDS=idle_max)
+    finished = subprocess.run([sys.executable, "-m", "consulting_service.worker"], cwd=REPO_ROOT, env=env,
+                              capture_output=True, text=True, timeout=60, check=False)
+    assert finished.returncode == worker_process.WORKER_BOOT_ERROR, finished.stderr
+    assert f"CONSULTING_IDLE_MAX_SECONDS={float(idle_max)}" in finished.stderr
+    assert "at most 10" in finished.stderr
