@@ -9,7 +9,7 @@ from pydantic import BaseModel
 from werkzeug.test import EnvironBuilder, run_wsgi_app
 
 from salesync_common import init_service
-from salesync_common.request_body import nesting_depth, parse_body
+from salesync_common.request_body import SERVER_FRAMED_BODY, nesting_depth, parse_body
 from testsupport.served import ServedApp, ServiceProcess
 from testsupport.settings import settings_for_tests
 
@@ -90,7 +90,7 @@ def test_a_body_the_server_framed_without_any_length_header_is_checked_too(clien
     environ = EnvironBuilder(path="/flask-json", method="POST", data=nested(5_000),
                              content_type="application/json").get_environ()
     del environ["CONTENT_LENGTH"]
-    environ["wsgi.input_terminated"] = True
+    environ[SERVER_FRAMED_BODY] = True
     _, status, _ = run_wsgi_app(client.application, environ, buffered=True)
     assert status.startswith("400")
 
