@@ -54,17 +54,11 @@ def refuse_deep_json(text: str) -> None:
         raise ApiError(f"the JSON body is nested deeper than {limit} levels", error="json_too_deep")
 
 
-# The WSGI key by which a server says it framed the body itself (PEP 3333 extension, set by HTTP/2 servers).
-SERVER_FRAMED_BODY = "wsgi.input_terminated"
-
-
 def check_json_body() -> None:
     """before_request (init_service): every JSON body of every route, whoever parses it later."""
     # A request with neither Content-Length nor Transfer-Encoding has no body (a GET sent with a JSON
-    # Content-Type, as some clients do): nothing to read. Unless the server framed the body itself and
-    # says so (wsgi.input_terminated, as an HTTP/2 server would): then it is read and checked.
-    if request.is_json and (request.content_length or "Transfer-Encoding" in request.headers
-                            or request.environ.get(SERVER_FRAMED_BODY)):
+    # Content-Type, as some clients do): nothing to read.
+    if request.is_json and (request.content_length or "Transfer-Encoding" in request.headers):
         text = _body_text()
         if text is not None:
             refuse_deep_json(text)

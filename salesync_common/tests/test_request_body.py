@@ -6,10 +6,9 @@ import pytest
 import requests
 from flask import Flask, request
 from pydantic import BaseModel
-from werkzeug.test import EnvironBuilder, run_wsgi_app
 
 from salesync_common import init_service
-from salesync_common.request_body import SERVER_FRAMED_BODY, nesting_depth, parse_body
+from salesync_common.request_body import nesting_depth, parse_body
 from testsupport.served import ServedApp, ServiceProcess
 from testsupport.settings import settings_for_tests
 
@@ -82,17 +81,6 @@ def test_deeper_than_32_levels_is_a_400_not_a_500(client, path, depth):
     assert response.status_code == 400
     assert response.get_json() == {"result": "failed", "error": "json_too_deep",
                                    "message": "the JSON body is nested deeper than 32 levels"}
-
-
-def test_a_body_the_server_framed_without_any_length_header_is_checked_too(client):
-    """A server that frames bodies itself (HTTP/2) may pass one on with neither Content-Length nor
-    Transfer-Encoding and mark the input terminated; Flask still reads it, so the depth check must."""
-    environ = EnvironBuilder(path="/flask-json", method="POST", data=nested(5_000),
-                             content_type="application/json").get_environ()
-    del environ["CONTENT_LENGTH"]
-    environ[SERVER_FRAMED_BODY] = True
-    _, status, _ = run_wsgi_app(client.application, environ, buffered=True)
-    assert status.startswith("400")
 
 
 def test_a_deep_body_under_a_json_suffix_type_is_refused_too(client):
