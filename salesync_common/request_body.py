@@ -57,7 +57,9 @@ def refuse_deep_json(text: str) -> None:
 def check_json_body() -> None:
     """before_request (init_service): every JSON body of every route, whoever parses it later."""
     # A request with neither Content-Length nor Transfer-Encoding has no body (a GET sent with a JSON
-    # Content-Type, as some clients do): nothing to read.
+    # Content-Type, as some clients do): nothing to read. (wsgi.input_terminated cannot tell a body:
+    # gunicorn sets it on every request. A server that frames bodies without either header, as HTTP/2
+    # may, would need this changed; gunicorn speaks HTTP/1.1 here.)
     if request.is_json and (request.content_length or "Transfer-Encoding" in request.headers):
         text = _body_text()
         if text is not None:
